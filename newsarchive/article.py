@@ -1,0 +1,111 @@
+"""The one record that flows through newsarchive: page -> Article -> pipelines -> archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """Text as compared for identity: NFKC, casefolded, whitespace collapsed."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def content_hash(headline: str | None, body: str) -> str:
+    """SHA-256 of the normalised headline and body: equal for the same text under any markup."""
+    text = normalise_text(headline or "") + "\n" + normalise_text(body)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FetchInfo:
+    """How and when the page behind an Article was fetched (crawl provenance, not content)."""
+
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    #: where the raw request/response pair was archived (see newsarchive.storage.warc)
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    #: "rss", "sitemap", "section", "read_also", "start"
+    discovered_via: str | None = None
+    #: modification time the feed or sitemap entry reported for this URL
+    listed_modified: datetime | None = None
+
+
+@dataclass
+class Article:
+    """One news article as extracted from one page.
+
+    A plain dataclass so Scrapy accepts it as an item (itemadapter) and so that
+    extraction, storage and export share one field contract.
+    """
+
+    url: str
+    canonical_url: str | None = None
+    #: site key (``tass``, ``ap``...) or the page's host for pages without a profile
+    source: str | None = None
+    section: str | None = None
+    headline: str | None = None
+    #: e.g. ``MOSCOW, January 19`` or ``WASHINGTON``; never repeated at the start of ``body``
+    dateline: str | None = None
+    #: timezone-aware whenever the page states a zone or the site profile knows it
+    published: datetime | None = None
+    #: the timestamp string exactly as the page shows it
+    published_raw: str | None = None
+    updated: datetime | None = None
+    updated_raw: str | None = None
+    #: the lead/teaser shown above the body, when the page has one
+    description: str | None = None
+    #: paragraphs separated by one blank line; starts after the dateline
+    body: str = ""
+    topics: list[str] = field(default_factory=list)
+    #: ``[{"title": ..., "url": absolute URL}]``: related links found inside the article
+    read_also: list[dict[str, str]] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None
+    fetched_at: datetime | None = None
+    #: crawl provenance; not part of the record's content, left out of to_dict()
+    fetch: FetchInfo | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Fingerprint of the normalised headline and body (computed, never stale)."""
+        return content_hash(self.headline, self.body)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values: datetimes as ISO 8601 with their offset, lists copied."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "fetch":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, list):
+                value = [dict(v) if isinstance(v, dict) else v for v in value]
+            out[f.name] = value
+        out["content_hash"] = self.content_hash
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """Inverse of :meth:`to_dict` (unknown keys such as ``content_hash`` are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"fetch"}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for key in ("published", "updated", "fetched_at"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = datetime.fromisoformat(kwargs[key])
+        return cls(**kwargs)

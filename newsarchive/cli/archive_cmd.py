@@ -1,0 +1,5 @@
+"""PLACEHOLDER: commands of this area are added by its owner."""
+
+import click
+
+COMMANDS: list[click.Command] = []

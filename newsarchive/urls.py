@@ -1,0 +1,49 @@
+"""Canonical URLs: the key that makes two fetches the same article."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+# Analytics and share parameters that never select different content.
+TRACKING_PARAMS = frozenset(
+    {
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+        "utm_name", "utm_reader", "utm_brand", "utm_social", "utm_social-type",
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ysclid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "igshid", "ref", "ref_src", "ref_url", "referrer",
+        "cmpid", "cmp", "ito", "itm_source", "itm_medium", "itm_campaign", "ncid", "ocid",
+        "taid", "smid", "sr_share", "share", "spm", "from", "rss", "feed", "output",
+        "amp", "outputType", "print", "taxonomy-tree", "__twitter_impression",
+    }
+)
+_AMP_PATH = re.compile(r"(?:/amp/?$|/amp(?=/)|\.amp(?=\.html?$|$))")
+_PRINT_PATH = re.compile(r"/print/?$")
+
+
+def canonical_url(url: str, rel_canonical: str | None = None) -> str:
+    """The archive's key for ``url``.
+
+    ``rel=canonical`` wins when it points to the same site; then tracking
+    parameters, fragments, AMP and print variants are removed and the rest is
+    put in w3lib's canonical form (sorted query, normalised escapes).
+    """
+    if rel_canonical:
+        candidate = urljoin(url, rel_canonical.strip())
+        if _same_site(url, candidate):
+            url = candidate
+    url = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+    scheme, netloc, path, query, _ = urlsplit(url)
+    path = _PRINT_PATH.sub("", _AMP_PATH.sub("", path)) or "/"
+    netloc = netloc.lower()
+    if netloc.startswith("amp."):
+        netloc = netloc[4:]
+    return canonicalize_url(urlunsplit((scheme.lower(), netloc, path, query, "")))
+
+
+def _same_site(a: str, b: str) -> bool:
+    host_a, host_b = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
+    strip = lambda h: h.removeprefix("www.").removeprefix("amp.")  # noqa: E731
+    return bool(host_b) and strip(host_a) == strip(host_b)
