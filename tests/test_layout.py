@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
+import newsarchive
 import pipelines
 import spiders
-
-import newsarchive
 
 ROOT = Path(__file__).resolve().parent.parent
 
