@@ -38,3 +38,24 @@ ITEM_PIPELINES = {
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+
+# ---- crawl components (newsarchive.crawl) -------------------------------------------------
+# 429/503 are handled by RetryAfterMiddleware (honours Retry-After), not by RetryMiddleware.
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+DOWNLOADER_MIDDLEWARES = {
+    "newsarchive.crawl.middlewares.RetryAfterMiddleware": 560,
+    "newsarchive.crawl.middlewares.BlockDetectionMiddleware": 570,
+    "newsarchive.crawl.middlewares.WarcCaptureMiddleware": 890,
+}
+EXTENSIONS = {
+    "newsarchive.crawl.progress.Progress": 500,
+}
+NEWSARCHIVE_RETRY_AFTER_TIMES = 3
+NEWSARCHIVE_RETRY_AFTER_MAX = 300.0
+NEWSARCHIVE_BLOCK_LIMIT = 10
+NEWSARCHIVE_REVISIT_YOUNG_HOURS = float(os.environ.get("NEWSARCHIVE_REVISIT_YOUNG_HOURS", "48"))
+NEWSARCHIVE_REVISIT_INTERVAL_HOURS = float(os.environ.get("NEWSARCHIVE_REVISIT_INTERVAL_HOURS", "6"))
+NEWSARCHIVE_MAX_ERROR_SHARE = 0.5
+# Scrapy's disk queues for --resume (JOBDIR) need requests it can pickle; ours are.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"

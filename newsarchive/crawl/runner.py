@@ -1,0 +1,246 @@
+"""Run one crawl in this process (CrawlerProcess), record it as a run in the archive, print a summary.
+
+Exit status (``newsarchive crawl``), decided from the run's stats:
+
+* 0 - the crawl finished and fetched pages, with errors on at most
+  ``NEWSARCHIVE_MAX_ERROR_SHARE`` (default 0.5) of the fetched pages;
+* 1 - a clear error before crawling (unknown source, bad date, archive not writable);
+* 3 - the crawl failed: nothing could be fetched, the site blocked us, or errors
+  passed the threshold;
+* 4 - the crawl was interrupted (Ctrl-C / SIGTERM); ``--resume`` continues it.
+
+Twisted's reactor cannot be restarted, so one process runs one crawl: the demo and the
+scheduler start ``python -m newsarchive.crawl`` as child processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsarchive.config import DATA_DIR, default_db_url
+from newsarchive.crawl.progress import counts_from_stats
+from newsarchive.errors import ConfigError, NewsarchiveError
+
+EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
+FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
+
+
+@dataclass
+class CrawlOptions:
+    """What one crawl is asked to do (the CLI's arguments)."""
+
+    source: str
+    db: str | None = None
+    base_url: str | None = None
+    max_articles: int | None = None
+    since: str | None = None
+    until: str | None = None
+    refetch: bool = False
+    resume: bool = False
+    log_level: str | None = None
+    summary_json: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CrawlResult:
+    """What the crawl did; ``exit_code`` follows the module's documented rule."""
+
+    source: str
+    status: str
+    exit_code: int
+    elapsed: float
+    counts: dict[str, int]
+    skipped: dict[str, int]
+    discovery_skipped: dict[str, int]
+    fill_rates: dict[str, float]
+    errors: list[str]
+    run_id: int | None = None
+    finish_reason: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True, default=str)
+
+
+class _ErrorCollector(logging.Handler):
+    """Keeps the first ERROR-level messages of the crawl for the run record."""
+
+    def __init__(self, limit: int = 50) -> None:
+        super().__init__(level=logging.ERROR)
+        self.limit = limit
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.messages) < self.limit:
+            try:
+                self.messages.append(f"{record.name}: {record.getMessage()}"[:500])
+            except Exception:  # a malformed log call must not break the crawl
+                self.messages.append(f"{record.name}: {record.msg!r}"[:500])
+
+
+def project_settings(overrides: Mapping[str, Any] | None = None) -> Any:
+    """newsarchive.settings as Scrapy Settings, from any working directory."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def spider_class(source: str, settings: Any | None = None) -> type:
+    """The spider registered under ``source`` (raises ConfigError listing the known ones)."""
+    from scrapy.spiderloader import SpiderLoader
+
+    loader = SpiderLoader.from_settings(settings or project_settings())
+    try:
+        return loader.load(source)
+    except KeyError:
+        known = ", ".join(sorted(loader.list()))
+        raise ConfigError(f"unknown source {source!r} (known: {known})") from None
+
+
+def _shares(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
+def summarise(
+    stats: Mapping[str, Any],
+) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, float]]:
+    """Counts, skip reasons, discovery skips and per-field fill rates from Scrapy stats."""
+    counts = counts_from_stats(stats)
+    skipped = _shares(stats, "newsarchive/skipped/")
+    discovery = _shares(stats, "newsarchive/discovery/skipped/")
+    kept = counts["stored"] + counts["updated"] + counts["unchanged"]
+    fills = _shares(stats, "newsarchive/fill/")
+    fill_rates = {name: round(fills.get(name, 0) / kept, 4) for name in FILL_FIELDS} if kept else {}
+    return counts, skipped, discovery, fill_rates
+
+
+def exit_status(reason: str | None, counts: Mapping[str, int], max_error_share: float) -> tuple[str, int]:
+    """The run's status and exit code from the finish reason and counts (see module docstring)."""
+    if reason == "shutdown":
+        return "interrupted", EXIT_INTERRUPTED
+    if reason == "blocked" or (counts["blocked"] and counts["pages"] <= counts["blocked"]):
+        return "failed", EXIT_FAILED
+    if counts["pages"] == 0:
+        return "failed", EXIT_FAILED
+    if counts["errors"] > max_error_share * counts["pages"]:
+        return "failed", EXIT_FAILED
+    return "finished", EXIT_OK
+
+
+def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
+    """Run one crawl to its end in this process; raises NewsarchiveError before crawling on bad input."""
+    from scrapy.crawler import CrawlerProcess
+
+    from newsarchive.storage import Archive
+    from spiders.base import parse_bound
+
+    out = out or sys.stderr
+    parse_bound(opts.since)
+    parse_bound(opts.until, end=True)
+    settings = project_settings(opts.settings)
+    spidercls = spider_class(opts.source, settings)
+    db_url = opts.db or default_db_url()
+    archive = Archive(db_url)  # StorageError here: before any request is sent
+    try:
+        archive.fail_stale_runs(opts.source)
+        args = {k: v for k, v in opts.__dict__.items() if k not in ("settings", "summary_json") and v}
+        run_id = archive.start_run(opts.source, args)
+    except Exception:
+        archive.close()
+        raise
+    jobdir = Path(settings.get("NEWSARCHIVE_JOBS_DIR") or DATA_DIR / "jobs") / opts.source
+    if not opts.resume and jobdir.exists():
+        shutil.rmtree(jobdir)
+    jobdir.parent.mkdir(parents=True, exist_ok=True)
+    settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
+    settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
+    if opts.log_level:
+        settings.set("LOG_LEVEL", opts.log_level, priority="cmdline")
+    spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
+    for key in ("base_url", "since", "until", "max_articles"):
+        if getattr(opts, key):
+            spider_kwargs[key] = getattr(opts, key)
+
+    collector = _ErrorCollector()
+    logging.getLogger().addHandler(collector)
+    started = time.monotonic()
+    stats: dict[str, Any] = {}
+    try:
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(spidercls)
+        process.crawl(crawler, **spider_kwargs)
+        process.start()
+        stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    finally:
+        logging.getLogger().removeHandler(collector)
+        elapsed = time.monotonic() - started
+        reason = stats.get("finish_reason")
+        counts, skipped, discovery, fill_rates = summarise(stats)
+        status, code = exit_status(
+            reason if stats else "shutdown", counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5)
+        )
+        for key, value in skipped.items():
+            counts[f"skipped/{key}"] = value
+        try:
+            archive.finish_run(run_id, status=status, counts=counts, errors=collector.messages,
+                               fill_rates=fill_rates, exit_status=code)
+        finally:
+            archive.close()
+    if status == "finished":
+        # a finished crawl leaves nothing to resume
+        shutil.rmtree(jobdir, ignore_errors=True)
+    result = CrawlResult(
+        source=opts.source, status=status, exit_code=code, elapsed=elapsed, counts=counts,
+        skipped=skipped, discovery_skipped=discovery, fill_rates=fill_rates,
+        errors=collector.messages, run_id=run_id, finish_reason=reason,
+    )
+    print(format_summary(result), file=out)
+    if opts.summary_json:
+        Path(opts.summary_json).write_text(result.to_json(), encoding="utf-8")
+    return result
+
+
+def format_summary(result: CrawlResult) -> str:
+    """The end-of-crawl summary printed to stderr."""
+    c = result.counts
+    skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.items()) or "none"
+    lines = [
+        f"{result.source}: {result.status} in {result.elapsed:.1f} s "
+        f"(run {result.run_id}, exit {result.exit_code})",
+        f"  pages fetched      {c['pages']}",
+        f"  articles stored    {c['stored']} new, {c['updated']} updated, {c['unchanged']} unchanged",
+        f"  duplicates dropped {c['duplicates']}",
+        f"  not modified (304) {c['not_modified']}",
+        f"  skipped            {c['skipped']} ({skipped})",
+        f"  blocked {c['blocked']}, robots.txt disallowed {c['robots_disallowed']}, errors {c['errors']}",
+    ]
+    if result.discovery_skipped:
+        found = ", ".join(f"{k} {v}" for k, v in result.discovery_skipped.items())
+        lines.append(f"  discovery skipped  {found}")
+    if result.fill_rates:
+        rates = ", ".join(f"{k} {v:.0%}" for k, v in result.fill_rates.items())
+        lines.append(f"  fill rates         {rates}")
+    return "\n".join(lines)
+
+
+def main_safe(opts: CrawlOptions) -> int:
+    """Run and map clear errors to one line on stderr and exit 1."""
+    try:
+        return run_crawl(opts).exit_code
+    except NewsarchiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
