@@ -1,0 +1,14 @@
+"""The archive: SQLAlchemy models, migrations, writes, full-text search, stats and re-extraction.
+
+    from newsarchive.storage import Archive
+    with Archive("sqlite:///data/archive.sqlite") as archive:
+        results = archive.save_batch(articles, run_id)
+
+No Scrapy imports here: the CLI, re-extraction and most tests run without a reactor.
+"""
+
+from newsarchive.storage.archive import Archive, UrlState
+from newsarchive.storage.save import SaveResult
+from newsarchive.storage.search import SearchQueryError
+
+__all__ = ["Archive", "SaveResult", "SearchQueryError", "UrlState"]

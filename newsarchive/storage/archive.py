@@ -1,0 +1,331 @@
+"""The Archive: one object over one database URL (SQLite or PostgreSQL) shared by pipelines and CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from newsarchive.article import Article
+from newsarchive.config import default_db_url
+from newsarchive.errors import StorageError
+from newsarchive.storage import engine as engines
+from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
+from newsarchive.storage.models import UrlState as UrlStateRow
+from newsarchive.storage.save import BatchWriter, SaveResult, article_key, upsert_url_state, utcnow
+from newsarchive.storage.search import ROW_COLUMNS, filters, row_dict, search_statement
+from newsarchive.urls import canonical_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RUN_STATUSES = frozenset({"finished", "failed", "interrupted", "crashed"})
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """What the archive knows about one canonical URL (for the revisit policy)."""
+
+    canonical_url: str
+    first_seen: datetime
+    last_fetched: datetime | None
+    content_hash: str | None
+    etag: str | None
+    last_modified: str | None
+    published: datetime | None
+
+
+class Archive:
+    """The archive at one SQLAlchemy URL: migrated on first use, every write one transaction."""
+
+    def __init__(self, url: str | None = None, *, busy_timeout: float = 5.0, lock_attempts: int = 5,
+                 migrate: bool = True) -> None:
+        self.url = url or default_db_url()
+        self.lock_attempts = lock_attempts
+        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout)
+        self.dialect = self.engine.dialect.name
+        try:
+            if migrate and engines.current_revision(self.engine) != engines.head_revision():
+                engines.with_retry(self.url, lambda: engines.upgrade(self.engine),
+                                   attempts=lock_attempts)
+        except StorageError:
+            self.engine.dispose()
+            raise
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            self.engine.dispose()
+            reason = getattr(exc, "orig", None) or exc
+            where = engines.describe(self.url)
+            raise StorageError(f"cannot write the archive at {where}: {reason}") from None
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Archive({engines.describe(self.url)!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self.engine.connect().execution_options(newsarchive_write=True) as conn, conn.begin():
+            yield conn
+
+    def write(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run ``work(conn)`` in one write transaction, retried while SQLite is locked."""
+
+        def attempt() -> T:
+            with self._write() as conn:
+                return work(conn)
+
+        return engines.with_retry(self.url, attempt, attempts=self.lock_attempts)
+
+    # -- writes -------------------------------------------------------------------------
+    def save_batch(self, articles: Sequence[Article], run_id: int | None = None) -> list[SaveResult]:
+        """Store a batch in ONE transaction and return one outcome per article, in order."""
+        if not articles:
+            return []
+
+        def work(conn: sa.Connection) -> list[SaveResult]:
+            writer = BatchWriter(conn, run_id)
+            return [writer.save(article) for article in articles]
+
+        return self.write(work)
+
+    def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,
+                     last_modified: str | None = None) -> None:
+        """Record a fetch that produced no new version (e.g. HTTP 304): crawl state only."""
+        key = canonical_url(url)
+
+        def work(conn: sa.Connection) -> None:
+            values: dict[str, Any] = {"last_fetched": fetched_at, "last_status": status}
+            if etag is not None:
+                values["etag"] = etag
+            if last_modified is not None:
+                values["last_modified"] = last_modified
+            upsert_url_state(conn, key, utcnow(), values)
+            conn.execute(
+                sa.update(ArticleRow)
+                .where(ArticleRow.canonical_url == key, ArticleRow.last_seen < fetched_at)
+                .values(last_seen=fetched_at)
+            )
+
+        self.write(work)
+
+    # -- crawl runs ---------------------------------------------------------------------
+    def start_run(self, source: str, args: Mapping[str, Any] | None = None) -> int:
+        """Record the start of a crawl of ``source`` and return its run id."""
+
+        def work(conn: sa.Connection) -> int:
+            return conn.execute(
+                sa.insert(CrawlRun)
+                .values(source=source, started_at=utcnow(), status="running", args=dict(args or {}),
+                        counts={}, errors=[], fill_rates={}, pid=os.getpid(), host=socket.gethostname())
+                .returning(CrawlRun.id)
+            ).scalar_one()
+
+        return self.write(work)
+
+    def finish_run(self, run_id: int, *, status: str, counts: Mapping[str, int], errors: Sequence[str] = (),
+                   fill_rates: Mapping[str, float] | None = None, exit_status: int | None = None) -> None:
+        """Record how a run ended: status, counts by outcome, errors and field fill rates."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {sorted(RUN_STATUSES)}, not {status!r}")
+
+        def work(conn: sa.Connection) -> None:
+            done = conn.execute(
+                sa.update(CrawlRun)
+                .where(CrawlRun.id == run_id)
+                .values(finished_at=utcnow(), status=status, counts=dict(counts),
+                        errors=[str(e) for e in errors], fill_rates=dict(fill_rates or {}),
+                        exit_status=exit_status)
+            )
+            if done.rowcount != 1:
+                raise StorageError(f"crawl run {run_id} does not exist in {self!r}")
+
+        self.write(work)
+
+    def fail_stale_runs(self, source: str) -> int:
+        """Mark runs of ``source`` left "running" by a process that no longer exists as "crashed"."""
+        host = socket.gethostname()
+
+        def work(conn: sa.Connection) -> int:
+            rows = conn.execute(
+                sa.select(CrawlRun.id, CrawlRun.pid, CrawlRun.host)
+                .where(CrawlRun.source == source, CrawlRun.status == "running")
+            ).all()
+            # Runs on other hosts cannot be checked from here; they are left alone.
+            stale = [r.id for r in rows if r.host == host and r.pid != os.getpid() and not _alive(r.pid)]
+            if stale:
+                conn.execute(
+                    sa.update(CrawlRun)
+                    .where(CrawlRun.id.in_(stale))
+                    .values(status="crashed", finished_at=utcnow())
+                )
+            return len(stale)
+
+        return self.write(work)
+
+    def runs(self, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent crawl runs, newest first."""
+        stmt = sa.select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+        if source:
+            stmt = stmt.where(CrawlRun.source == source)
+        with self.engine.connect() as conn:
+            return [
+                {c.name: getattr(r.CrawlRun, c.name) for c in CrawlRun.__table__.columns}
+                for r in conn.execute(stmt)
+            ]
+
+    # -- incremental crawl state --------------------------------------------------------
+    def url_states(self, urls: Iterable[str]) -> dict[str, UrlState]:
+        """State of the known URLs among ``urls``, keyed by canonical URL."""
+        keys = sorted({canonical_url(u) for u in urls})
+        out: dict[str, UrlState] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                stmt = sa.select(UrlStateRow).where(UrlStateRow.canonical_url.in_(keys[start : start + 500]))
+                for (row,) in conn.execute(stmt):
+                    out[row.canonical_url] = UrlState(
+                        row.canonical_url, row.first_seen, row.last_fetched, row.content_hash,
+                        row.etag, row.last_modified, row.published,
+                    )
+        return out
+
+    # -- reads --------------------------------------------------------------------------
+    def iter_articles(self, *, since: datetime | None = None, until: datetime | None = None,
+                      source: str | None = None, topic: str | None = None,
+                      batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Current version of each matching article, streamed in id order with constant memory."""
+        where = filters(since=since, until=until, source=source, topic=topic)
+        last_id = 0
+        while True:
+            stmt = (
+                sa.select(*ROW_COLUMNS)
+                .select_from(ArticleRow)
+                .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
+                .join(Source, Source.id == ArticleRow.source_id)
+                .where(ArticleRow.id > last_id, *where)
+                .order_by(ArticleRow.id)
+                .limit(batch_size)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+                counts = self._version_counts(conn, [r.article_id for r in rows])
+            if not rows:
+                return
+            for row in rows:
+                yield row_dict(row, counts.get(row.article_id, 1))
+            last_id = rows[-1].article_id
+
+    def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
+                       source: str | None = None, topic: str | None = None) -> int:
+        """How many articles iter_articles would yield (for progress bars)."""
+        where = filters(since=since, until=until, source=source, topic=topic)
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(ArticleRow).where(*where))
+                       .scalar_one())
+
+    def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
+               source: str | None = None, topic: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Best-matching current articles for ``query`` (see newsarchive.storage.search for the syntax)."""
+        stmt = search_statement(self.dialect, query, max(1, int(limit)),
+                                filters(since=since, until=until, source=source, topic=topic))
+        with self.engine.connect() as conn:
+            try:
+                rows = conn.execute(stmt).all()
+            except sa.exc.OperationalError as exc:
+                if "fts5" in str(exc.orig).lower():
+                    from newsarchive.storage.search import SearchQueryError
+
+                    raise SearchQueryError(f"search query {query!r} cannot be run: {exc.orig}") from None
+                raise
+            counts = self._version_counts(conn, [r.article_id for r in rows])
+        out = []
+        for row in rows:
+            item = row_dict(row, counts.get(row.article_id, 1))
+            item["score"] = -float(row.score) if row.score is not None else None
+            item["snippet"] = row.snippet
+            out.append(item)
+        return out
+
+    def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
+        """Every stored version of one article, oldest first (its revision history)."""
+        with self.engine.connect() as conn:
+            if isinstance(url_or_id, int):
+                article_id = url_or_id
+            else:
+                article_id = conn.execute(
+                    sa.select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url_or_id))
+                ).scalar()
+            stmt = (
+                sa.select(*ROW_COLUMNS)
+                .select_from(ArticleVersion)
+                .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id)
+                .join(Source, Source.id == ArticleRow.source_id)
+                .where(ArticleVersion.article_id == article_id)
+                .order_by(ArticleVersion.id)
+            )
+            rows = conn.execute(stmt).all()
+        out = []
+        for row in rows:
+            item = row_dict(row, len(rows))
+            item["current"] = row.version_id == row.current_version_id
+            item["origin"] = row.origin
+            out.append(item)
+        return out
+
+    def stats(self, *, source: str | None = None, since: datetime | None = None,
+              recent_runs: int = 5) -> dict[str, Any]:
+        """Per source per day counts plus layout-drift alarms (see newsarchive.storage.stats)."""
+        from newsarchive.storage.stats import archive_stats
+
+        with self.engine.connect() as conn:
+            return archive_stats(conn, source=source, since=since, recent_runs=recent_runs)
+
+    def reextract(self, *, source: str | None = None, extract: Callable[..., Article] | None = None,
+                  progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Re-run ``extract`` over archived raw responses; a new version only where a field changed."""
+        from newsarchive.storage.reextract import reextract
+
+        return reextract(self, source=source, extract=extract, progress=progress)
+
+    def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        stmt = (
+            sa.select(ArticleVersion.article_id, sa.func.count())
+            .where(ArticleVersion.article_id.in_(ids))
+            .group_by(ArticleVersion.article_id)
+        )
+        return {int(a): int(n) for a, n in conn.execute(stmt)}
+
+    def article_id(self, url: str) -> int | None:
+        """The id of the article stored under ``url``'s canonical form (None when unknown)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(ArticleRow.id).where(ArticleRow.canonical_url == article_key(Article(url=url)))
+            ).scalar()
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,152 @@
+"""Engine factory, SQLite pragmas, locked-database retries and Alembic upgrades."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from newsarchive.errors import StorageError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def create_engine(url: str, *, busy_timeout: float = 5.0) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StorageError(f"cannot open the archive at {url!r}: not a database URL ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().resolve().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"cannot write the archive at {describe(url)}: {exc.strerror or exc}"
+                ) from None
+        engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout})
+        _sqlite_events(engine, busy_timeout)
+        return engine
+    try:
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, sa.exc.ArgumentError) as exc:
+        raise StorageError(f"cannot open the archive at {describe(url)}: {exc}") from None
+    if engine.dialect.name == "postgresql":
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc(dbapi_connection: Any, _record: Any) -> None:
+            # date() in stats and timestamp rendering must not depend on the server's zone.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.commit()
+
+    return engine
+
+
+def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's implicit
+        # transactions would defer the write lock and invite mid-transaction deadlocks).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode and mode[0] != "wal":
+            log.debug("SQLite journal mode stays %s (WAL unavailable here)", mode[0])
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # Writers take the lock up front, so contention shows as a retryable "locked" at BEGIN.
+        immediate = conn.get_execution_options().get("newsarchive_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked/busy" (worth retrying)."""
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    text = str(orig).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_delay: float = 0.2) -> T:
+    """Run ``work`` (one whole transaction), retrying with backoff while SQLite reports a lock."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except sa.exc.OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            if attempt == attempts:
+                raise StorageError(
+                    f"the archive at {describe(url)} stayed locked by another process "
+                    f"after {attempts} attempts; is another crawl or export writing to it?"
+                ) from None
+            log.warning("archive locked (attempt %d/%d), retrying in %.1fs", attempt, attempts, delay)
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` in one transaction."""
+    with engine.connect().execution_options(newsarchive_write=True) as conn:
+        command.upgrade(_alembic_config(conn), revision)
+        conn.commit()
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Revert migrations down to ``revision`` (tests and emergencies)."""
+    with engine.connect().execution_options(newsarchive_write=True) as conn:
+        command.downgrade(_alembic_config(conn), revision)
+        conn.commit()

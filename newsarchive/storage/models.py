@@ -1,0 +1,235 @@
+"""The archive's tables as SQLAlchemy 2.0 typed models (one module; see docs/schema.md).
+
+The Alembic migrations in ``newsarchive/storage/migrations/versions`` create exactly these
+tables on SQLite and PostgreSQL; ``tests/storage/test_migrations.py`` checks they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: PostgreSQL text-search configuration: "simple" (lower-casing, no stemming) because the
+#: archive mixes English and Russian and stemming one language would garble the other.
+PG_TS_CONFIG = "simple"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC on every dialect (SQLite keeps no zone itself)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # A naive value has no known zone: it is taken as UTC (callers keep offsets separately).
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every archive table."""
+
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: sa.JSON(),
+        list[Any]: sa.JSON(),
+    }
+
+
+class Source(Base):
+    """A wire service (site key such as ``tass``) or, for unprofiled pages, a host name."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime]
+
+
+class ArticleRow(Base):
+    """One story, keyed by its canonical URL; its text lives in :class:`ArticleVersion`."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(sa.Text, unique=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"), index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version"),
+    )
+    #: the id of the first article of its near-duplicate cluster (its own id when alone)
+    cluster_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    #: SimHash of the current text (signed 64-bit; see newsarchive.storage.neardup)
+    simhash: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: published of the current version in UTC, plus the page's offset in minutes (NULL: unknown)
+    published: Mapped[datetime | None] = mapped_column(index=True)
+    published_offset: Mapped[int | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class ArticleVersion(Base):
+    """One distinct text seen for an article: every extracted field plus its provenance."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (sa.Index("ix_article_versions_article_id", "article_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    section: Mapped[str | None] = mapped_column(sa.Text)
+    headline: Mapped[str | None] = mapped_column(sa.Text)
+    dateline: Mapped[str | None] = mapped_column(sa.Text)
+    published: Mapped[datetime | None]
+    published_offset: Mapped[int | None]
+    published_raw: Mapped[str | None] = mapped_column(sa.Text)
+    updated: Mapped[datetime | None]
+    updated_offset: Mapped[int | None]
+    updated_raw: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    topics: Mapped[list[Any]]
+    read_also: Mapped[list[Any]]
+    authors: Mapped[list[Any]]
+    language: Mapped[str | None] = mapped_column(sa.String(35))
+    fetched_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("crawl_runs.id"), index=True)
+    #: where the raw response behind this version is archived (newsarchive.storage.warc)
+    warc_file: Mapped[str | None] = mapped_column(sa.Text)
+    warc_offset: Mapped[int | None] = mapped_column(sa.BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: how the version came to be: "crawl" or "reextract"
+    origin: Mapped[str] = mapped_column(sa.String(20), default="crawl")
+
+
+class Topic(Base):
+    """A topic label; ``key`` is the normalised form that makes "Syria" and "syria " one topic."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(500), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(500))
+
+
+class ArticleTopic(Base):
+    """Topics of an article's current version (many-to-many)."""
+
+    __tablename__ = "article_topics"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topics.id"), primary_key=True, index=True)
+
+
+class Link(Base):
+    """A "read also" edge: from an article to a canonical URL, resolved once that URL is archived."""
+
+    __tablename__ = "links"
+    __table_args__ = (sa.UniqueConstraint("from_article_id", "to_url", name="uq_links_from_to"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    to_url: Mapped[str] = mapped_column(sa.Text, index=True)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    to_article_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+
+
+class NeardupBand(Base):
+    """LSH band keys of each article's SimHash: near-duplicate candidates by index lookup."""
+
+    __tablename__ = "neardup_bands"
+
+    band_key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, how it ended, counts by outcome, errors, field fill rates."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (sa.Index("ix_crawl_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    #: "running", "finished", "failed", "interrupted", "crashed"
+    status: Mapped[str] = mapped_column(sa.String(20))
+    exit_status: Mapped[int | None]
+    args: Mapped[dict[str, Any]]
+    counts: Mapped[dict[str, Any]]
+    errors: Mapped[list[Any]]
+    fill_rates: Mapped[dict[str, Any]]
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class UrlState(Base):
+    """Durable per-URL crawl state for incremental recrawls."""
+
+    __tablename__ = "url_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(sa.Text, unique=True)
+    #: the article this URL's text is stored under (another article's id for a duplicate)
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("articles.id", ondelete="SET NULL"))
+    first_seen: Mapped[datetime]
+    last_fetched: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    last_modified: Mapped[str | None] = mapped_column(sa.Text)
+    published: Mapped[datetime | None]
+
+
+#: SQLite FTS5 index over headline and body of each article's CURRENT version. External
+#: content (no second copy of the text): rowid = article_versions.id, maintained by triggers
+#: on articles.current_version_id, so the index follows the pointer in the same transaction.
+SQLITE_FTS_DDL = (
+    "CREATE VIRTUAL TABLE articles_fts USING fts5(headline, body, content='article_versions', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER articles_fts_pointer AFTER UPDATE OF current_version_id ON articles "
+    "WHEN old.current_version_id IS NOT new.current_version_id BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
+    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
+    "WHERE v.id = old.current_version_id; "
+    "INSERT INTO articles_fts(rowid, headline, body) "
+    "SELECT v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
+    "WHERE v.id = new.current_version_id; END",
+    "CREATE TRIGGER articles_fts_delete BEFORE DELETE ON articles "
+    "WHEN old.current_version_id IS NOT NULL BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
+    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
+    "WHERE v.id = old.current_version_id; END",
+)
+SQLITE_FTS_DROP = (
+    "DROP TRIGGER IF EXISTS articles_fts_delete",
+    "DROP TRIGGER IF EXISTS articles_fts_pointer",
+    "DROP TABLE IF EXISTS articles_fts",
+)
+#: PostgreSQL: a generated tsvector on every version with a GIN index; search joins the
+#: current version, so the index is always in step with the pointer.
+PG_FTS_DDL = (
+    "ALTER TABLE article_versions ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    f"(to_tsvector('{PG_TS_CONFIG}', coalesce(headline, '') || ' ' || body)) STORED",
+    "CREATE INDEX ix_article_versions_search ON article_versions USING gin (search_vector)",
+)

@@ -1,0 +1,267 @@
+"""Full-text search over the current version of each article (SQLite FTS5 / PostgreSQL tsvector).
+
+One query language on both databases, a small subset of web search syntax:
+
+    word word        both words (AND)
+    "two words"      the phrase
+    a OR b           either side (OR in capitals binds loosest)
+    -word            without that word (each OR-group needs at least one word that is not excluded)
+
+Words are matched whole and case-insensitively (no stemming: the archive mixes languages).
+Punctuation and FTS operators typed by a user are never passed to the database as syntax:
+the query is parsed here and rebuilt, and it always travels as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from newsarchive.article import Article, normalise_text
+from newsarchive.errors import StorageError
+from newsarchive.storage.models import (
+    PG_TS_CONFIG,
+    ArticleRow,
+    ArticleTopic,
+    ArticleVersion,
+    Source,
+    Topic,
+)
+
+_TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
+_WORD = re.compile(r"\w+")
+
+
+class SearchQueryError(StorageError):
+    """A full-text query that cannot be understood (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or phrase of a query, already split into words."""
+
+    words: tuple[str, ...]
+    negated: bool = False
+
+
+def parse_query(query: str) -> list[list[Term]]:
+    """Split a query into OR-groups of terms; raise SearchQueryError with a reason when it is broken."""
+    groups: list[list[Term]] = [[]]
+    last_was_or = True
+    pos = 0
+    while pos < len(query):
+        match = _TOKEN.match(query, pos)
+        if match is None or match.end() == pos:
+            break
+        pos = match.end()
+        negated_phrase, phrase, closing, bare = match.groups()
+        if phrase is not None:
+            if not closing:
+                raise SearchQueryError(f"search query {query!r} has an unbalanced double quote")
+            words = tuple(_WORD.findall(phrase))
+            if words:
+                groups[-1].append(Term(words, bool(negated_phrase)))
+                last_was_or = False
+            continue
+        if bare == "OR":
+            if last_was_or:
+                raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
+            groups.append([])
+            last_was_or = True
+            continue
+        negated = bare.startswith("-")
+        words = tuple(_WORD.findall(bare))
+        if words:
+            groups[-1].append(Term(words, negated))
+            last_was_or = False
+    if not any(groups):
+        raise SearchQueryError(f"search query {query!r} has no words to search for")
+    if last_was_or:
+        raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
+    for group in groups:
+        if not any(not t.negated for t in group):
+            raise SearchQueryError(
+                f"search query {query!r}: each part needs at least one word that is not excluded with '-'"
+            )
+    return groups
+
+
+def fts5_expression(groups: list[list[Term]]) -> str:
+    """The FTS5 MATCH expression for parsed groups (every word quoted: no user syntax survives)."""
+
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(w.replace('"', '""') for w in term.words) + '"'
+
+    parts = []
+    for group in groups:
+        positive = " AND ".join(phrase(t) for t in group if not t.negated)
+        negative = "".join(f" NOT {phrase(t)}" for t in group if t.negated)
+        parts.append(f"({positive}{negative})")
+    return " OR ".join(parts)
+
+
+def websearch_text(groups: list[list[Term]]) -> str:
+    """The same query rebuilt for PostgreSQL's websearch_to_tsquery."""
+    parts = []
+    for group in groups:
+        terms = [
+            ("-" if t.negated else "") + ('"' + " ".join(t.words) + '"' if len(t.words) > 1 else t.words[0])
+            for t in group
+        ]
+        parts.append(" ".join(terms))
+    return " or ".join(parts)
+
+
+def filters(*, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
+            topic: str | None = None) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses shared by search, iteration and export (all values bound)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if since is not None:
+        clauses.append(ArticleRow.published >= _aware(since))
+    if until is not None:
+        clauses.append(ArticleRow.published < _aware(until))
+    if source:
+        clauses.append(ArticleRow.source_id.in_(sa.select(Source.id).where(Source.key == source)))
+    if topic:
+        clauses.append(
+            ArticleRow.id.in_(
+                sa.select(ArticleTopic.article_id)
+                .join(Topic, Topic.id == ArticleTopic.topic_id)
+                .where(Topic.key == normalise_text(topic))
+            )
+        )
+    return clauses
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def with_offset(value: datetime | None, minutes: int | None) -> datetime | None:
+    """A UTC datetime shown in the page's own offset (naive when the page gave no zone)."""
+    if value is None:
+        return None
+    if minutes is None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value.astimezone(timezone(timedelta(minutes=minutes)))
+
+
+ROW_COLUMNS = (
+    ArticleRow.id.label("article_id"),
+    ArticleRow.canonical_url,
+    ArticleRow.cluster_id,
+    ArticleRow.first_seen,
+    ArticleRow.last_seen,
+    ArticleRow.current_version_id,
+    Source.key.label("source"),
+    ArticleVersion.id.label("version_id"),
+    ArticleVersion.url,
+    ArticleVersion.section,
+    ArticleVersion.headline,
+    ArticleVersion.dateline,
+    ArticleVersion.published,
+    ArticleVersion.published_offset,
+    ArticleVersion.published_raw,
+    ArticleVersion.updated,
+    ArticleVersion.updated_offset,
+    ArticleVersion.updated_raw,
+    ArticleVersion.description,
+    ArticleVersion.body,
+    ArticleVersion.topics,
+    ArticleVersion.read_also,
+    ArticleVersion.authors,
+    ArticleVersion.language,
+    ArticleVersion.fetched_at,
+    ArticleVersion.content_hash,
+    ArticleVersion.origin,
+)
+_ARTICLE_KEYS = tuple(f.name for f in fields(Article) if f.name != "fetch")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
+    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
+    m = row._mapping
+    values = {
+        "url": m["url"],
+        "canonical_url": m["canonical_url"],
+        "source": m["source"],
+        "section": m["section"],
+        "headline": m["headline"],
+        "dateline": m["dateline"],
+        "published": _iso(with_offset(m["published"], m["published_offset"])),
+        "published_raw": m["published_raw"],
+        "updated": _iso(with_offset(m["updated"], m["updated_offset"])),
+        "updated_raw": m["updated_raw"],
+        "description": m["description"],
+        "body": m["body"],
+        "topics": list(m["topics"] or []),
+        "read_also": [dict(x) for x in m["read_also"] or []],
+        "authors": list(m["authors"] or []),
+        "language": m["language"],
+        "fetched_at": _iso(m["fetched_at"]),
+    }
+    # same keys, same order as Article.to_dict(), whatever fields Article gains later
+    out = {key: values.get(key) for key in _ARTICLE_KEYS}
+    out.update(
+        content_hash=m["content_hash"],
+        article_id=m["article_id"],
+        version_id=m["version_id"],
+        version_count=version_count,
+        cluster_id=m["cluster_id"],
+        first_seen=_iso(m["first_seen"]),
+        last_seen=_iso(m["last_seen"]),
+    )
+    return out
+
+
+def search_statement(
+    dialect: str, query: str, limit: int, where: list[sa.ColumnElement[bool]]
+) -> sa.Select[Any]:
+    """The ranked search SELECT for ``dialect``; columns: ROW_COLUMNS, score, snippet."""
+    groups = parse_query(query)
+    base = sa.select(*ROW_COLUMNS)
+    if dialect == "sqlite":
+        fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
+        handle = sa.literal_column("articles_fts")
+        stmt = (
+            base.add_columns(
+                sa.func.bm25(handle).label("score"),
+                sa.func.snippet(handle, 1, "[", "]", "…", 16).label("snippet"),
+            )
+            .select_from(fts)
+            .join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
+            .where(handle.op("MATCH")(sa.bindparam("fts_query", fts5_expression(groups))))
+            .order_by(sa.literal_column("score"))
+        )
+    elif dialect == "postgresql":
+        config = sa.literal_column(f"'{PG_TS_CONFIG}'::regconfig")
+        tsq = sa.func.websearch_to_tsquery(config, sa.bindparam("ts_query", websearch_text(groups)))
+        vector = sa.literal_column("article_versions.search_vector")
+        stmt = (
+            base.add_columns(
+                (-sa.func.ts_rank(vector, tsq)).label("score"),
+                sa.func.ts_headline(config, ArticleVersion.body, tsq,
+                                    "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"),
+            )
+            .select_from(ArticleVersion)
+            .where(vector.op("@@")(tsq))
+            .order_by(sa.literal_column("score"))
+        )
+    else:
+        raise StorageError(f"full-text search is not available on {dialect}")
+    return (
+        stmt.join(ArticleRow, sa.and_(ArticleRow.id == ArticleVersion.article_id,
+                                      ArticleRow.current_version_id == ArticleVersion.id))
+        .join(Source, Source.id == ArticleRow.source_id)
+        .where(*where)
+        .order_by(ArticleRow.id)
+        .limit(limit)
+    )
