@@ -1,16 +1,260 @@
 """Pure extraction: HTML in, Article out. No Scrapy, no network.
 
-PLACEHOLDER: the extraction owner replaces this with the real generic layer.
+The page is parsed once with lxml. The generic layer reads structured metadata
+(``structured``), the publication time (``dates``), the main text (``text``) and the
+dateline (``dateline``); a site profile then overrides single fields. A failure inside
+one field is logged at debug level and leaves that field empty: only input that is not
+HTML at all raises :class:`~newsarchive.errors.ExtractionError`.
 """
 
 from __future__ import annotations
 
-from newsarchive.article import Article
-from newsarchive.extract.profile import SiteProfile
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-__all__ = ["SiteProfile", "extract"]
+import lxml.etree
+import lxml.html
+from lxml.html import HtmlElement
+
+from newsarchive.article import Article
+from newsarchive.errors import ExtractionError
+from newsarchive.extract import dateline as _dateline
+from newsarchive.extract import dates as _dates
+from newsarchive.extract import structured as _structured
+from newsarchive.extract.decode import page_text
+from newsarchive.extract.profile import (
+    LIST_FIELDS,
+    SiteProfile,
+    profile_selector,
+    select_elements,
+    select_values,
+)
+from newsarchive.extract.registry import profile_for
+from newsarchive.extract.text import main_text
+from newsarchive.urls import canonical_url
+
+__all__ = ["ExtractionError", "SiteProfile", "extract"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# libxml2 without huge_tree caps nesting depth and single text nodes, which is what keeps
+# a hostile page bounded; real article pages stay far below both limits.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8", huge_tree=False)
+_SPACE = re.compile(r"\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—·•»:]|::|\|\|)\s+")
 
 
 def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile | None = None) -> Article:
     """Turn one article page into an :class:`Article`."""
-    raise NotImplementedError
+    doc = parse(html)
+    if profile is None and url:
+        profile = _guard("profile lookup", profile_for, None, url)
+    meta = _guard("metadata", _structured.read_metadata, None, doc, url) or _structured.Metadata()
+    language = (profile.language if profile else None) or meta.language
+    zone = profile.timezone if profile else None
+
+    overrides: dict[str, Any] = {}
+    containers: list[HtmlElement] = []
+    extra_read_also: list[dict[str, str]] = []
+    if profile is not None:
+        overrides, containers, extra_read_also = _guard(
+            "site profile", _apply_profile, ({}, [], []), doc, url, profile
+        )
+
+    published, published_raw = _guard(
+        "published", _dates.find_published, (None, None), doc, meta, url, timezone=zone, language=language
+    )
+    found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
+    paragraphs = list(found.paragraphs) if found else []
+    read_also = (found.read_also if found else []) + extra_read_also
+
+    headline = overrides.get("headline") or _guard("headline", choose_headline, None, doc, meta, url, profile)
+    if headline and paragraphs and _same_text(paragraphs[0], headline):
+        paragraphs.pop(0)
+    description = overrides.get("description") or meta.description
+    if description and paragraphs and _same_text(paragraphs[0], description):
+        paragraphs.pop(0)  # the teaser is its own field, not body text
+
+    dateline = overrides.get("dateline")
+    if paragraphs:
+        found_dateline, rest = _guard("dateline", _dateline.split_dateline, (None, paragraphs[0]), paragraphs[0])
+        if found_dateline:
+            dateline = dateline or found_dateline
+            paragraphs[0] = rest
+            if not rest:
+                paragraphs.pop(0)
+
+    article = Article(
+        url=url or "",
+        canonical_url=_guard("canonical_url", _canonical, None, url, overrides.get("canonical_url")
+                             or meta.canonical_url),
+        source=profile.name if profile else _host(url),
+        section=overrides.get("section") or meta.section,
+        headline=headline,
+        dateline=dateline,
+        published=published or meta.published,
+        published_raw=published_raw if published else meta.published_raw,
+        updated=meta.updated,
+        updated_raw=meta.updated_raw,
+        description=description,
+        body="\n\n".join(p for p in paragraphs if p),
+        topics=overrides.get("topics") or list(meta.topics),
+        read_also=_unique_links(read_also),
+        authors=overrides.get("authors") or list(meta.authors),
+        language=overrides.get("language") or language,
+    )
+    for key in ("published", "updated"):
+        raw = overrides.get(key)
+        if raw:
+            value = _guard(key, _dates.parse_timestamp, None, raw, language=language, timezone=zone)
+            if value is not None:
+                setattr(article, key, value)
+                setattr(article, key + "_raw", raw)
+    return article
+
+
+def parse(html: bytes | str) -> HtmlElement:
+    """Decode and parse a page once; ExtractionError when it is not HTML."""
+    text = page_text(html)
+    try:
+        doc = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not an HTML page: {exc}") from None
+    if doc is None:
+        raise ExtractionError("not an HTML page: the parser found no document")
+    return doc
+
+
+def _guard(what: str, func: Callable[..., T], default: T, *args: Any, **kwargs: Any) -> T:
+    """Run one field's extraction; a failure costs that field only."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # contained on purpose: one field must not sink the article
+        log.debug("extracting %s failed: %s: %s", what, type(exc).__name__, exc, exc_info=True)
+        return default
+
+
+def _apply_profile(
+    doc: HtmlElement, url: str | None, profile: SiteProfile
+) -> tuple[dict[str, Any], list[HtmlElement], list[dict[str, str]]]:
+    sel = profile_selector(doc, url)
+    overrides: dict[str, Any] = {}
+    for name, selectors in profile.fields.items():
+        values = select_values(sel, tuple(selectors), many=name in LIST_FIELDS)
+        if values:
+            overrides[name] = values if name in LIST_FIELDS else values[0]
+    read_also: list[dict[str, str]] = []
+    for block in select_elements(sel, profile.read_also):
+        for a in block.iter("a"):
+            title = _SPACE.sub(" ", a.text_content()).strip()
+            href = a.get("href")
+            if title and href:
+                read_also.append({"title": title, "url": lxml.html.urljoin(url, href) if url else href})
+        block.drop_tree()
+    for el in select_elements(sel, profile.drop):
+        if el.getparent() is not None:
+            el.drop_tree()
+    containers = select_elements(sel, profile.body, first_only=True)
+    if "headline" in overrides:
+        overrides["headline"] = strip_site_suffix(overrides["headline"], (), profile.title_suffixes)
+    return overrides, containers, read_also
+
+
+def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteProfile | None) -> str | None:
+    """The article's headline: its <h1> when structured data agrees, else the cleaned meta title."""
+    suffixes = profile.title_suffixes if profile else ()
+    site_words = tuple(w for w in (meta.site_name, _host(url)) if w)
+    meta_titles = [
+        strip_site_suffix(t, site_words, suffixes)
+        for t in (meta.headline, meta.og_title, meta.title_tag)
+        if t and t.strip()
+    ]
+    h1s = [_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1")]
+    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    for h1 in h1s:
+        for title in meta_titles:
+            if _same_text(h1, title):
+                return title
+    for h1 in h1s:
+        for title in meta_titles:
+            if _overlap(h1, title) >= 0.6:
+                return h1
+    if meta_titles:
+        return meta_titles[0]
+    return h1s[0] if h1s else None
+
+
+def strip_site_suffix(title: str, site_words: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> str:
+    """Remove " - TASS", " | Reuters" style site names from the ends of a title."""
+    title = _SPACE.sub(" ", title).strip()
+    for suffix in suffixes:
+        if title.endswith(suffix):
+            title = title[: -len(suffix)].rstrip()
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    names = {_key(w) for w in site_words}
+    hosts = {_key(w.split(".")[0]) for w in site_words if "." in w} | {
+        _key(w.rsplit(".", 1)[0]) for w in site_words if "." in w
+    }
+    spans = list(_TITLE_SEPARATORS.finditer(title))
+
+    def is_site(part: str) -> bool:
+        key = _key(part)
+        return bool(key) and (key in names or key in hosts or any(key == _key(n) for n in names))
+
+    # Drop site-name parts at the end (most common) or the start.
+    end = len(title)
+    while spans and is_site(title[spans[-1].end() : end]):
+        end = spans[-1].start()
+        spans.pop()
+    title = title[:end]
+    spans = list(_TITLE_SEPARATORS.finditer(title))
+    if spans and is_site(title[: spans[0].start()]):
+        title = title[spans[0].end() :]
+    return title.strip()
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold().removeprefix("www."))
+
+
+def _same_text(a: str, b: str) -> bool:
+    return _key(a) == _key(b)
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(re.findall(r"\w+", a.casefold())), set(re.findall(r"\w+", b.casefold()))
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None
+
+
+def _canonical(url: str | None, rel_canonical: str | None) -> str | None:
+    if not url:
+        return rel_canonical
+    return canonical_url(url, rel_canonical)
+
+
+def _unique_links(links: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+    for link in links:
+        if link["url"] not in seen:
+            seen.add(link["url"])
+            out.append(link)
+    return out

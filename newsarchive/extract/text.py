@@ -1,0 +1,388 @@
+"""Main text: one walk over the page collects text blocks, scoring picks the article's container.
+
+The walk never mutates the tree: boilerplate subtrees (navigation, share bars, consent
+banners, ad slots, captions, hidden and template elements...) are skipped while walking,
+so the metadata readers and site profiles still see the whole page. Each block of text
+remembers the element that holds it; the container is the element whose blocks carry
+the most paragraph-like text (long, few links), extended to sibling blocks that also
+look like article text. The walk is iterative, so 10,000-deep nesting cannot overflow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Never article text, whatever their attributes say.
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "iframe", "svg", "math", "canvas", "video",
+        "audio", "object", "embed", "button", "select", "textarea", "input", "option", "picture",
+        "head", "title", "meta", "link", "source", "label", "figcaption",
+    }
+)
+# Page furniture by tag, unless the element holds most of the page's text (some sites wrap
+# the whole story in an <aside> or a <form>).
+FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "figure", "dialog", "menu", "form", "fieldset"})
+# Elements that start and end a text block.
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "section", "article", "main", "body", "h1", "h2", "h3", "h4", "h5", "h6",
+        "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th",
+        "thead", "tbody", "tfoot", "caption", "center", "address", "hr", "details", "summary",
+        "hgroup",
+    }
+)
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_ROLES_SKIPPED = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "menu",
+     "menubar", "toolbar", "search", "tablist", "figure"}
+)
+
+# class/id vocabulary of boilerplate. Substrings are distinctive enough to match anywhere
+# ("social-share-bar", "newsletterSignup"); words must be whole tokens ("ad", not "header").
+_BOILER_SUBSTR = re.compile(
+    r"share|sharing|social|cookie|consent|gdpr|newsletter|subscri|signup|sign-up|related|"
+    r"readalso|read-also|alsoread|also-read|readmore|read-more|recommend|mostread|most-read|"
+    r"mostpopular|most-popular|popular|trending|morefrom|more-from|moreon|more-on|advert|"
+    r"sponsor|promo|comment|disqus|caption|credit|breadcrumb|sidebar|widget|toolbar|paywall|"
+    r"outbrain|taboola|plista|byline|author|skiplink|skip-link|sr-only|visually-hidden|"
+    r"visuallyhidden|screen-reader|screenreader|modal|popup|overlay|banner|slideshow|gallery|"
+    r"carousel|player|teaser|copyright|footer|masthead|navbar|navigation|dropdown|tooltip|"
+    r"timestamp|dateline-meta|print-only|noprint|no-print|infobox|factbox|toc|"
+    r"table-of-contents|jump-link|login|donate|bookmark|rating|reaction|feedback|"
+    r"pagination|pager|follow|audio|podcast|video|embed|keywords|article-tags|tag-list|"
+    r"taglist|tags-|-tags|topics|rubric|kicker|headline-meta|article-meta|meta-info|"
+    r"publish|updated|date-time|datetime|posted|reading-time|readtime",
+)
+_BOILER_WORD = re.compile(
+    r"(?<![a-z0-9])(?:ad|ads|adv|adslot|adunit|anzeige|werbung|pub|reklama|meta|tags?|date|"
+    r"time|hide|hidden|is-hidden|d-none|print|lead|intro|summary|standfirst|dek|deck|subtitle|subline|source|"
+    r"header|head|nav|menu|aside|rail|foot|share|more|links|info|note|notice|alert|"
+    r"disclaimer|legal|bio|profile|contact|related|extra|links-list|see-also|seealso|"
+    r"teaser|box|list|stats|counter|label|badge|icon|logo|brand|avatar|image|img|photo|"
+    r"picture|media|figure|thumb|thumbnail|cta|button|btn|search|lang|language|switcher)"
+    r"(?![a-z0-9])",
+)
+# Tokens that mark the article text itself; they veto a boilerplate match on the same element.
+_CONTENT_WORD = re.compile(
+    r"article-?body|articlebody|article-?text|articletext|article-?content|story-?body|"
+    r"storybody|story-?text|post-?body|post-?content|entry-?content|main-?content|"
+    r"body-?text|bodytext|text-?content|rich-?text|richtext|article__body|content__body|"
+    r"paragraph|textblock|text-block|prose|copy",
+)
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SPACE = re.compile(r"\s+")
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\[\[.*?\]\]")
+# Whole paragraphs that are labels of ads, related-links boxes, share bars and the like.
+_LABEL = re.compile(
+    r"^(?:advertisement|advertising|ad|ads|anzeige|werbung|реклама|publicidad|publicité|publicite|"
+    r"pubblicità|reklame|reklam|advertentie|sponsored|sponsored content|gesponsert|"
+    r"read also|read more|also read|see also|more|more on this|more from .{1,40}|related|"
+    r"related articles?|related stories|related news|related content|recommended|"
+    r"lesen sie auch|lesen sie mehr|mehr zum thema|weitere artikel|das könnte sie auch interessieren|"
+    r"auch interessant|zum thema|читайте также|читать также|смотрите также|по теме|"
+    r"lire aussi|à lire aussi|a lire aussi|sur le même sujet|leer más|lea también|lee también|"
+    r"te puede interesar|leggi anche|potrebbe interessarti|leia também|leia mais|czytaj też|"
+    r"czytaj także|přečtěte si také|share|share this|share this article|share on .{1,20}|"
+    r"copy link|link copied|print|email|tweet|loading|loading\.{3}|load more|show more|"
+    r"click here|subscribe|sign up|newsletter|comments?|\d+ comments?|listen|listen to this article|"
+    r"follow us|follow|back to top|top stories|most read|most popular|trending|"
+    r"image|photo|video|foto|bild|quelle|source|credit|getty images|imago|reuters|afp|ap|dpa)"
+    r"\s*[:.!…]*$",
+    re.I,
+)
+# Lines that start like a "read also"/"related" pointer.
+_POINTER = re.compile(
+    r"^(?:read also|read more|also read|see also|related|more|watch|lesen sie auch|lesen sie mehr|"
+    r"mehr zum thema|auch interessant|weiterlesen|читайте также|lire aussi|à lire aussi|"
+    r"leer más|lea también|leggi anche|leia também|czytaj też|czytaj także)\s*[:|›»>\-–—]",
+    re.I,
+)
+_WORD = re.compile(r"\w+")
+_TEXT_NODES = etree.XPath("//body//text()[not(parent::script or parent::style)]")
+
+
+@dataclass(slots=True)
+class Block:
+    """One run of text between block boundaries, with the element that holds it."""
+
+    owner: HtmlElement
+    tag: str
+    text: str
+    link_chars: int
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(1, len(self.text))
+
+
+@dataclass
+class MainText:
+    """What the text layer found: paragraphs, related links and the container."""
+
+    paragraphs: list[str]
+    read_also: list[dict[str, str]]
+    container: HtmlElement | None = None
+
+
+# State and responsive modifiers say nothing about what an element is ("with-lead", "hidden-xs").
+_MODIFIER = re.compile(r"(?<![a-z0-9-])(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
+                       r"(?<![a-z0-9-])(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*")
+
+
+def _class_id(el: HtmlElement) -> str:
+    attrib = el.attrib
+    value = (attrib.get("class") or "") + " " + (attrib.get("id") or "")
+    return _MODIFIER.sub(" ", _CAMEL.sub(r"\1-\2", value).lower()) if value.strip() else ""
+
+
+def is_boilerplate(el: HtmlElement, tag: str) -> bool:
+    """Whether an element's tag or attributes mark it as page furniture, not article text."""
+    if tag in SKIP_TAGS or tag in FURNITURE_TAGS:
+        return True
+    attrib = el.attrib
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    role = attrib.get("role")
+    if role and role.lower() in _ROLES_SKIPPED:
+        return True
+    for key in attrib:
+        if key.startswith(("ng-", "data-ng-")) and key not in ("ng-non-bindable", "ng-app", "ng-controller"):
+            return True
+    if attrib.get("itemprop") in ("articleBody", "text"):
+        return False
+    names = _class_id(el)
+    if not names:
+        return False
+    if tag in ("p", "h2", "h3", "h4", "h5", "h6"):
+        # Text elements only go for the unambiguous kinds (captions, credits, bylines, ads).
+        hit = _PARA_BOILER.search(names)
+    else:
+        hit = _BOILER_SUBSTR.search(names) or _BOILER_WORD.search(names)
+    return bool(hit) and not _CONTENT_WORD.search(names)
+
+
+_PARA_BOILER = re.compile(
+    r"caption|credit|byline|author|copyright|advert|(?<![a-z0-9])(?:ad|ads|lead|intro|teaser|"
+    r"summary|standfirst|dek|deck|subtitle|date|time|meta|hidden|hide)(?![a-z0-9])|"
+    r"sr-only|visually-hidden|screen-reader|timestamp|related|newsletter|promo|sponsor|share",
+)
+
+
+def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: int = 2500) -> list[Block]:
+    """Text blocks of the page in document order, boilerplate subtrees skipped.
+
+    A furniture tag or boilerplate class on an element holding more than ``guard_share``
+    of the page's text or more than ``guard_chars`` characters is ignored (a class like
+    "page sidebar-layout" on the article wrapper); the scoring then decides.
+    """
+    total = sum(map(len, _TEXT_NODES(root)))
+    guard = min(guard_chars, max(200, int(total * guard_share)))
+    blocks: list[Block] = []
+    parts: list[str] = []
+    link_chars = 0
+    links: list[tuple[str, str]] = []
+    owners: list[HtmlElement] = [root]
+    link_stack: list[tuple[str, int]] = []  # (href, len(parts) at <a>)
+
+    def flush() -> None:
+        nonlocal link_chars, links
+        if parts:
+            text = _SPACE.sub(" ", _TEMPLATE.sub(" ", "".join(parts))).strip()
+            if text:
+                owner = owners[-1]
+                blocks.append(Block(owner, owner.tag, text, min(link_chars, len(text)), links))
+            parts.clear()
+        link_chars = 0
+        links = []
+
+    # Stack entries: (element, closing). Closing entries finish a block/link and add the tail.
+    stack: list[tuple[HtmlElement, bool]] = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
+        tag = el.tag
+        if closing:
+            if tag == "a" and link_stack:
+                href, start = link_stack.pop()
+                anchor = _SPACE.sub(" ", "".join(parts[start:])).strip()
+                if not link_stack:
+                    link_chars += len(anchor)
+                if anchor and href:
+                    links.append((anchor, href))
+            if tag in BLOCK_TAGS:
+                flush()
+                owners.pop()
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if not isinstance(tag, str):  # comments, processing instructions
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        tag = tag.lower() if not tag.islower() else tag
+        skip = is_boilerplate(el, tag)
+        if skip and tag not in SKIP_TAGS and len(el.text_content()) > guard:
+            skip = False
+        if skip:
+            if tag in BLOCK_TAGS or tag in SKIP_TAGS:
+                flush()
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if tag == "br":
+            if parts and parts[-1] == "\n":
+                flush()  # <br><br> separates paragraphs
+            else:
+                parts.append("\n")
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if tag in BLOCK_TAGS:
+            flush()
+            owners.append(el)
+        elif tag == "a":
+            link_stack.append((el.get("href") or "", len(parts)))
+        if el.text:
+            parts.append(el.text)
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
+    flush()
+    return blocks
+
+
+def _content_weight(block: Block) -> float:
+    """How much a block looks like article prose: long text, few links, sentence punctuation."""
+    n = len(block.text)
+    if n < 25 or block.link_density > 0.4 or block.tag in HEADING_TAGS:
+        return 0.0
+    weight = min(n, 800) * (1.0 - block.link_density)
+    if n < 80 and not block.text.endswith((".", "!", "?", "…", '"', "»", "”", ":")):
+        weight *= 0.3
+    return weight
+
+
+def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlElement]:
+    """Elements holding the article text, best first (empty when nothing looks like prose)."""
+    scores: dict[int, float] = {}
+    elements: dict[int, HtmlElement] = {}
+    for block in blocks:
+        weight = _content_weight(block)
+        if not weight:
+            continue
+        el: HtmlElement | None = block.owner
+        if block.tag in ("p", "li", "dd", "td", "blockquote", "pre", "h2", "h3"):
+            el = el.getparent() if el is not None else None
+        decay = 1.0
+        for _ in range(4):
+            if el is None:
+                break
+            key = id(el)
+            elements[key] = el
+            scores[key] = scores.get(key, 0.0) + weight * decay
+            decay *= 0.5
+            el = el.getparent()
+    if not scores:
+        return []
+    best_key = max(scores, key=scores.__getitem__)
+    best = elements[best_key]
+    best_score = scores[best_key]
+    members = [best]
+    # Article text split over sibling containers (text blocks between ad slots, a second
+    # page part): take siblings that score well on their own.
+    parent = best.getparent()
+    if parent is not None:
+        threshold = max(120.0, best_score * 0.2)
+        for sibling in parent:
+            key = id(sibling)
+            if key != best_key and scores.get(key, 0.0) >= threshold:
+                members.append(sibling)
+    return members
+
+
+def _absolute(base: str | None, href: str) -> str | None:
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    url = urljoin(base, href) if base else href
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None = None,
+              hint: str | None = None, containers: Iterable[HtmlElement] = ()) -> MainText:
+    """Paragraphs and read-also links of the article on the page rooted at ``root``.
+
+    ``containers`` (from a site profile) replaces the container search when given.
+    """
+    blocks = walk_blocks(root)
+    # lxml element proxies live only while referenced, so ``chosen`` keeps them (and their ids) alive.
+    chosen = list(containers) or find_container(blocks, hint)
+    if not chosen:
+        return _from_hint(hint)
+    # A set of the elements themselves: it also keeps their proxies alive while we compare.
+    inside: set[HtmlElement] = set()
+    for el in chosen:
+        inside.update(el.iter())
+    title_key = _norm(headline) if headline else None
+    paragraphs: list[str] = []
+    read_also: list[dict[str, str]] = []
+    seen_links: set[str] = set()
+    for block in blocks:
+        if block.owner not in inside:
+            continue
+        text = block.text
+        if block.tag == "h1" or (title_key and _norm(text) == title_key):
+            continue
+        if _is_pointer(block):
+            for title, href in block.links:
+                link = _absolute(url, href)
+                if link and link not in seen_links and len(title) > 15:
+                    seen_links.add(link)
+                    read_also.append({"title": title, "url": link})
+            continue
+        if _LABEL.match(text) or _is_noise(text):
+            continue
+        if paragraphs and paragraphs[-1] == text:
+            continue
+        paragraphs.append(text)
+    if hint and sum(map(len, paragraphs)) < 0.25 * len(hint):
+        # Pages rendered by JavaScript carry the story only in JSON-LD articleBody.
+        return _from_hint(hint, read_also)
+    return MainText(paragraphs, read_also, chosen[0])
+
+
+def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None) -> MainText:
+    if not hint or len(hint) < 200:
+        return MainText([], read_also or [], None)
+    paragraphs = [_SPACE.sub(" ", p).strip() for p in re.split(r"\n\s*\n|\r?\n", hint)]
+    return MainText([p for p in paragraphs if p], read_also or [], None)
+
+
+def _is_pointer(block: Block) -> bool:
+    """A block that points elsewhere (related links) rather than telling the story."""
+    if not block.links:
+        return False
+    if block.link_density >= 0.6:
+        return True
+    return bool(_POINTER.match(block.text))
+
+
+def _is_noise(text: str) -> bool:
+    # A paragraph without any word characters (separators, bullets, stray punctuation).
+    return _WORD.search(text) is None
+
+
+def _norm(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
