@@ -1,0 +1,61 @@
+"""Drop items that are not articles, each with a counted reason (``newsarchive/skipped/<reason>``).
+
+Reasons: ``not_article`` (not an Article item), ``no_headline``, ``no_body``, ``body_too_short``
+(fewer than NEWSARCHIVE_MIN_BODY_CHARS characters: index pages, teasers, error pages),
+``no_published`` (the page states no date) and ``unparseable_published`` (it states one we could
+not read). Without a date an item cannot be placed in time, so it is dropped, not stored half-known.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from newsarchive.article import Article
+
+log = logging.getLogger(__name__)
+DEFAULT_MIN_BODY_CHARS = 80
+
+
+def skip_reason(item: Any, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> str | None:
+    """Why ``item`` is not a storable article, or None when it is."""
+    if not isinstance(item, Article):
+        return "not_article"
+    if not (item.headline or "").strip():
+        return "no_headline"
+    body = item.body.strip() if isinstance(item.body, str) else ""
+    if not body:
+        return "no_body"
+    if len(body) < min_body_chars:
+        return "body_too_short"
+    if item.published is None:
+        return "unparseable_published" if (item.published_raw or "").strip() else "no_published"
+    return None
+
+
+class ValidatePipeline:
+    """Keep only items that are complete articles; count every drop by reason."""
+
+    def __init__(self, stats: StatsCollector, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> None:
+        self.stats = stats
+        self.min_body_chars = min_body_chars
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        if not crawler.settings.getbool("NEWSARCHIVE_VALIDATE_ENABLED", True):
+            raise NotConfigured("NEWSARCHIVE_VALIDATE_ENABLED is off")
+        assert crawler.stats is not None
+        min_chars = crawler.settings.getint("NEWSARCHIVE_MIN_BODY_CHARS", DEFAULT_MIN_BODY_CHARS)
+        return cls(crawler.stats, min_chars)
+
+    def process_item(self, item: Any) -> Any:
+        reason = skip_reason(item, self.min_body_chars)
+        if reason is None:
+            return item
+        self.stats.inc_value(f"newsarchive/skipped/{reason}")
+        url = getattr(item, "url", None) or (item.get("url") if isinstance(item, dict) else None)
+        raise DropItem(f"skipped ({reason}): {url or type(item).__name__}", log_level="INFO")
