@@ -358,7 +358,9 @@ def read_response(
                 raise StorageError(f"the WARC record at offset {offset} of {file} is truncated")
             rec = record.rec_headers
             date = rec.get_header("WARC-Date") or ""
-            fetched_at = iso_date_to_datetime(date, tz_aware=True) if date else datetime.min.replace(tzinfo=UTC)
+            fetched_at = (
+                iso_date_to_datetime(date, tz_aware=True) if date else datetime.min.replace(tzinfo=UTC)
+            )
             status_line = record.http_headers.get_statuscode() or "0"
             return WarcResponse(
                 url=rec.get_header("WARC-Target-URI") or "",
