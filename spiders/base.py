@@ -148,6 +148,7 @@ class NewsSpider(scrapy.Spider):
         self._deny_re = [re.compile(p) for p in self.deny_patterns]
         self._follow_re = [re.compile(p) for p in self.sitemap_follow]
         self._seen_articles: set[str] = set()
+        self._seen_raw: set[str] = set()
         self._seen_listings: set[str] = set()
         self._scheduled = 0
         self._archive: Any = None
@@ -344,7 +345,12 @@ class NewsSpider(scrapy.Spider):
                 continue
             key = canonical_url(cand.url)
             if key in self._seen_articles or key in fresh:
+                if cand.url not in self._seen_raw:
+                    # same article under another URL (tracking parameters, AMP...): never fetched twice
+                    stats.inc_value("newsarchive/discovery/duplicate_url")
+                    self._seen_raw.add(cand.url)
                 continue
+            self._seen_raw.add(cand.url)
             listed = cand.published or cand.modified
             if (self.since or self.until) and not self.in_range(listed):
                 stats.inc_value("newsarchive/discovery/out_of_range")

@@ -29,11 +29,15 @@ PROFILE = SiteProfile(
             ".opinion-header__lead ::text",
             ".b-material__preview::text",
         ),
-        # epoch seconds on today's pages; "January 19, 13:48 UTC+3" text on 2017 pages
+        # epoch seconds on today's pages.  2017 pages show "January 19, 13:48 UTC+3" without
+        # a year; the year sits in <meta name="date" content="2017-01-19">, so the two are
+        # joined into "January 19, 2017, 13:48 UTC+3" (XPath 1.0 string functions).
         "published": (
             "dateformat[mode=abs]::attr(time)",
             "dateformat::attr(time)",
-            ".b-material__date::text",
+            "xpath:concat(substring-before(normalize-space(//*[contains(@class,'b-material__date')]), ','),"
+            " ', ', substring(//meta[@name='date']/@content, 1, 4), ', ',"
+            " substring-after(normalize-space(//*[contains(@class,'b-material__date')]), ', '))",
         ),
         "section": (
             ".news-header__section ::text",

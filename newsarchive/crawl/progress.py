@@ -30,7 +30,8 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, int]:
         "stored": get("newsarchive/new"),
         "updated": get("newsarchive/updated"),
         "unchanged": get("newsarchive/unchanged"),
-        "duplicates": get("newsarchive/duplicate"),
+        # same text under another URL (pipelines) + same article under a tracking-parameter URL
+        "duplicates": get("newsarchive/duplicate") + get("newsarchive/discovery/duplicate_url"),
         "skipped": prefixed("newsarchive/skipped/"),
         "not_modified": get("newsarchive/not_modified"),
         "errors": get("log_count/ERROR") + prefixed("newsarchive/fetch_failed/")

@@ -1,0 +1,209 @@
+"""``newsarchive demo``: crawl the bundled TASS-like sample site offline, twice, and export CSV.
+
+The sample site in ``data/samples/site`` is served on a loopback port from a thread.
+The first crawl sees edition 1; the server then switches to edition 2
+(``data/samples/edition2`` overlays the edited article and its sitemap, whose
+``%%EDITION_TIME%%`` lastmod becomes the switch time) and a second crawl picks up the
+edit as an update.  Each crawl runs as a child process because Twisted's reactor
+cannot be restarted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from newsarchive.config import DATA_DIR, SAMPLES_DIR, default_db_url
+from newsarchive.errors import NewsarchiveError
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
+}
+DEMO_PORT = 8765
+
+
+class SampleSite:
+    """A static copy of a site served from ``roots`` (first match wins) on 127.0.0.1.
+
+    ``/politics?page=2`` is served from ``politics/page-2.html``; ``/a/b`` from ``a/b``,
+    ``a/b.html`` or ``a/b/index.html``.  ETag/Last-Modified are sent and honoured (304).
+    """
+
+    def __init__(self, root: Path = SAMPLES_DIR, port: int = 0) -> None:
+        self.root = root
+        self.edition = 1
+        self.edition_time = datetime.now(UTC)
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.requests.append(self.path)
+                found = site.resolve(self.path)
+                if found is None:
+                    self._send(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
+                    return
+                body, ctype = found
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    self._send(304, b"", ctype, etag)
+                    return
+                self._send(200, body, ctype, etag)
+
+            def _send(self, status: int, body: bytes, ctype: str, etag: str | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                if etag:
+                    self.send_header("ETag", etag)
+                    self.send_header("Last-Modified", formatdate(site.edition_time.timestamp(), usegmt=True))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        try:
+            self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        except OSError:
+            self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def roots(self) -> list[Path]:
+        site = [self.root / "site"]
+        return ([self.root / "edition2"] if self.edition >= 2 else []) + site
+
+    def set_edition(self, edition: int) -> None:
+        """Switch the served edition; the switch time becomes the edited pages' lastmod."""
+        self.edition = edition
+        self.edition_time = datetime.now(UTC)
+
+    def resolve(self, raw_path: str) -> tuple[bytes, str] | None:
+        parts = urlsplit(raw_path)
+        path = parts.path.strip("/")
+        if ".." in path.split("/"):
+            return None
+        page = parse_qs(parts.query).get("page", ["1"])[0]
+        if page.isdigit() and int(page) > 1:
+            names = [f"{path}/page-{int(page)}.html"]
+        elif not path:
+            names = ["index.html"]
+        else:
+            names = [path, f"{path}.html", f"{path}/index.html"]
+        for root in self.roots():
+            for name in names:
+                candidate = root / name
+                if candidate.is_file():
+                    body = candidate.read_bytes()
+                    if candidate.suffix == ".xml":
+                        stamp = self.edition_time.isoformat(timespec="seconds")
+                        body = body.replace(b"%%EDITION_TIME%%", stamp.encode())
+                    return body, CONTENT_TYPES.get(candidate.suffix, "application/octet-stream")
+        return None
+
+    def __enter__(self) -> SampleSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def crawl_child(source: str, base_url: str, db: str, *extra: str, timeout: float = 600) -> dict[str, Any]:
+    """Run ``python -m newsarchive.crawl`` in a child process; its JSON summary (exit code included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = Path(tmp) / "summary.json"
+        argv = [
+            sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
+            "--summary-json", str(summary), "--log-level", "ERROR",
+            # loopback: no need to be polite to ourselves
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *extra,
+        ]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        if not summary.exists():
+            tail = (proc.stderr or "").strip().splitlines()[-5:]
+            raise NewsarchiveError(f"the {source} crawl failed (exit {proc.returncode}): " + " | ".join(tail))
+        result: dict[str, Any] = json.loads(summary.read_text(encoding="utf-8"))
+        result["exit_code"] = proc.returncode
+        return result
+
+
+def export_csv(db: str, path: Path) -> int:
+    """Write the archive as CSV through ``newsarchive export``; returns the number of rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "newsarchive.cli", "export", "--format", "csv", "-o", str(path)]
+    env = dict(os.environ, NEWSARCHIVE_DB=db)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
+    if proc.returncode != 0 or not path.exists():
+        raise NewsarchiveError(f"CSV export failed: {(proc.stderr or '').strip()[-300:]}")
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None) -> int:
+    """Serve the samples, crawl edition 1 then edition 2, print a summary, write CSV; exit code."""
+    from newsarchive.storage import Archive
+
+    out = out or sys.stderr
+    db = db or default_db_url()
+    Archive(db).close()  # an unwritable archive fails here, with one clear line, before any crawl
+    csv_file = Path(csv_path) if csv_path else DATA_DIR / "demo.csv"
+    started = time.monotonic()
+    with SampleSite(port=int(os.environ.get("NEWSARCHIVE_DEMO_PORT", DEMO_PORT))) as site:
+        print(f"serving the sample site at {site.base_url}", file=out)
+        first = crawl_child("tass", site.base_url, db)
+        site.set_edition(2)
+        second = crawl_child("tass", site.base_url, db)
+    rows = export_csv(db, csv_file)
+    elapsed = time.monotonic() - started
+    runs = [first, second]
+
+    def total(key: str) -> int:
+        return sum(int(r["counts"].get(key, 0)) for r in runs)
+
+    skipped: dict[str, int] = {}
+    for r in runs:
+        for reason, n in r.get("skipped", {}).items():
+            skipped[reason] = skipped.get(reason, 0) + int(n)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "none"
+    print(
+        "\n".join([
+            "newsarchive demo: two crawls of the bundled TASS-like site (edition 1, then edition 2)",
+            f"  archive            {db}",
+            f"  pages fetched      {total('pages')} (first crawl {first['counts']['pages']})",
+            f"  articles stored    {total('stored')}",
+            f"  updates            {total('updated')}",
+            f"  duplicates dropped {total('duplicates')}",
+            f"  skipped            {total('skipped')} ({reasons})",
+            f"  robots.txt         {total('robots_disallowed')} URL(s) disallowed",
+            f"  errors             {total('errors')}",
+            f"  CSV                {csv_file} ({rows} rows)",
+            f"  elapsed            {elapsed:.1f} s",
+        ]),
+        file=out,
+    )
+    return max(int(first["exit_code"]), int(second["exit_code"]))
