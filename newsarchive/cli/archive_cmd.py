@@ -1,5 +1,224 @@
-"""PLACEHOLDER: commands of this area are added by its owner."""
+"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats``, ``reextract``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-COMMANDS: list[click.Command] = []
+from newsarchive.errors import NewsarchiveError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option(
+    "--db", envvar="NEWSARCHIVE_DB", help="SQLAlchemy URL of the archive [data/archive.sqlite]."
+)
+
+
+def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], datetime | None]:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD) or date-time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if end and len(value) == 10:
+            parsed += timedelta(days=1)  # --until 2026-11-27 includes that whole day
+        return parsed
+
+    return convert
+
+
+def filter_options(func: F) -> F:
+    """--since/--until/--source/--topic, shared by search and export."""
+    func = click.option("--topic", help="Only articles with this topic (case-insensitive).")(func)
+    func = click.option("--source", help="Only this source (site key such as tass).")(func)
+    func = click.option("--until", callback=_bound(True), help="Published before the end of this date.")(func)
+    func = click.option("--since", callback=_bound(False), help="Published on or after this date.")(func)
+    return func
+
+
+def _open(db: str | None) -> Any:
+    from newsarchive.storage import Archive
+
+    try:
+        return Archive(db)
+    except NewsarchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("db")
+def db_group() -> None:
+    """Manage the archive database."""
+
+
+@db_group.command("upgrade")
+@db_option
+@click.option("--revision", default="head", show_default=True, help="Target migration.")
+def db_upgrade(db: str | None, revision: str) -> None:
+    """Create or migrate the archive schema (also done automatically on first use).
+
+    Example: newsarchive db upgrade --db postgresql+psycopg://user:pw@localhost/news
+    """
+    from newsarchive.storage import Archive
+    from newsarchive.storage import engine as engines
+
+    try:
+        with Archive(db, migrate=False) as archive:
+            before = engines.current_revision(archive.engine)
+            engines.with_retry(archive.url, lambda: engines.upgrade(archive.engine, revision))
+            after = engines.current_revision(archive.engine)
+            where = engines.describe(archive.url)
+    except NewsarchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {exc}") from None
+    click.echo(f"{where}: schema at {after} (was {before or 'empty'})", err=True)
+
+
+SEARCH_COLUMNS = ("article_id", "published", "source", "headline", "canonical_url", "snippet")
+
+
+@click.command()
+@click.argument("query")
+@filter_options
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@db_option
+def search(query: str, since: datetime | None, until: datetime | None, source: str | None,
+           topic: str | None, limit: int, fmt: str, db: str | None) -> None:
+    """Full-text search over headline and body of each article's current version.
+
+    \b
+    Syntax: words (all must match), "a phrase", a OR b, -excluded.
+    Example: newsarchive search '"foreign ministry" syria -turkey' --since 2026-01-01 --format json
+    """
+    with _open(db) as archive:
+        try:
+            rows = archive.search(query, since=since, until=until, source=source, topic=topic, limit=limit)
+        except NewsarchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=[*SEARCH_COLUMNS, "topics"], extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "topics": "; ".join(row["topics"])})
+    else:
+        for row in rows:
+            published = (row["published"] or "")[:16]
+            click.echo(f"{row['article_id']:>7}  {published:16}  {row['source'] or '':8}  {row['headline']}")
+            click.echo(f"         {row['canonical_url']}")
+            click.echo(f"         {' '.join((row['snippet'] or '').split())}")
+        click.echo(f"{len(rows)} result(s)", err=True)
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Output file ('-' for stdout; parquet needs a file).")
+@filter_options
+@click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
+@db_option
+def export(fmt: str, output: str, since: datetime | None, until: datetime | None, source: str | None,
+           topic: str | None, no_progress: bool, db: str | None) -> None:
+    """Export the current version of each article, one row per article, streaming.
+
+    \b
+    Example: newsarchive export --format csv -o tass.csv --source tass --since 2026-11-01
+    """
+    from newsarchive.storage import export as exporter
+
+    if fmt == "parquet" and output == "-":
+        raise click.UsageError("parquet needs a file: use -o FILE")
+    if output != "-":
+        check_writable(Path(output))
+    with _open(db) as archive:
+        filters = {"since": since, "until": until, "source": source, "topic": topic}
+        total = archive.count_articles(**filters)
+        rows: Iterator[dict[str, Any]] = archive.iter_articles(**filters)
+        try:
+            written = exporter.export(rows, fmt, output, total=total, progress=not no_progress)
+        except NewsarchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work when ``path`` cannot be written (missing folder, not a folder, no rights)."""
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
+@click.command()
+@click.option("--source", help="Only this source.")
+@click.option("--since", callback=_bound(False), help="Only days on or after this date.")
+@click.option("--recent-runs", type=click.IntRange(2, 100), default=5, show_default=True,
+              help="Runs the drift alarm compares the latest run with.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@db_option
+def stats(source: str | None, since: datetime | None, recent_runs: int, fmt: str, db: str | None) -> None:
+    """Per source per day: articles, updates, duplicates, skipped, errors; plus drift alarms.
+
+    A drift alarm flags a source whose field fill rate fell sharply against its recent runs
+    (layout change) or whose blocked/failed share rose. Exit status 0 either way.
+
+    Example: newsarchive stats --source tass --since 2026-11-01
+    """
+    with _open(db) as archive:
+        result = archive.stats(source=source, since=since, recent_runs=recent_runs)
+    if fmt == "json":
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return
+    header = ("source", "day", "articles", "updates", "duplicates", "skipped", "errors", "runs")
+    click.echo("  ".join(f"{h:>10}" if i > 1 else f"{h:12}" for i, h in enumerate(header)))
+    for row in result["days"]:
+        click.echo("  ".join(f"{row[h]:>10}" if i > 1 else f"{row[h]:12}" for i, h in enumerate(header)))
+    for alarm in result["alarms"]:
+        click.echo(f"DRIFT  {alarm['message']}")
+    if not result["alarms"]:
+        click.echo("no drift alarms", err=True)
+
+
+@click.command()
+@click.option("--source", help="Only this source.")
+@db_option
+def reextract(source: str | None, db: str | None) -> None:
+    """Re-run today's extractor over the archived raw responses (WARC).
+
+    A new version is recorded only where a field changed, so an extractor fix reaches the
+    whole history without refetching.
+
+    Example: newsarchive reextract --source tass
+    """
+    with _open(db) as archive:
+        try:
+            counts = archive.reextract(source=source)
+        except NewsarchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo("  ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    if counts["failed"]:
+        click.echo(f"{counts['failed']} record(s) could not be re-extracted (see the log)", err=True)
+
+
+COMMANDS: list[click.Command] = [db_group, search, export, stats, reextract]

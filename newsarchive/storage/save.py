@@ -149,17 +149,15 @@ class BatchWriter:
         """Make ``article`` the new current version of a known story (the old one is kept)."""
         version_id = self._insert_version(article_id, article, origin)
         fp = fingerprint(article)
-        self.conn.execute(
-            sa.update(ArticleRow)
-            .where(ArticleRow.id == article_id)
-            .values(
-                current_version_id=version_id,
-                published=article.published,
-                published_offset=offset_minutes(article.published),
-                simhash=fp.simhash,
-                last_seen=article.fetched_at or self.now,
-            )
-        )
+        values: dict[str, Any] = {
+            "current_version_id": version_id,
+            "published": article.published,
+            "published_offset": offset_minutes(article.published),
+            "simhash": fp.simhash,
+        }
+        if origin == "crawl":
+            values["last_seen"] = article.fetched_at or self.now
+        self.conn.execute(sa.update(ArticleRow).where(ArticleRow.id == article_id).values(**values))
         self._replace_bands(article_id, fp)
         self._replace_topics(article_id, article.topics)
         self.conn.execute(sa.delete(Link).where(Link.from_article_id == article_id))
