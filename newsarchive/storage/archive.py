@@ -179,14 +179,12 @@ class Archive:
 
     def runs(self, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent crawl runs, newest first."""
-        stmt = sa.select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+        table = CrawlRun.__table__
+        stmt = sa.select(table).order_by(table.c.started_at.desc(), table.c.id.desc()).limit(limit)
         if source:
-            stmt = stmt.where(CrawlRun.source == source)
+            stmt = stmt.where(table.c.source == source)
         with self.engine.connect() as conn:
-            return [
-                {c.name: getattr(r.CrawlRun, c.name) for c in CrawlRun.__table__.columns}
-                for r in conn.execute(stmt)
-            ]
+            return [dict(r._mapping) for r in conn.execute(stmt)]
 
     # -- incremental crawl state --------------------------------------------------------
     def url_states(self, urls: Iterable[str]) -> dict[str, UrlState]:
