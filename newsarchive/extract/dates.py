@@ -115,7 +115,9 @@ _NUMERIC = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})[./](?P<m>\d{{1,2}})[./](?P<y>\d{{4}})(?!\d)(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
-_YMD_SLASH = re.compile(rf"(?<!\d)(?P<y>\d{{4}})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?")
+_YMD_SLASH = re.compile(
+    rf"(?<!\d)(?P<y>\d{{4}})(?P<s>[/.])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?"
+)
 
 
 def _offset_zone(hours: float) -> timezone:
@@ -189,7 +191,12 @@ def _quick_parse(text: str) -> tuple[datetime, bool] | None:
         month = int(m["m"]) if numeric else _MONTHS[m["mon"].lower()]
         if not 1 <= month <= 12:
             continue
-        built = _build(int(m["y"]) if m["y"] else None, month, int(m["d"]), m)
+        year = m["y"]
+        if not year:
+            # "Fri Apr 28 19:20:36 CEST 2023": the year stands apart from the day and month
+            found = _YEAR.search(text, m.end()) or _YEAR.search(text[: m.start()])
+            year = found.group(0) if found else None
+        built = _build(int(year) if year else None, month, int(m["d"]), m)
         if built and not m["H"]:
             rest = text[: m.start()] + " " + text[m.end() :]
             clock = _LOOSE_TIME.search(rest)
@@ -323,7 +330,13 @@ _FOREIGN = re.compile(
     r"comment|widget|more[-_]|popular|newsletter|promo|outbrain|taboola|breadcrumb|nav",
     re.IGNORECASE,
 )
-_DATE_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta", re.IGNORECASE)
+_DATE_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|datum|fecha|tarih", re.IGNORECASE)
+# a visible label in front of the date: "Datum 28.04.2023", "Published: 3 May 2024"
+_DATE_LABEL = re.compile(
+    r"^\s*(?:date|datum|dato|data|fecha|published|posted|first published|publication|publié|"
+    r"publicado|pubblicato|veröffentlicht|erschienen|опубликовано|дата)\b",
+    re.IGNORECASE,
+)
 
 
 def url_date(url: str | None) -> datetime | None:
@@ -400,12 +413,12 @@ def find_published(
                 break
     if not candidates:
         for el in doc.xpath(
-            "//*[self::span or self::div or self::p or self::small or self::li][@class]"
+            "//*[self::span or self::div or self::p or self::small or self::li or self::dd]"
             "[string-length(normalize-space(.)) < 80][string-length(normalize-space(.)) > 5]"
-        )[:400]:
-            if not _DATE_CLASS.search(el.get("class", "")) or _foreign(el):
-                continue
+        )[:1500]:
             raw = " ".join(el.text_content().split())
+            if not (_DATE_CLASS.search(el.get("class", "")) or _DATE_LABEL.match(raw)) or _foreign(el):
+                continue
             value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
             if value is not None and value.year >= 1995:
                 candidates.append((value, raw))

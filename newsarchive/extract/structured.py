@@ -20,11 +20,19 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from newsarchive.extract.bylines import (
+    clean_authors,
+    clean_topics,
+    dom_authors,
+    drop_site_names,
+    norm_name,
+    only_site_names,
+)
 from newsarchive.extract.dates import parse_timestamp
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Metadata", "clean_authors", "clean_topics", "read_metadata"]
+__all__ = ["Metadata", "read_metadata"]
 
 ARTICLE_TYPES = frozenset(
     {
@@ -256,79 +264,69 @@ def _itemprop(doc: HtmlElement, name: str) -> list[str]:
     return out
 
 
-# ---------------------------------------------------------------------------- cleaning
+# ---------------------------------------------------------------------------- headline
 
-_BY = re.compile(r"^\s*(?:by|von|par|por|di|da|de|door|av|af|od|autor(?:in)?|author|written by|"
-                 r"text|texto|reporting by|от|автор)\s*[:\-]?\s+", re.IGNORECASE)
-_SPLIT_AUTHORS = re.compile(r"\s*(?:[,;|/&]|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\bен\b|\bи\b)\s*",
-                            re.IGNORECASE)
-_ROLE = re.compile(
-    r"\s*(?:[,|–—-]\s*|\s+)\(?(?:staff writer|staff reporter|correspondent|reporter|editor|"
-    r"redakteur(?:in)?|redaktion|journalist(?:in|e)?|senior writer|contributor|columnist|"
-    r"for [A-Z][\w ]+|in [A-Z][a-z]+)\)?\s*$",
-    re.IGNORECASE,
-)
-_URLISH = re.compile(r"^(?:https?:|www\.|/)|\.(?:com|org|net|html?)\b", re.IGNORECASE)
-_EMAIL = re.compile(r"\S+@\S+")
+_TITLE_SEP = re.compile(r"\s+[|–—\-·•:/]+\s+|\s*[|｜:：ᅵㅣ]\s*|\s*[-–—]\s*(?=\S+$)")
 
 
-def clean_authors(raw: Iterable[str], *, site_name: str | None = None) -> list[str]:
-    """People's (or organisations') names: "By " and roles removed, URLs skipped, deduped in order."""
+def _site_names(*values: str | None) -> list[str]:
+    """Normalised forms of the site's names and its host's main label, to spot title suffixes."""
     out: list[str] = []
-    seen: set[str] = set()
-    for value in raw:
+    for value in values:
         if not value:
             continue
-        value = _EMAIL.sub("", " ".join(html.unescape(value).split()))
-        if _URLISH.search(value):
-            continue
-        value = _BY.sub("", value)
-        parts = _SPLIT_AUTHORS.split(value) if _looks_like_list(value) else [value]
-        for part in parts:
-            name = _ROLE.sub("", part).strip(" .,;:-–—|·")
-            name = _BY.sub("", name).strip()
-            if not name or len(name) > 80 or not any(c.isalpha() for c in name):
-                continue
-            key = name.casefold()
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(name)
-    return out
+        if "://" in value:
+            host = (urlsplit(value).hostname or "").removeprefix("www.")
+            labels = [lab for lab in host.split(".") if len(lab) >= 4]
+            out.extend(norm_name(lab) for lab in labels[:2])
+            out.append(norm_name(host))
+        else:
+            out.append(norm_name(value.lstrip("@")))
+    return [n for n in dict.fromkeys(out) if len(n) >= 2]
 
 
-def _looks_like_list(value: str) -> bool:
-    """A value holding several names ("A, B and C"), as opposed to "Smith, John" or an org."""
-    if " and " in value or " und " in value or ";" in value or " & " in value or "|" in value:
+_BY_SEGMENT = re.compile(r"^\s*(?:by|von|par|por|di)\s", re.IGNORECASE)
+_DATE_SEGMENT = re.compile(r"^[\d.\-/ ]{6,12}$")
+
+
+def _is_site_segment(segment: str, names: list[str], *, loose: bool = True) -> bool:
+    """Whether a title segment is the site's name (or a date or byline) rather than headline text."""
+    seg = norm_name(segment)
+    if not seg:
         return True
-    if "," in value:
-        parts = [p.strip() for p in value.split(",")]
-        # "Surname, Given" has two one-word parts; a list has multi-word parts
-        return not (len(parts) == 2 and all(len(p.split()) == 1 for p in parts))
-    return False
+    if not loose:
+        return seg in names
+    if _DATE_SEGMENT.match(segment.strip()) or (_BY_SEGMENT.match(segment) and len(segment) < 50):
+        return True
+    return len(segment) < 50 and any(
+        n == seg or (len(n) >= 4 and n in seg) or (len(seg) >= 4 and seg in n) for n in names
+    )
 
 
-_TOPIC_SPLIT = re.compile(r"\s*[,;|]\s*")
-
-
-def clean_topics(raw: Iterable[str], *, junk: Iterable[str | None] = ()) -> list[str]:
-    """Publisher keywords: comma lists split, case-insensitively deduped, site names dropped."""
-    drop = {j.casefold() for j in junk if j}
-    out: list[str] = []
-    seen: set[str] = set()
-    for value in raw:
-        if not value:
+def _strip_site(title: str | None, names: list[str], others: Iterable[str | None]) -> str | None:
+    """A title without a trailing " | Site", " - Site.com", " | 28.04.2023" or a leading "Site: "."""
+    if not title:
+        return title
+    for other in others:
+        # "<headline> - Site" where another source gives "<headline>" alone
+        if other and len(other) < len(title) and title.startswith(other):
+            rest = title[len(other) :]
+            if _TITLE_SEP.match(rest) and len(rest) < 60:
+                return other
+    for _ in range(3):
+        parts = list(_TITLE_SEP.finditer(title))
+        if not parts:
+            break
+        last = parts[-1]
+        if _is_site_segment(title[last.end() :], names) and last.start() > 0:
+            title = title[: last.start()].rstrip()
             continue
-        for part in _TOPIC_SPLIT.split(html.unescape(value)):
-            topic = " ".join(part.split()).strip(" .#\"'")
-            if not topic or len(topic) > 80 or _URLISH.search(topic):
-                continue
-            key = topic.casefold()
-            if key in seen or key in drop:
-                continue
-            seen.add(key)
-            out.append(topic)
-    return out
+        first = parts[0]
+        if _is_site_segment(title[: first.start()], names, loose=False) and first.end() < len(title):
+            title = title[first.end() :].lstrip()
+            continue
+        break
+    return title or None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -356,15 +354,23 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     org = next((n for n in nodes if _types(n) & {"newsmediaorganization", "organization", "website"}), {})
     md = Metadata()
 
-    md.site_name = _first(meta, "og:site_name", "application-name", "twitter:site") or _text(
+    md.site_name = _first(meta, "og:site_name", "application-name") or _text(
         art.get("publisher")) or _text(org.get("name"))
-    md.og_title = _first(meta, "og:title", "twitter:title")
     title = doc.find(".//title")
     if title is not None:
         md.title_tag = " ".join(title.text_content().split()) or None
-    md.headline = _text(art.get("headline")) or _text(art.get("name")) or md.og_title or _first(
-        meta, "dc.title", "headline", "title", "parsely-title", "sailthru.title") or next(
-        iter(_itemprop(doc, "headline")), None)
+    h1 = next(iter(doc.iter("h1")), None)
+    h1_text = " ".join(h1.text_content().split()) if h1 is not None else None
+    names = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")),
+                        _first(meta, "twitter:site"), url, _text(art.get("articleSection")),
+                        _first(meta, "article:section"))
+    ld_title = _strip_site(_text(art.get("headline")), names, ())
+    md.og_title = _strip_site(_first(meta, "og:title", "twitter:title"), names, (ld_title, h1_text))
+    # og:title is what the publisher chose to show for the article (ld headlines are more
+    # often SEO variants); a JSON-LD or <title>/h1 value only when there is no og:title
+    md.headline = md.og_title or ld_title or _strip_site(_text(art.get("name")), names, ()) or _first(
+        meta, "dc.title", "headline", "parsely-title", "sailthru.title") or next(
+        iter(_itemprop(doc, "headline")), None) or h1_text or _strip_site(md.title_tag, names, ())
 
     md.description = _text(art.get("description")) or _first(
         meta, "og:description", "description", "twitter:description", "dc.description")
@@ -377,7 +383,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     md.canonical_url = _canonical(doc, meta, url)
 
     published = [
-        _text(art.get("datePublished")), _first(meta, "article:published_time"),
+        _text(art.get("datePublished")), _first(meta, "article:published_time", "article:published:time"),
         *_itemprop(doc, "datePublished")[:1],
         _first(meta, "datepublished", "og:published_time", "published_time", "article:published",
                "publish-date", "publish_date", "pubdate", "publishdate", "parsely-pub-date",
@@ -387,9 +393,12 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         _text(art.get("dateCreated")),
     ]
     md.published_candidates = list(dict.fromkeys(p for p in published if p))
-    updated = [_text(art.get("dateModified")), _first(meta, "article:modified_time", "og:updated_time",
-                                                        "datemodified", "last-modified", "dcterms.modified"),
-               *_itemprop(doc, "dateModified")[:1]]
+    updated = [
+        _text(art.get("dateModified")),
+        _first(meta, "article:modified_time", "article:modified:time", "og:updated_time", "datemodified",
+               "last-modified", "dcterms.modified"),
+        *_itemprop(doc, "dateModified")[:1],
+    ]
     md.updated_raw = next((u for u in updated if u), None)
     if md.updated_raw:
         md.updated = parse_timestamp(md.updated_raw, language=md.language)
@@ -399,19 +408,24 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
             md.published, md.published_raw = value, raw
             break
 
-    authors = _names(art.get("author")) or _names(art.get("creator"))
+    authors = clean_authors(_names(art.get("author")) or _names(art.get("creator")))
     if not authors:
-        authors = _all(meta, "author", "article:author", "parsely-author", "sailthru.author",
-                       "dc.creator", "dcterms.creator", "byl", "twitter:creator") or _itemprop(doc, "author")
-    md.authors = clean_authors(authors, site_name=md.site_name)
+        authors = clean_authors(_all(meta, *_AUTHOR_KEYS) + [v for k, vs in meta.items() if k.endswith(
+            "author") and k not in _AUTHOR_KEYS for v in vs])
+    if not authors or only_site_names(authors, names):
+        # the page names only itself (or nobody): a visible byline names the person
+        authors = dom_authors(doc) or authors
+    md.authors = drop_site_names(authors, names)
 
     topics = _ld_list(art.get("keywords"))
     if not topics:
         topics = _all(meta, "news_keywords", "article:tag", "keywords", "parsely-tags", "sailthru.tags")
-    md.topics = clean_topics(topics, junk=(md.site_name, _host(url)))
+    md.topics = clean_topics(topics, junk=[n for n in (md.site_name, _host(url)) if n])
     return md
 
 
+_AUTHOR_KEYS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
+                "dcterms.creator", "byl", "authors", "twitter:creator")
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 
 
