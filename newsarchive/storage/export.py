@@ -1,0 +1,311 @@
+"""Streaming export of archive rows to CSV, JSON Lines or Parquet, with constant memory.
+
+    from newsarchive.storage.export import check_writable, write_rows
+    check_writable(out)                      # before any work: fails on an unwritable target
+    write_rows(archive.iter_articles(), "csv", out, progress=True)
+
+Choices, each for the analyst opening the file:
+
+* CSV is UTF-8 **with a BOM** when written to a file: Excel (the spreadsheet most analysts
+  double-click) reads a BOM-less CSV in the local ANSI code page and shows Cyrillic as
+  mojibake, while pandas, LibreOffice and Python's ``utf-8-sig`` strip the BOM. On stdout
+  there is no BOM, because a pipe feeds other tools (``head``, ``csvkit``) where it is noise.
+  Rows end in CRLF and every field with a comma, quote or newline is quoted (RFC 4180), every
+  row has the same columns, lists (``topics``, ``authors``) are joined with ``"; "``, and
+  ``read_also`` (a list of ``{"title", "url"}``) is JSON text.
+* JSON Lines is UTF-8 without BOM, one object per line, values as ``Article.to_dict()``.
+* Parquet keeps lists as list columns and ``read_also`` as a list of structs; it is written in
+  row groups of ``PARQUET_BATCH_ROWS`` rows so memory stays flat. It needs pyarrow (the
+  ``parquet`` extra).
+* Datetimes are ISO 8601 strings with their UTC offset in every format, so the page's own
+  offset (``+03:00`` for Moscow) survives; Parquet's timestamp type could not keep it.
+
+A file target is written to ``<name>.part`` beside it and renamed at the end, so an
+interrupted export never leaves a half-written file under the real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from newsarchive.article import Article
+from newsarchive.errors import NewsarchiveError
+
+Format = Literal["csv", "jsonl", "parquet"]
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
+
+#: what iter_articles() yields: the Article fields plus the archive's own
+COLUMNS: tuple[str, ...] = (
+    *Article(url="").to_dict().keys(),
+    "article_id",
+    "version_count",
+    "cluster_id",
+    "first_seen",
+    "last_seen",
+)
+LIST_COLUMNS = frozenset({"topics", "authors"})
+INT_COLUMNS = frozenset({"article_id", "version_id", "version_count", "cluster_id"})
+#: rows per Parquet row group: ~10k articles of a few KB each is a few tens of MB at most
+PARQUET_BATCH_ROWS = 10_000
+LIST_SEPARATOR = "; "
+
+
+class ExportError(NewsarchiveError):
+    """The export target cannot be written, or the format cannot be produced here."""
+
+
+# -- target checks ---------------------------------------------------------------------------
+def check_writable(out: str | os.PathLike[str]) -> None:
+    """Fail with one sentence, before any work, when ``out`` cannot be written ("-" is stdout)."""
+    if str(out) == "-":
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise ExportError(f"cannot write the export to {path}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ExportError(f"cannot write the export to {path}: folder {parent} does not exist")
+    # try for real (permissions, read-only file systems, ACLs): os.access is wrong for root
+    probe = parent / f".{path.name}.{os.getpid()}.probe"
+    try:
+        with probe.open("xb"):
+            pass
+        probe.unlink()
+        if path.exists():
+            with path.open("ab"):
+                pass
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        raise ExportError(f"cannot write the export to {path}: {exc.strerror or exc}") from exc
+
+
+def _require_pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet  # registers pa.parquet
+    except ImportError as exc:
+        raise ExportError(
+            "Parquet export needs pyarrow: pip install 'newsarchive[parquet]' (or use csv / jsonl)"
+        ) from exc
+    return pa
+
+
+# -- value conversion --------------------------------------------------------------------------
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"cannot export a {type(value).__name__}")
+
+
+def csv_value(column: str, value: Any) -> str:
+    """One cell as the CSV writes it (lists joined, nested values as JSON, None empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        if column in LIST_COLUMNS:
+            return LIST_SEPARATOR.join(str(v) for v in value)
+        # read_also and any other structured list: JSON text, which pandas can json.loads back
+        return json.dumps(list(value), ensure_ascii=False, default=_json_default)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- progress ------------------------------------------------------------------------------------
+class _Progress:
+    """A one-line counter on stderr, redrawn at most 5 times a second, only on a terminal."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = total
+        self.count = 0
+        self.start = self.last = time.monotonic()
+
+    def step(self, n: int = 1) -> None:
+        self.count += n
+        if self.enabled and (now := time.monotonic()) - self.last >= 0.2:
+            self.last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        rate = self.count / max(now - self.start, 1e-9)
+        if self.total:
+            share = min(self.count / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            line = f"[{bar:<30}] {share:6.1%} {self.count:,}/{self.total:,} rows, {rate:,.0f}/s"
+        else:
+            line = f"{self.count:,} rows, {rate:,.0f}/s"
+        sys.stderr.write("\r" + line)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw(time.monotonic())
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# -- writers ---------------------------------------------------------------------------------
+def _counted(rows: Iterable[Mapping[str, Any]], progress: _Progress) -> Iterator[Mapping[str, Any]]:
+    for row in rows:
+        yield row
+        progress.step()
+
+
+def _write_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_value(c, row.get(c)) for c in columns] for row in rows)
+
+
+def _write_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
+    dumps = json.dumps
+    for row in rows:
+        record = {c: _iso(row.get(c)) for c in columns}
+        stream.write(dumps(record, ensure_ascii=False, default=_json_default))
+        stream.write("\n")
+
+
+def _parquet_schema(pa: Any, columns: Sequence[str]) -> Any:
+    fields = []
+    for c in columns:
+        if c in INT_COLUMNS:
+            fields.append(pa.field(c, pa.int64()))
+        elif c in LIST_COLUMNS:
+            fields.append(pa.field(c, pa.list_(pa.string())))
+        elif c == "read_also":
+            fields.append(pa.field(c, pa.list_(pa.struct([("title", pa.string()), ("url", pa.string())]))))
+        else:
+            fields.append(pa.field(c, pa.string()))
+    return pa.schema(fields)
+
+
+def _parquet_cell(column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if column in INT_COLUMNS:
+        return int(value)
+    if column in LIST_COLUMNS:
+        return [str(v) for v in value]
+    if column == "read_also":
+        return [{"title": link.get("title"), "url": link.get("url")} for link in value]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
+    return str(value)
+
+
+def _write_parquet(rows: Iterable[Mapping[str, Any]], sink: Any, columns: Sequence[str]) -> None:
+    pa = _require_pyarrow()
+    schema = _parquet_schema(pa, columns)
+    with pa.parquet.ParquetWriter(sink, schema, compression="zstd") as writer:
+        batch: dict[str, list[Any]] = {c: [] for c in columns}
+        size = 0
+        for row in rows:
+            for c in columns:
+                batch[c].append(_parquet_cell(c, row.get(c)))
+            size += 1
+            if size >= PARQUET_BATCH_ROWS:
+                writer.write_table(pa.Table.from_pydict(batch, schema=schema))
+                batch = {c: [] for c in columns}
+                size = 0
+        if size:
+            writer.write_table(pa.Table.from_pydict(batch, schema=schema))
+
+
+def write_rows(
+    rows: Iterable[Mapping[str, Any]],
+    fmt: Format | str,
+    out: str | os.PathLike[str],
+    *,
+    columns: Sequence[str] | None = None,
+    progress: bool = False,
+    total: int | None = None,
+) -> int:
+    """Stream ``rows`` to ``out`` (a path, or "-" for stdout) as ``fmt``; returns the row count.
+
+    ``columns`` fixes the columns and their order (default :data:`COLUMNS`); keys a row lacks
+    are written empty, keys not listed are left out. ``total`` (e.g. from
+    ``Archive.count_articles``) turns the progress counter into a bar.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    cols = list(columns or COLUMNS)
+    if fmt == "parquet":
+        _require_pyarrow()  # a clear message before any work
+    check_writable(out)
+    meter = _Progress(progress, total)
+    counted = _counted(rows, meter)
+    try:
+        if str(out) == "-":
+            _to_stdout(counted, fmt, cols)
+        else:
+            _to_file(counted, fmt, Path(out), cols)
+    finally:
+        meter.close()
+    return meter.count
+
+
+def _to_stdout(rows: Iterable[Mapping[str, Any]], fmt: str, columns: list[str]) -> None:
+    try:
+        if fmt == "parquet":
+            if sys.stdout.isatty():
+                raise ExportError("refusing to write binary Parquet to a terminal: use -o FILE")
+            sys.stdout.flush()
+            _write_parquet(rows, sys.stdout.buffer, columns)
+        else:
+            sys.stdout.flush()
+            text = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+            try:
+                (_write_csv if fmt == "csv" else _write_jsonl)(rows, text, columns)
+                text.flush()
+            finally:
+                text.detach()  # leave sys.stdout open for the caller
+    except BrokenPipeError:
+        # the reader went away (``| head``): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _to_file(rows: Iterable[Mapping[str, Any]], fmt: str, path: Path, columns: list[str]) -> None:
+    part = path.with_name(path.name + ".part")
+    try:
+        if fmt == "parquet":
+            _write_parquet(rows, str(part), columns)
+        else:
+            # utf-8-sig writes the BOM (see the module docstring); newline="" lets csv write CRLF
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with part.open("w", encoding=encoding, newline="") as stream:
+                (_write_csv if fmt == "csv" else _write_jsonl)(rows, stream, columns)
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
