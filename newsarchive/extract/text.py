@@ -50,7 +50,7 @@ _BOILER_SUBSTR = re.compile(
     r"share|sharing|social|cookie|consent|gdpr|newsletter|subscri|signup|sign-up|related|"
     r"readalso|read-also|alsoread|also-read|readmore|read-more|recommend|mostread|most-read|"
     r"mostpopular|most-popular|popular|trending|morefrom|more-from|moreon|more-on|advert|"
-    r"sponsor|promo|comment|disqus|caption|credit|breadcrumb|sidebar|widget|toolbar|paywall|"
+    r"sponsor|promo|comment|disqus|caption|credit|breadcrumb|sidebar|toolbar|paywall|"
     r"outbrain|taboola|plista|byline|author|skiplink|skip-link|sr-only|visually-hidden|"
     r"visuallyhidden|screen-reader|screenreader|modal|popup|overlay|banner|slideshow|gallery|"
     r"carousel|player|teaser|copyright|footer|masthead|navbar|navigation|dropdown|tooltip|"
@@ -134,8 +134,15 @@ class MainText:
 
 
 # State and responsive modifiers say nothing about what an element is ("with-lead", "hidden-xs").
-_MODIFIER = re.compile(r"(?<![a-z0-9-])(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
-                       r"(?<![a-z0-9-])(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*")
+_MODIFIER = re.compile(
+    r"(?<![a-z0-9-])(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
+    r"(?<![a-z0-9-])(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*|"
+    r"[a-z0-9_-]+-(?:enabled|disabled|active|open|closed|visible|loaded)(?![a-z0-9_-])|"
+    # CMS taxonomy classes name the article's topics, not the element ("tag-social-media")
+    r"(?<![a-z0-9_-])(?:tag|category|categories|postid|post|status|format|type|term|topic|section|"
+    r"page-id|page-template|parent-pageid|wp|single|author)-[a-z0-9_-]+|"
+    r"\S*[:\[\]/!]\S*"  # utility classes ("print:hidden", "w-[368px]") describe looks, not roles
+)
 
 
 def _class_id(el: HtmlElement) -> str:
@@ -144,35 +151,63 @@ def _class_id(el: HtmlElement) -> str:
     return _MODIFIER.sub(" ", _CAMEL.sub(r"\1-\2", value).lower()) if value.strip() else ""
 
 
-def is_boilerplate(el: HtmlElement, tag: str) -> bool:
-    """Whether an element's tag or attributes mark it as page furniture, not article text."""
-    if tag in SKIP_TAGS or tag in FURNITURE_TAGS:
-        return True
+NOT, WEAK, STRONG, HARD = 0, 1, 2, 3
+
+
+def boilerplate_level(el: HtmlElement, tag: str) -> int:
+    """How surely an element's tag or attributes mark it as page furniture, not article text.
+
+    HARD is never article text; STRONG (a "most read" box, a share bar) and WEAK (a
+    header tag, a "meta" class) are ignored when the element holds much of the page's text.
+    """
+    if tag in SKIP_TAGS:
+        return HARD
     attrib = el.attrib
+    if attrib:
+        if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+            return HARD
+        style = attrib.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            return HARD
+        for key in attrib:
+            if key.removeprefix("data-") in _NG_TEMPLATE:
+                return HARD  # unrendered AngularJS widgets and templates ({{item.group_date}})
+    if tag in FURNITURE_TAGS:
+        return WEAK
     if not attrib:
-        return False
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-        return True
-    style = attrib.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
+        return NOT
     role = attrib.get("role")
     if role and role.lower() in _ROLES_SKIPPED:
-        return True
-    for key in attrib:
-        if key.startswith(("ng-", "data-ng-")) and key not in ("ng-non-bindable", "ng-app", "ng-controller"):
-            return True
+        return WEAK
     if attrib.get("itemprop") in ("articleBody", "text"):
-        return False
+        return NOT
     names = _class_id(el)
-    if not names:
-        return False
+    if not names or _CONTENT_WORD.search(names) or tag in ("body", "html", "main"):
+        return NOT
     if tag in ("p", "h2", "h3", "h4", "h5", "h6"):
         # Text elements only go for the unambiguous kinds (captions, credits, bylines, ads).
-        hit = _PARA_BOILER.search(names)
-    else:
-        hit = _BOILER_SUBSTR.search(names) or _BOILER_WORD.search(names)
-    return bool(hit) and not _CONTENT_WORD.search(names)
+        return STRONG if _PARA_BOILER.search(names) else NOT
+    if _STRONG_SUBSTR.search(names):
+        return STRONG
+    if _BOILER_SUBSTR.search(names) or _BOILER_WORD.search(names):
+        return WEAK
+    return NOT
+
+
+def is_boilerplate(el: HtmlElement, tag: str) -> bool:
+    """Whether an element is page furniture by its tag or attributes alone."""
+    return boilerplate_level(el, tag) != NOT
+
+
+_NG_TEMPLATE = frozenset(
+    {"ng-repeat", "ng-if", "ng-show", "ng-hide", "ng-include", "ng-switch", "ng-switch-when", "ng-template"}
+)
+_STRONG_SUBSTR = re.compile(
+    r"share|sharing|social|cookie|consent|gdpr|newsletter|related|readalso|read-also|alsoread|"
+    r"also-read|recommend|mostread|most-read|mostpopular|most-popular|morefrom|more-from|"
+    r"advert|sponsor|promo|comment|disqus|caption|credit|breadcrumb|outbrain|taboola|plista|"
+    r"byline|appetizer",
+)
 
 
 _PARA_BOILER = re.compile(
@@ -191,23 +226,34 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
     """
     total = sum(map(len, _TEXT_NODES(root)))
     guard = min(guard_chars, max(200, int(total * guard_share)))
+    strong_guard = max(guard, int(total * 0.5))
     blocks: list[Block] = []
     parts: list[str] = []
-    link_chars = 0
     links: list[tuple[str, str]] = []
     owners: list[HtmlElement] = [root]
-    link_stack: list[tuple[str, int]] = []  # (href, len(parts) at <a>)
+    # Open <a> elements: (href, block number, index in parts); text added while one is
+    # open counts as link text, also when the link wraps whole blocks (teaser cards).
+    link_stack: list[tuple[str, int, int]] = []
+    counts = [0, 0]  # characters of text, of link text, in the current block
+
+    def add(text: str) -> None:
+        parts.append(text)
+        n = len(text.strip())
+        counts[0] += n
+        if link_stack:
+            counts[1] += n
 
     def flush() -> None:
-        nonlocal link_chars, links
+        nonlocal links
         if parts:
             text = _SPACE.sub(" ", _TEMPLATE.sub(" ", "".join(parts))).strip()
             if text:
                 owner = owners[-1]
-                blocks.append(Block(owner, owner.tag, text, min(link_chars, len(text)), links))
+                share = counts[1] / counts[0] if counts[0] else 0.0
+                blocks.append(Block(owner, owner.tag, text, round(share * len(text)), links))
+                links = []
             parts.clear()
-        link_chars = 0
-        links = []
+        counts[0] = counts[1] = 0
 
     # Stack entries: (element, closing). Closing entries finish a block/link and add the tail.
     stack: list[tuple[HtmlElement, bool]] = [(root, False)]
@@ -216,47 +262,48 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
         tag = el.tag
         if closing:
             if tag == "a" and link_stack:
-                href, start = link_stack.pop()
-                anchor = _SPACE.sub(" ", "".join(parts[start:])).strip()
-                if not link_stack:
-                    link_chars += len(anchor)
-                if anchor and href:
-                    links.append((anchor, href))
+                href, number, start = link_stack.pop()
+                if number == len(blocks) and href:
+                    anchor = _SPACE.sub(" ", "".join(parts[start:])).strip()
+                    if anchor:
+                        links.append((anchor, href))
             if tag in BLOCK_TAGS:
                 flush()
                 owners.pop()
             if el.tail:
-                parts.append(el.tail)
+                add(el.tail)
             continue
         if not isinstance(tag, str):  # comments, processing instructions
             if el.tail:
-                parts.append(el.tail)
+                add(el.tail)
             continue
         tag = tag.lower() if not tag.islower() else tag
-        skip = is_boilerplate(el, tag)
-        if skip and tag not in SKIP_TAGS and len(el.text_content()) > guard:
-            skip = False
-        if skip:
-            if tag in BLOCK_TAGS or tag in SKIP_TAGS:
+        level = boilerplate_level(el, tag)
+        if level == WEAK or level == STRONG:
+            size = len(el.text_content())
+            if size > (guard if level == WEAK else strong_guard):
+                level = NOT
+        if level:
+            if tag in BLOCK_TAGS or tag in FURNITURE_TAGS:
                 flush()
             if el.tail:
-                parts.append(el.tail)
+                add(el.tail)
             continue
         if tag == "br":
-            if parts and parts[-1] == "\n":
+            if parts and not parts[-1].strip() and "\n" in parts[-1]:
                 flush()  # <br><br> separates paragraphs
             else:
                 parts.append("\n")
             if el.tail:
-                parts.append(el.tail)
+                add(el.tail)
             continue
         if tag in BLOCK_TAGS:
             flush()
             owners.append(el)
         elif tag == "a":
-            link_stack.append((el.get("href") or "", len(parts)))
+            link_stack.append((el.get("href") or "", len(blocks), len(parts)))
         if el.text:
-            parts.append(el.text)
+            add(el.text)
         stack.append((el, True))
         stack.extend((child, False) for child in reversed(el))
     flush()
@@ -274,31 +321,45 @@ def _content_weight(block: Block) -> float:
     return weight
 
 
+#: the container is widened until it holds this share of the page's prose (live blogs,
+#: story stacks and text split by inline ads spread the article over sibling subtrees)
+COVERAGE = 0.7
+
+
 def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlElement]:
     """Elements holding the article text, best first (empty when nothing looks like prose)."""
     scores: dict[int, float] = {}
+    mass: dict[int, float] = {}
     elements: dict[int, HtmlElement] = {}
+    total = 0.0
     for block in blocks:
         weight = _content_weight(block)
         if not weight:
             continue
+        total += weight
         el: HtmlElement | None = block.owner
         if block.tag in ("p", "li", "dd", "td", "blockquote", "pre", "h2", "h3"):
             el = el.getparent() if el is not None else None
         decay = 1.0
-        for _ in range(4):
-            if el is None:
-                break
+        while el is not None:
             key = id(el)
-            elements[key] = el
-            scores[key] = scores.get(key, 0.0) + weight * decay
-            decay *= 0.5
+            if key not in elements:
+                elements[key] = el
+            mass[key] = mass.get(key, 0.0) + weight
+            if decay > 0.1:
+                scores[key] = scores.get(key, 0.0) + weight * decay
+                decay *= 0.5
             el = el.getparent()
     if not scores:
         return []
     best_key = max(scores, key=scores.__getitem__)
     best = elements[best_key]
-    best_score = scores[best_key]
+    while mass[best_key] < COVERAGE * total:
+        parent = best.getparent()
+        if parent is None or id(parent) not in mass:
+            break
+        best, best_key = parent, id(parent)
+    best_score = scores.get(best_key, 0.0)
     members = [best]
     # Article text split over sibling containers (text blocks between ad slots, a second
     # page part): take siblings that score well on their own.
