@@ -194,7 +194,7 @@ class Archive:
         with self.engine.connect() as conn:
             for start in range(0, len(keys), 500):
                 stmt = sa.select(UrlStateRow).where(UrlStateRow.canonical_url.in_(keys[start : start + 500]))
-                for (row,) in conn.execute(stmt):
+                for row in conn.execute(stmt):
                     out[row.canonical_url] = UrlState(
                         row.canonical_url, row.first_seen, row.last_fetched, row.content_hash,
                         row.etag, row.last_modified, row.published,
