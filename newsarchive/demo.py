@@ -151,17 +151,24 @@ def crawl_child(source: str, base_url: str, db: str, *extra: str, timeout: float
 
 
 def export_csv(db: str, path: Path) -> int:
-    """Write the archive as CSV through ``newsarchive export``; returns the number of rows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "newsarchive.cli", "export", "--format", "csv", "-o", str(path)]
-    env = dict(os.environ, NEWSARCHIVE_DB=db)
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
-    if proc.returncode != 0 or not path.exists():
-        raise NewsarchiveError(f"CSV export failed: {(proc.stderr or '').strip()[-300:]}")
-    import csv
+    """Write the archive as CSV (newsarchive.storage.export); returns the number of rows."""
+    from newsarchive.storage import Archive
+    from newsarchive.storage import export as exporter
 
-    with path.open(newline="", encoding="utf-8") as fh:
-        return sum(1 for _ in csv.DictReader(fh))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write = getattr(exporter, "write_rows", None)
+    if write is None:  # the module's entry point moved: go through the CLI contract instead
+        argv = [sys.executable, "-c", "from newsarchive.cli import main; main()",
+                "export", "--format", "csv", "-o", str(path), "--db", db]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        if proc.returncode != 0:
+            raise NewsarchiveError(f"CSV export failed: {(proc.stderr or '').strip()[-300:]}")
+        import csv
+
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            return sum(1 for _ in csv.DictReader(fh))
+    with Archive(db) as archive:
+        return int(write(archive.iter_articles(), "csv", str(path), progress=False))
 
 
 def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None) -> int:
@@ -206,4 +213,6 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
         ]),
         file=out,
     )
+    for message in [m for r in runs for m in r.get("errors", [])][:5]:
+        print(f"  error: {message}", file=out)
     return max(int(first["exit_code"]), int(second["exit_code"]))

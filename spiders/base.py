@@ -149,6 +149,8 @@ class NewsSpider(scrapy.Spider):
         self._follow_re = [re.compile(p) for p in self.sitemap_follow]
         self._seen_articles: set[str] = set()
         self._seen_raw: set[str] = set()
+        #: known URLs found not due, with the listing date seen; a later listing may report newer
+        self._not_due: dict[str, datetime | None] = {}
         self._seen_listings: set[str] = set()
         self._scheduled = 0
         self._archive: Any = None
@@ -244,7 +246,8 @@ class NewsSpider(scrapy.Spider):
         """On-site, matching ``article_pattern`` and none of ``deny_patterns``."""
         if not self.on_site(url):
             return False
-        parts = urlsplit(url)
+        # tracking parameters never make a URL a different page
+        parts = urlsplit(canonical_url(url))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         if any(r.search(target) for r in self._deny_re):
             return False
@@ -344,6 +347,10 @@ class NewsSpider(scrapy.Spider):
                 stats.inc_value("newsarchive/discovery/skipped/not_article")
                 continue
             key = canonical_url(cand.url)
+            if key in self._not_due:
+                before = self._not_due[key]
+                if cand.modified is None or (before is not None and cand.modified <= before):
+                    continue
             if key in self._seen_articles or key in fresh:
                 if cand.url not in self._seen_raw:
                     # same article under another URL (tracking parameters, AMP...): never fetched twice
@@ -369,8 +376,12 @@ class NewsSpider(scrapy.Spider):
             state = states.get(key)
             reason = self._policy.decide(state, cand.modified, now)
             if reason is None:
-                stats.inc_value("newsarchive/revisit/not_due")
+                if key not in self._not_due:
+                    stats.inc_value("newsarchive/revisit/not_due")
+                self._not_due[key] = cand.modified
+                self._seen_articles.discard(key)
                 continue
+            self._not_due.pop(key, None)
             stats.inc_value(f"newsarchive/revisit/{reason}")
             self._scheduled += 1
             # dont_filter: our own seen-set dedups; Scrapy's persisted one could hide URLs
@@ -442,6 +453,10 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Any) -> None:
         """Errback: count failed article fetches by type (HTTP status or exception)."""
+        from scrapy.exceptions import IgnoreRequest
+
+        if failure.check(IgnoreRequest) and not hasattr(failure.value, "response"):
+            return  # robots.txt or offsite: counted by those middlewares, not a failure
         response = getattr(failure.value, "response", None)
         kind = f"http_{response.status}" if response is not None else type(failure.value).__name__
         self.crawler.stats.inc_value(f"newsarchive/fetch_failed/{kind}")

@@ -210,14 +210,13 @@ class WarcCaptureMiddleware:
         if writer is None:
             return response
         try:
-            ref = writer.write(
-                url=response.url,
-                request_method=request.method,
-                request_headers=_headers(request.headers),
-                request_body=request.body or b"",
+            ref = writer.write_response(
+                response.url,
                 status=response.status,
-                response_headers=_headers(response.headers),
-                response_body=response.body,
+                headers=_headers(response.headers),
+                body=response.body,
+                request_headers=_headers(request.headers),
+                method=request.method,
             )
         except Exception as exc:  # counted and logged; the article itself is still archived
             self.stats.inc_value("newsarchive/warc/errors")

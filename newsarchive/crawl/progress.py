@@ -34,8 +34,10 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, int]:
         "duplicates": get("newsarchive/duplicate") + get("newsarchive/discovery/duplicate_url"),
         "skipped": prefixed("newsarchive/skipped/"),
         "not_modified": get("newsarchive/not_modified"),
+        # IgnoreRequest (robots.txt, offsite) is policy, not an error
         "errors": get("log_count/ERROR") + prefixed("newsarchive/fetch_failed/")
-        + get("downloader/exception_count"),
+        + get("downloader/exception_count")
+        - get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"),
         "blocked": get("newsarchive/blocked"),
         "robots_disallowed": get("robotstxt/forbidden"),
     }
