@@ -101,7 +101,11 @@ def decompress(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                 raise FeedError("too_large", f"gzip expands past the {max_bytes} byte cap")
             pending = inflater.unconsumed_tail
             if inflater.eof:
-                break
+                # a gzip file may hold several members back to back
+                pending = inflater.unused_data
+                if not pending.startswith(_GZIP_MAGIC):
+                    break
+                inflater = zlib.decompressobj(wbits=47)
         out += inflater.flush(_CHUNK)
     except zlib.error as exc:
         raise FeedError("bad_gzip", f"broken gzip data: {exc}") from exc
