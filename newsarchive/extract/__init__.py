@@ -76,12 +76,11 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     if headline and paragraphs and _same_text(paragraphs[0], headline):
         paragraphs.pop(0)
     description = overrides.get("description") or meta.description
-    if description and paragraphs and _same_text(paragraphs[0], description):
-        paragraphs.pop(0)  # the teaser is its own field, not body text
 
     dateline = overrides.get("dateline")
     if paragraphs:
-        found_dateline, rest = _guard("dateline", _dateline.split_dateline, (None, paragraphs[0]), paragraphs[0])
+        first = paragraphs[0]
+        found_dateline, rest = _guard("dateline", _dateline.split_dateline, (None, first), first)
         if found_dateline:
             dateline = dateline or found_dateline
             paragraphs[0] = rest

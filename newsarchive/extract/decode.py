@@ -111,7 +111,7 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
     if codec is None:
         match = _META_CHARSET.search(data[:4096])
         codec = codec_for(match.group(1).decode("ascii", "replace")) if match else None
-    if codec is None or codec.startswith("utf-16") or codec.startswith("utf-32"):
+    if codec is None or codec.startswith(("utf-16", "utf-32")):
         # Invalid UTF-8 with no usable declaration: mostly UTF-8 text with a few bad bytes,
         # or a legacy Western page. Pick the reading with fewer replacement characters.
         as_utf8 = data.decode("utf-8", errors="replace")

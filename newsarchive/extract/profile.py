@@ -53,10 +53,8 @@ def _select(sel: Selector, query: str) -> list[Selector]:
 
 def _as_text(item: Selector) -> str:
     root = item.root
-    if isinstance(root, HtmlElement):
-        text = root.text_content()
-    else:  # ::text / ::attr() results are strings
-        text = str(root)
+    # ::text / ::attr() results are plain strings
+    text = root.text_content() if isinstance(root, HtmlElement) else str(root)
     return " ".join(text.split())
 
 
@@ -73,7 +71,9 @@ def select_values(sel: Selector, selectors: tuple[str, ...], *, many: bool = Fal
     return []
 
 
-def select_elements(sel: Selector, selectors: tuple[str, ...], *, first_only: bool = False) -> list[HtmlElement]:
+def select_elements(
+    sel: Selector, selectors: tuple[str, ...], *, first_only: bool = False
+) -> list[HtmlElement]:
     """Elements matched by the selectors (all of them, or those of the first that matches)."""
     out: list[HtmlElement] = []
     for query in selectors:

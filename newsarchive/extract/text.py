@@ -28,7 +28,9 @@ SKIP_TAGS = frozenset(
 )
 # Page furniture by tag, unless the element holds most of the page's text (some sites wrap
 # the whole story in an <aside> or a <form>).
-FURNITURE_TAGS = frozenset({"nav", "aside", "footer", "header", "figure", "dialog", "menu", "form", "fieldset"})
+FURNITURE_TAGS = frozenset(
+    {"nav", "aside", "footer", "header", "figure", "dialog", "menu", "form", "fieldset"}
+)
 # Elements that start and end a text block.
 BLOCK_TAGS = frozenset(
     {
@@ -37,6 +39,10 @@ BLOCK_TAGS = frozenset(
         "thead", "tbody", "tfoot", "caption", "center", "address", "hr", "details", "summary",
         "hgroup",
     }
+)
+INLINE_TAGS = frozenset(
+    {"a", "span", "strong", "b", "em", "i", "u", "small", "sup", "sub", "mark", "abbr", "cite", "q",
+     "time", "code", "font", "s", "del", "ins", "kbd", "var", "dfn", "bdi", "bdo", "wbr", "nobr"}
 )
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _ROLES_SKIPPED = frozenset(
@@ -58,15 +64,17 @@ _BOILER_SUBSTR = re.compile(
     r"table-of-contents|jump-link|login|donate|bookmark|rating|reaction|feedback|"
     r"pagination|pager|follow|audio|podcast|video|embed|keywords|article-tags|tag-list|"
     r"taglist|tags-|-tags|topics|rubric|kicker|headline-meta|article-meta|meta-info|"
-    r"publish|updated|date-time|datetime|posted|reading-time|readtime",
+    r"publish|updated|date-time|datetime|posted|reading-time|readtime|(?<![a-z0-9])more-|"
+    r"(?:info|fact|facts|fakten|expandable|hinweis|teaser|promo|author|more|link|links|news|side|"
+    r"extra|quote|pic|img|image|photo|bild|media|video)-?box",
 )
 _BOILER_WORD = re.compile(
     r"(?<![a-z0-9])(?:ad|ads|adv|adslot|adunit|anzeige|werbung|pub|reklama|meta|tags?|date|"
-    r"time|hide|hidden|is-hidden|d-none|print|lead|intro|summary|standfirst|dek|deck|subtitle|subline|source|"
-    r"header|head|nav|menu|aside|rail|foot|share|more|links|info|note|notice|alert|"
-    r"disclaimer|legal|bio|profile|contact|related|extra|links-list|see-also|seealso|"
-    r"teaser|box|list|stats|counter|label|badge|icon|logo|brand|avatar|image|img|photo|"
-    r"picture|media|figure|thumb|thumbnail|cta|button|btn|search|lang|language|switcher)"
+    r"time|hide|hidden|is-hidden|d-none|print|lead|intro|summary|standfirst|dek|deck|subtitle|"
+    r"subline|source|header|nav|menu|aside|rail|foot|share|disclaimer|legal|bio|profile|contact|"
+    r"related|see-also|seealso|teaser|image|img|photo|picture|figure|thumb|thumbnail|icon|logo|"
+    r"avatar|badge|cta|button|btn|search|lang|language|switcher|more|links|info|note|notice|"
+    r"alert|extra|stats|counter|label|media|embed|tweet|byline|credits?|captions?|caption-text)"
     r"(?![a-z0-9])",
 )
 # Tokens that mark the article text itself; they veto a boilerplate match on the same element.
@@ -174,8 +182,8 @@ def boilerplate_level(el: HtmlElement, tag: str) -> int:
                 return HARD  # unrendered AngularJS widgets and templates ({{item.group_date}})
     if tag in FURNITURE_TAGS:
         return WEAK
-    if not attrib:
-        return NOT
+    if not attrib or tag in INLINE_TAGS:
+        return NOT  # a link or highlight inside a sentence is part of the sentence
     role = attrib.get("role")
     if role and role.lower() in _ROLES_SKIPPED:
         return WEAK
@@ -267,6 +275,9 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
                     anchor = _SPACE.sub(" ", "".join(parts[start:])).strip()
                     if anchor:
                         links.append((anchor, href))
+                elif href:
+                    # A link around whole blocks (a teaser card): its title is the first block.
+                    blocks[number].links.append((blocks[number].text, href))
             if tag in BLOCK_TAGS:
                 flush()
                 owners.pop()
@@ -279,7 +290,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
             continue
         tag = tag.lower() if not tag.islower() else tag
         level = boilerplate_level(el, tag)
-        if level == WEAK or level == STRONG:
+        if level in (WEAK, STRONG):
             size = len(el.text_content())
             if size > (guard if level == WEAK else strong_guard):
                 level = NOT
@@ -433,16 +444,20 @@ def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None) 
 
 def _is_pointer(block: Block) -> bool:
     """A block that points elsewhere (related links) rather than telling the story."""
-    if not block.links:
-        return False
     if block.link_density >= 0.6:
         return True
-    return bool(_POINTER.match(block.text))
+    return bool(block.links) and bool(_POINTER.match(block.text))
 
 
 def _is_noise(text: str) -> bool:
-    # A paragraph without any word characters (separators, bullets, stray punctuation).
-    return _WORD.search(text) is None
+    # A paragraph without any word characters (separators, bullets, stray punctuation), or
+    # a short byline line ("By Jane Doe", "Von Max Muster") left outside a marked byline.
+    if _WORD.search(text) is None:
+        return True
+    return len(text) < 60 and _BYLINE.match(text) is not None
+
+
+_BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|от|автор:?)\s+\w+(?:[\s.-]+\w+){0,4}\s*$", re.I)
 
 
 def _norm(text: str) -> str:
