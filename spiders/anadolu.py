@@ -15,10 +15,10 @@ from spiders.base import NewsSpider
 PROFILE = SiteProfile(
     name="anadolu",
     domains=("aa.com.tr", "www.aa.com.tr"),
-    language="en",
+    # all editions share this markup (/en/, /tr/, ...): the page's own language metadata decides
+    language=None,
     timezone="Europe/Istanbul",
     fields={
-        "headline": ("div.detay-spot-category > h1::text",),
         "description": (
             "div.detay-spot-category > h4::text",
             "span[class*=text-descriptionColor]::text",

@@ -8,25 +8,17 @@ from newsarchive.extract.profile import SiteProfile
 from spiders.base import NewsSpider
 
 # Two designs: the React "titanium" pages (until mid-2023: body in div[data-key=article],
-# topics as a.related-topic-link, caption blocks beside the lead photo) and the
-# Brightspot pages since (h1.Page-headline, div.RichTextStoryBody, div.Page-authors,
-# JSON-LD as an array in script#link-ld-json). JSON-LD dates carry "Z" on both.
+# photo captions and a "Related topics" list beside it) and the Brightspot pages since
+# (h1.Page-headline, div.RichTextStoryBody, div.Page-authors, JSON-LD as an array in
+# script#link-ld-json). Headline, dates (JSON-LD, "Z"), authors and topics (keywords) are
+# right from the generic layer on both; the profile only points at the text and at the
+# blocks inside it that are not the story.
 PROFILE = SiteProfile(
     name="ap",
     domains=("apnews.com", "www.apnews.com"),
     language="en",
     # only for the odd naive timestamp; AP publishes from New York
     timezone="America/New_York",
-    fields={
-        "headline": (
-            "h1.Page-headline::text",
-            "div[data-key=card-headline] h1::text",
-        ),
-        "topics": (
-            # titanium: "Related topics" tag list; Brightspot keeps them in JSON-LD keywords
-            "a.related-topic-link::text",
-        ),
-    },
     body=(
         "div.RichTextStoryBody",
         "div[data-key=article]",
@@ -37,7 +29,6 @@ PROFILE = SiteProfile(
         ".HTMLModuleEnhancement",
         ".AudioEnhancement",
         ".Advertisement",
-        "[data-parsely-title='Related Stories']",
         "astro-island",
         "bsp-jw-player",
         ".embed-caption",
@@ -46,6 +37,8 @@ PROFILE = SiteProfile(
         "xpath://h2[normalize-space(.)='___']/following-sibling::p[1]",
         "xpath://h2[normalize-space(.)='___']",
     ),
+    # taken (as read_also links) before the .Enhancement blocks around them are dropped
+    read_also=("[data-parsely-title='Related Stories']",),
     title_suffixes=(" | AP News",),
 )
 

@@ -10,8 +10,8 @@ from spiders.base import NewsSpider
 # Designs met in archives and live: "b-material" (to early 2018; date text "3 декабря,
 # 12:00" without a year), "article__text" (mid-2018), news-header__*/text-block with
 # <dateformat time="epoch seconds"> (2020-21, shared with tass.com), then Next.js with
-# hashed CSS-module classes ("tass_pkg_title_wrapper...", "Message_text..."), matched by
-# class prefix. Inline "b-links" boxes inside the text are the related-story links.
+# hashed CSS-module classes, left to the generic layer (JSON-LD, meta, h1). Inline
+# "b-links" boxes inside the text are the related-story links.
 PROFILE = SiteProfile(
     name="tass_ru",
     domains=("tass.ru", "www.tass.ru", "itar-tass.com", "www.itar-tass.com"),
@@ -21,7 +21,6 @@ PROFILE = SiteProfile(
         "headline": (
             "h1.news-header__title::text",
             "h1.b-material__title::text",
-            "xpath://h1[starts-with(@class,'tass_pkg_title') or contains(@class,'ds_ext_title')]",
         ),
         "description": (
             "div.news-header__lead::text",
@@ -32,16 +31,12 @@ PROFILE = SiteProfile(
             "dateformat::attr(time)",
             ".b-material__date::text",
         ),
-        "topics": (
-            "a.tags__item::text",
-            "xpath://a[starts-with(@class,'tass_pkg_link') and contains(@href,'/tag/')]",
-        ),
+        "topics": ("a.tags__item::text",),
     },
     body=(
         "div.text-content",
         "div.b-material-text__l",
         "div.article__text",
-        "xpath://article[.//*[starts-with(@class,'Message_text') or contains(@class,'text-block')]]",
     ),
     drop=(
         ".b-links",

@@ -28,7 +28,6 @@ PROFILE = SiteProfile(
             "div.conTop h1::text",
         ),
         "published": (
-            "div.header-time ::text",
             ".time::text",
             "meta[name=pubdate]::attr(content)",
             "span#pubtime::text",
@@ -37,7 +36,6 @@ PROFILE = SiteProfile(
     body=(
         "#detailContent",
         "#detail",
-        "#p-detail",
     ),
     drop=(
         ".editor",
