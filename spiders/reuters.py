@@ -21,15 +21,10 @@ PROFILE = SiteProfile(
             "xpath://meta[@name='article:section']/@content"
             " | //meta[@name='analyticsAttributes.topicChannel']/@content",
         ),
-        # JSON-LD gives the author as {"@type": "Person", "byline": "..."} (no "name")
-        "authors": (
-            "meta[name='article:author']::attr(content)",
-            "a[rel=author]::text",
-        ),
     },
     body=(
         "div[class*='article-body__content']",
-        "div[data-testid=ArticleBody]",
+        # 2017-2020 pages
         "article[itemtype='http://schema.org/NewsArticle']",
     ),
     drop=(
@@ -39,6 +34,7 @@ PROFILE = SiteProfile(
         "[data-testid=AuthorBio]",
         "[data-testid*=promo-box]",
         "[data-testid^='Read Next']",
+        "[data-testid*=read-next]",
         "[data-testid^=social_media]",
         "[data-testid=primary-image]",
         "[class*='article-toolbar']",
@@ -46,6 +42,8 @@ PROFILE = SiteProfile(
         "[class*='sign-off']",
         "[data-testid=Body]",
         "figcaption",
+        # screen-reader suffix inside links since 2024: "... rates, opens new tab"
+        "xpath://span[normalize-space(.)=', opens new tab' or normalize-space(.)='opens new tab']",
     ),
     title_suffixes=(" | Reuters",),
 )
