@@ -117,7 +117,7 @@ class SampleSite:
                 if candidate.is_file():
                     body = candidate.read_bytes()
                     if candidate.suffix == ".xml":
-                        stamp = self.edition_time.isoformat(timespec="seconds")
+                        stamp = self.edition_time.isoformat()
                         body = body.replace(b"%%EDITION_TIME%%", stamp.encode())
                     return body, CONTENT_TYPES.get(candidate.suffix, "application/octet-stream")
         return None

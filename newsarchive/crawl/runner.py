@@ -66,6 +66,8 @@ class CrawlResult:
     errors: list[str]
     run_id: int | None = None
     finish_reason: str | None = None
+    #: the crawl's own counters (newsarchive/*, robotstxt/*, offsite/*, HTTP statuses)
+    stats: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True, default=str)
@@ -131,7 +133,8 @@ def exit_status(reason: str | None, counts: Mapping[str, int], max_error_share: 
     """The run's status and exit code from the finish reason and counts (see module docstring)."""
     if reason == "shutdown":
         return "interrupted", EXIT_INTERRUPTED
-    if reason == "blocked" or (counts["blocked"] and counts["pages"] <= counts["blocked"]):
+    got_through = sum(counts[k] for k in ("stored", "updated", "unchanged", "duplicates", "not_modified"))
+    if reason == "blocked" or (counts["blocked"] and not got_through):
         return "failed", EXIT_FAILED
     if counts["pages"] == 0:
         return "failed", EXIT_FAILED
@@ -207,6 +210,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         source=opts.source, status=status, exit_code=code, elapsed=elapsed, counts=counts,
         skipped=skipped, discovery_skipped=discovery, fill_rates=fill_rates,
         errors=collector.messages, run_id=run_id, finish_reason=reason,
+        stats={k: int(v) for k, v in sorted(stats.items()) if isinstance(v, int | float)
+               and k.startswith(("newsarchive/", "robotstxt/", "offsite/", "downloader/response_status"))},
     )
     print(format_summary(result), file=out)
     if opts.summary_json:

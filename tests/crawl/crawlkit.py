@@ -1,4 +1,4 @@
-"""Real loopback HTTP servers and real crawl subprocesses for the crawl tests."""
+"""Helpers of the crawl tests: a real loopback HTTP server, page builders, crawl subprocesses."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import pytest
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,13 +85,6 @@ class Site:
         self.server.server_close()
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site().start()
-    yield s
-    s.stop()
-
-
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 XML = {"Content-Type": "application/xml"}
 
@@ -156,3 +148,9 @@ def archived(db_url: str) -> dict[str, dict[str, Any]]:
 
 def now_rfc822() -> str:
     return datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def url_path(url: str) -> str:
+    """Path and query of ``url`` (how the test server saw it)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

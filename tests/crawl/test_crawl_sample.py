@@ -1,0 +1,132 @@
+"""Real crawls (subprocesses) of the bundled sample site served on loopback: first run, revisits, edits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from crawlkit import ROOT, archived, run_crawl, url_path
+
+from newsarchive.demo import SampleSite
+
+MSK = timezone(timedelta(hours=3))
+LISTINGS = {"/robots.txt", "/rss/v2.xml", "/sitemap.xml", "/sitemap/sitemap_news0.xml", "/",
+            "/politics", "/politics?page=2", "/politics?page=1"}
+CONTENT_TWINS = {"/economy/900104", "/society/900107"}  # the same story under two sections
+
+pytestmark = pytest.mark.slow
+
+
+def _article_hits(requests: list[str]) -> list[str]:
+    return [p for p in requests if p not in LISTINGS]
+
+
+def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
+    with SampleSite(port=0) as site:
+        run = run_crawl(tmp_path, site.base_url)
+        requests = list(site.requests)
+    assert run.returncode == 0, run.stderr[-2000:]
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    rows = {url_path(url): row for url, row in archived(db).items()}
+    definite = {"/politics/900101", "/politics/900102", "/politics/900106", "/world/900103",
+                "/economy/900105"}
+    assert definite <= set(rows)
+    assert len(rows) == 6
+    assert len(set(rows) & CONTENT_TWINS) == 1  # the syndicated copy is a duplicate, not a second story
+
+    seed = rows["/politics/900101"]
+    published = seed["published"]
+    published = datetime.fromisoformat(published) if isinstance(published, str) else published
+    assert published == datetime(2017, 1, 19, 13, 48, tzinfo=MSK)
+    assert seed["dateline"] == "MOSCOW, January 19"
+    assert seed["source"] == "tass"
+    assert seed["body"].startswith("Moscow keeps in touch with Tehran")
+    assert "Read also" not in seed["body"]
+    assert list(seed["topics"]) == ["Foreign policy", "Syrian conflict"]
+
+    # robots.txt forbids /private/: counted, never requested
+    assert run.summary["counts"]["robots_disallowed"] == 1
+    assert "/private/900199" not in requests
+    # the feed's tracking-parameter URL is the same article: fetched once, under either URL
+    assert len([p for p in requests if p.startswith("/world/900103")]) == 1
+    assert run.summary["stats"]["newsarchive/discovery/duplicate_url"] == 1
+    assert run.summary["stats"]["newsarchive/duplicate"] == 1
+    # every article page was fetched once, and archived as WARC
+    hits = _article_hits(requests)
+    assert len(hits) == len(set(hits)) == 7
+    assert run.summary["stats"]["newsarchive/warc/records"] == 7
+    assert list((tmp_path / "data" / "warc").glob("*.warc.gz"))
+    assert run.summary["fill_rates"]["headline"] == 1.0
+
+
+def test_second_run_fetches_only_listings_and_due_revisits(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SampleSite(port=0) as site:
+        first = run_crawl(tmp_path, site.base_url)
+        assert first.returncode == 0, first.stderr[-2000:]
+        dropped_twin = CONTENT_TWINS - {url_path(u) for u in archived(db)}
+        site.set_edition(2)  # the edited article's sitemap lastmod is now newer than our fetch
+        site.requests.clear()
+        second = run_crawl(tmp_path, site.base_url)
+        second_requests = list(site.requests)
+        site.requests.clear()
+        third = run_crawl(tmp_path, site.base_url)
+        third_requests = list(site.requests)
+    assert second.returncode == 0, second.stderr[-2000:]
+    # listings always; of the articles only the edited one, plus the twin the first run
+    # dropped inside the run (it was never stored, so the archive did not know it yet)
+    assert set(_article_hits(second_requests)) == {"/economy/900105"} | dropped_twin
+    assert {"/rss/v2.xml", "/sitemap.xml", "/sitemap/sitemap_news0.xml", "/politics"} <= set(second_requests)
+    assert second.summary["counts"]["updated"] == 1
+    assert second.summary["counts"]["stored"] == 0
+    edited = {url_path(u): r for u, r in archived(db).items()}["/economy/900105"]
+    assert edited["version_count"] == 2
+    assert "corrected estimate" in edited["body"]
+    # nothing changed since: a third run fetches listings only
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert _article_hits(third_requests) == []
+    assert third.summary["stats"]["newsarchive/revisit/not_due"] >= 6
+
+
+def test_refetch_fetches_everything_again(tmp_path: Path) -> None:
+    with SampleSite(port=0) as site:
+        run_crawl(tmp_path, site.base_url)
+        site.requests.clear()
+        again = run_crawl(tmp_path, site.base_url, "--refetch")
+        hits = _article_hits(site.requests)
+    assert again.returncode == 0
+    assert len(hits) == 7
+    assert again.summary["counts"]["unchanged"] >= 5
+
+
+def test_scrapy_crawl_from_the_repository_root(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'scrapy.sqlite'}"
+    env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp_path / "data"), NEWSARCHIVE_DB=db)
+    with SampleSite(port=0) as site:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "tass", "-a", f"base_url={site.base_url}",
+             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(archived(db)) == 6
+
+
+def test_demo_runs_offline_and_reports(tmp_path: Path) -> None:
+    env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp_path / "data"), NEWSARCHIVE_DEMO_PORT="0")
+    csv_file = tmp_path / "demo.csv"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from newsarchive.cli import main; main()", "demo",
+         "--db", f"sqlite:///{tmp_path / 'demo.sqlite'}", "-o", str(csv_file)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = {line.split()[0]: line for line in proc.stderr.splitlines() if line.startswith("  ")}
+    assert lines["articles"].split()[-1] == "6"
+    assert lines["updates"].split()[-1] == "1"
+    assert "Traceback" not in proc.stderr
+    assert csv_file.read_text(encoding="utf-8-sig").count("/politics/900101") >= 1
