@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -85,7 +86,6 @@ _CONTENT_WORD = re.compile(
     r"paragraph|textblock|text-block|prose|copy",
 )
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACE = re.compile(r"\s+")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\[\[.*?\]\]")
 # Whole paragraphs that are labels of ads, related-links boxes, share bars and the like.
@@ -153,43 +153,69 @@ _MODIFIER = re.compile(
 )
 
 
-def _class_id(el: HtmlElement) -> str:
-    attrib = el.attrib
-    value = (attrib.get("class") or "") + " " + (attrib.get("id") or "")
+def _names(cls: str | None, ident: str | None) -> str:
+    value = (cls or "") + " " + (ident or "")
     return _MODIFIER.sub(" ", _CAMEL.sub(r"\1-\2", value).lower()) if value.strip() else ""
+
+
+def _class_id(el: HtmlElement) -> str:
+    return _names(el.get("class"), el.get("id"))
 
 
 NOT, WEAK, STRONG, HARD = 0, 1, 2, 3
 
 
-def boilerplate_level(el: HtmlElement, tag: str) -> int:
+def boilerplate_level(el: HtmlElement, tag: str, hidden: set[HtmlElement] | None = None) -> int:
     """How surely an element's tag or attributes mark it as page furniture, not article text.
 
     HARD is never article text; STRONG (a "most read" box, a share bar) and WEAK (a
     header tag, a "meta" class) are ignored when the element holds much of the page's text.
+    ``hidden`` is the precomputed set of hidden/template elements (see ``hidden_elements``).
     """
     if tag in SKIP_TAGS:
         return HARD
     attrib = el.attrib
-    if attrib:
-        if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-            return HARD
-        style = attrib.get("style")
-        if style and _HIDDEN_STYLE.search(style):
-            return HARD
-        for key in attrib:
-            if key.removeprefix("data-") in _NG_TEMPLATE:
-                return HARD  # unrendered AngularJS widgets and templates ({{item.group_date}})
+    if not attrib:
+        return WEAK if tag in FURNITURE_TAGS else NOT
+    if hidden is None:
+        hidden = set(hidden_elements(el))
+    if el in hidden:
+        return HARD
     if tag in FURNITURE_TAGS:
         return WEAK
-    if not attrib or tag in INLINE_TAGS:
+    if tag in INLINE_TAGS:
         return NOT  # a link or highlight inside a sentence is part of the sentence
-    role = attrib.get("role")
+    get = attrib.get
+    return _attribute_level(tag, get("class"), get("id"), get("role"), get("itemprop"))
+
+
+# Hidden elements and unrendered AngularJS templates ({{item.group_date}}), found in C;
+# the style candidates are confirmed with a regex.
+_HIDDEN_XPATH = etree.XPath(
+    "descendant-or-self::*[@hidden or @aria-hidden='true' or @ng-repeat or @data-ng-repeat or @ng-if "
+    "or @data-ng-if or @ng-show or @data-ng-show or @ng-hide or @data-ng-hide or @ng-include "
+    "or @data-ng-include or @ng-switch or @ng-switch-when or @ng-template]"
+)
+_STYLED_XPATH = etree.XPath("descendant-or-self::*[contains(@style, 'none') or contains(@style, 'hidden')]")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def hidden_elements(root: HtmlElement) -> list[HtmlElement]:
+    """Elements under ``root`` that a reader never sees as article text (hidden, templates)."""
+    found = list(_HIDDEN_XPATH(root))
+    found.extend(el for el in _STYLED_XPATH(root) if _HIDDEN_STYLE.search(el.get("style", "")))
+    return found
+
+
+@lru_cache(maxsize=65536)
+def _attribute_level(tag: str, cls: str | None, ident: str | None, role: str | None,
+                     itemprop: str | None) -> int:
+    # Pages repeat the same class strings many times: cached on the attribute values.
     if role and role.lower() in _ROLES_SKIPPED:
         return WEAK
-    if attrib.get("itemprop") in ("articleBody", "text"):
+    if itemprop in ("articleBody", "text"):
         return NOT
-    names = _class_id(el)
+    names = _names(cls, ident)
     if not names or _CONTENT_WORD.search(names) or tag in ("body", "html", "main"):
         return NOT
     if tag in ("p", "h2", "h3", "h4", "h5", "h6"):
@@ -207,9 +233,6 @@ def is_boilerplate(el: HtmlElement, tag: str) -> bool:
     return boilerplate_level(el, tag) != NOT
 
 
-_NG_TEMPLATE = frozenset(
-    {"ng-repeat", "ng-if", "ng-show", "ng-hide", "ng-include", "ng-switch", "ng-switch-when", "ng-template"}
-)
 _STRONG_SUBSTR = re.compile(
     r"share|sharing|social|cookie|consent|gdpr|newsletter|related|readalso|read-also|alsoread|"
     r"also-read|recommend|mostread|most-read|mostpopular|most-popular|morefrom|more-from|"
@@ -233,6 +256,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
     "page sidebar-layout" on the article wrapper); the scoring then decides.
     """
     total = sum(map(len, _TEXT_NODES(root)))
+    hidden = set(hidden_elements(root))
     guard = min(guard_chars, max(200, int(total * guard_share)))
     strong_guard = max(guard, int(total * 0.5))
     blocks: list[Block] = []
@@ -254,7 +278,10 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
     def flush() -> None:
         nonlocal links
         if parts:
-            text = _SPACE.sub(" ", _TEMPLATE.sub(" ", "".join(parts))).strip()
+            text = "".join(parts)
+            if "{" in text or "[[" in text:
+                text = _TEMPLATE.sub(" ", text)
+            text = " ".join(text.split())
             if text:
                 owner = owners[-1]
                 share = counts[1] / counts[0] if counts[0] else 0.0
@@ -289,7 +316,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
                 add(el.tail)
             continue
         tag = tag.lower() if not tag.islower() else tag
-        level = boilerplate_level(el, tag)
+        level = boilerplate_level(el, tag, hidden)
         if level in (WEAK, STRONG):
             size = len(el.text_content())
             if size > (guard if level == WEAK else strong_guard):
@@ -316,7 +343,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
         if el.text:
             add(el.text)
         stack.append((el, True))
-        stack.extend((child, False) for child in reversed(el))
+        stack.extend([(child, False) for child in reversed(el)])
     flush()
     return blocks
 
@@ -424,7 +451,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
                     seen_links.add(link)
                     read_also.append({"title": title, "url": link})
             continue
-        if _LABEL.match(text) or _is_noise(text):
+        if (len(text) < 80 and _LABEL.match(text)) or _is_noise(text):
             continue
         if paragraphs and paragraphs[-1] == text:
             continue
