@@ -45,6 +45,8 @@ INLINE_TAGS = frozenset(
     {"a", "span", "strong", "b", "em", "i", "u", "small", "sup", "sub", "mark", "abbr", "cite", "q",
      "time", "code", "font", "s", "del", "ins", "kbd", "var", "dfn", "bdi", "bdo", "wbr", "nobr"}
 )
+#: tag of the marker block standing for a skipped related-links box
+RELATED = "#related"
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _ROLES_SKIPPED = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "menu",
@@ -84,6 +86,10 @@ _CONTENT_WORD = re.compile(
     r"storybody|story-?text|post-?body|post-?content|entry-?content|main-?content|"
     r"body-?text|bodytext|text-?content|rich-?text|richtext|article__body|content__body|"
     r"paragraph|textblock|text-block|prose|copy",
+)
+_RELATED = re.compile(
+    r"related|read-?also|also-?read|see-?also|more-?on|more-?from|recommend|(?<![a-z0-9])links?(?![a-z0-9])|"
+    r"-links(?![a-z0-9])|links-|further|weiterlesen|mehr-zum|lesen-sie|по-теме|читайте"
 )
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _SPACE = re.compile(r"\s+")
@@ -324,6 +330,10 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
         if level:
             if tag in BLOCK_TAGS or tag in FURNITURE_TAGS:
                 flush()
+                if level != HARD and _RELATED.search(_class_id(el)):
+                    # Kept as a marker: inside the article its links become read_also entries.
+                    found = [(" ".join(a.text_content().split()), a.get("href") or "") for a in el.iter("a")]
+                    blocks.append(Block(el, RELATED, "", 0, [(t, h) for t, h in found if t and h]))
             if el.tail:
                 add(el.tail)
             continue
@@ -444,7 +454,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
         text = block.text
         if block.tag == "h1" or (title_key and _norm(text) == title_key):
             continue
-        if _is_pointer(block):
+        if block.tag == RELATED or _is_pointer(block):
             for title, href in block.links:
                 link = _absolute(url, href)
                 if link and link not in seen_links and len(title) > 15:
