@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 from newsarchive.extract.profile import SiteProfile
 from spiders.base import NewsSpider
 
-# Article pages mark the fields with microdata: h1[itemprop=headline],
-# article[itemprop=articleBody] whose p[itemprop=author] is the byline, not text;
-# topics are the links in aside.textML. Dates carry +03:00. The text opens with the
-# dateline "Москва. 19 сентября. INTERFAX.RU - ".
+# Article pages mark the fields with microdata (h1[itemprop=headline], a byline
+# p[itemprop=author] inside article[itemprop=articleBody]), which the generic layer reads;
+# topics are the links in aside.textML, which it cannot know. Dates carry +03:00. The
+# text opens with the dateline "Москва. 19 сентября. INTERFAX.RU - ".
 PROFILE = SiteProfile(
     name="interfax",
     domains=("interfax.ru", "www.interfax.ru"),
@@ -19,7 +19,6 @@ PROFILE = SiteProfile(
     timezone="Europe/Moscow",
     fields={
         "headline": ("h1[itemprop=headline]::text",),
-        "authors": ("article[itemprop=articleBody] p[itemprop=author] ::text",),
         "topics": ("aside.textML a::text",),
     },
     body=("article[itemprop=articleBody]",),
