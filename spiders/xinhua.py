@@ -7,42 +7,23 @@ from typing import ClassVar
 from newsarchive.extract.profile import SiteProfile
 from spiders.base import NewsSpider
 
-# Current pages: headline in .conBox/.conTop h1, "2023-03-13 10:23:45" in .time (Beijing
-# time, no offset), text in #detailContent, an "Editor: ..." line (.editor) under it.
-# 2016 pages give meta[name=pubdate] or span#pubtime, also without an offset. Titles end
-# in "-Xinhua". The text opens with "BEIJING, March 31 (Xinhua) -- ".
+# Current pages: headline in .conBox/.conTop h1, "2023-03-13 10:23:45" in .time, text in
+# #detailContent, an "Editor: ..." line (.editor) under it; 2016 pages give
+# meta[name=pubdate] or span#pubtime. The generic layer finds all of these; what it cannot
+# know is that the times are Beijing time (no offset on the page), hence the timezone.
+# Titles end in "-Xinhua". The text opens with "BEIJING, March 31 (Xinhua) -- ".
 PROFILE = SiteProfile(
     name="xinhua",
-    domains=(
-        "english.news.cn",
-        "news.cn",
-        "xinhuanet.com",
-        "www.xinhuanet.com",
-        "news.xinhuanet.com",
-    ),
-    language="en",
+    # the old hosts serve the English pages under /english/ beside Chinese ones, so the
+    # language is left to the page's metadata; Beijing time holds for both
+    domains=("english.news.cn", "xinhuanet.com"),
+    language=None,
     timezone="Asia/Shanghai",
-    fields={
-        "headline": (
-            "div.conBox h1::text",
-            "div.conTop h1::text",
-        ),
-        "published": (
-            ".time::text",
-            "meta[name=pubdate]::attr(content)",
-            "span#pubtime::text",
-        ),
-    },
     body=(
         "#detailContent",
         "#detail",
     ),
-    drop=(
-        ".editor",
-        ".share",
-        "#articleEdit",
-        ".relatedNews",
-    ),
+    drop=(".editor",),
     title_suffixes=("-Xinhua", " - Xinhua"),
 )
 
