@@ -1,0 +1,165 @@
+"""Main text: boilerplate removal, container choice, read-also links, headline choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsarchive import extract
+from newsarchive.extract import strip_site_suffix
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "extract"
+
+
+@pytest.fixture(scope="module")
+def wire():
+    html = (FIXTURES / "wire_story.html").read_bytes()
+    return extract(html, "https://wire.example.org/economy/4711?utm_source=rss")
+
+
+@pytest.fixture(scope="module")
+def tass_like():
+    html = (FIXTURES / "tass_like_2017.html").read_bytes()
+    return extract(html, "https://tass.com/society/900000")
+
+
+def test_body_keeps_article_blocks(wire):
+    paragraphs = wire.paragraphs
+    assert paragraphs[0].startswith("KIEL, March 5 (Example Wire) - Two restored harbour cranes")
+    assert "A long campaign" in paragraphs  # subheading kept as its own paragraph
+    assert "The first crane arrives in June and will stand next to the museum ship." in paragraphs
+    assert "The cranes are part of the city's memory and belong where the ships are." in paragraphs
+    assert paragraphs[-1].startswith("The cranes are part")
+
+
+@pytest.mark.parametrize(
+    "unwanted",
+    [
+        "cookies",  # consent banner
+        "Home",  # navigation
+        "Share on",  # share bar
+        "Photo: City Archive",  # figure caption
+        "Advertisement",  # ad label
+        "garden furniture",  # ad slot
+        "Read also",  # related block label
+        "ferry terminal",  # related link titles
+        "hidden paragraph",  # display:none
+        "newsletter",  # newsletter box
+        "Reader one",  # comments
+        "Most read",  # sidebar list
+        "Storm closes airports",
+        "Copyright 2024",  # footer
+        "By Mara Quell",  # byline
+        "Harbour cranes return to the old port",  # the headline is not body text
+    ],
+)
+def test_body_has_no_boilerplate(wire, unwanted):
+    assert unwanted not in wire.body
+
+
+def test_paragraphs_are_normalised(wire):
+    assert "\n\n" in wire.body
+    for paragraph in wire.paragraphs:
+        assert paragraph == " ".join(paragraph.split())
+
+
+def test_related_links_become_read_also(wire):
+    assert wire.read_also == [
+        {
+            "title": "Port authority plans a new ferry terminal for the summer season",
+            "url": "https://wire.example.org/economy/4700",
+        },
+        {
+            "title": "Council approves budget for the old town renovation",
+            "url": "https://wire.example.org/city/4650",
+        },
+    ]
+
+
+def test_headline_canonical_source(wire):
+    assert wire.headline == "Harbour cranes return to the old port"
+    assert wire.canonical_url == "https://wire.example.org/economy/4711"
+    assert wire.source == "wire.example.org"
+    assert wire.language == "en"
+
+
+def test_tass_2017_page(tass_like):
+    assert tass_like.headline == "Ministers agree on a new river ferry schedule"
+    assert tass_like.dateline == "MOSCOW, January 19"
+    assert tass_like.body.startswith("The transport and regional ministers agreed")
+    for unwanted in (
+        "{{",
+        "item.group_date",
+        "Реклама",
+        "Read also",
+        "Back to Main page",
+        "Most read",
+        "Select the city",
+        "Show more",
+        "/TASS/",
+    ):
+        assert unwanted not in tass_like.body
+    assert [link["url"] for link in tass_like.read_also] == [
+        "https://tass.com/society/900001",
+        "https://tass.com/society/900002",
+    ]
+    assert len(tass_like.paragraphs) == 4
+
+
+def test_text_split_by_inline_blocks_is_joined():
+    parts = "".join(
+        f'<div class="text-block"><p>Paragraph {i} of the story carries enough words to count as prose, '
+        f"really.</p></div><div class='ad-slot'>Advertisement</div>"
+        for i in range(6)
+    )
+    html = f"<html><body><nav><a href='/'>Home</a></nav><div class='story'>{parts}</div></body></html>"
+    article = extract(html)
+    assert [p.split()[1] for p in article.paragraphs] == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_teaser_cards_are_not_the_article():
+    story = "".join(
+        f"<p>Sentence {i} of the real story is long enough to look like prose to anyone.</p>"
+        for i in range(5)
+    )
+    cards = "".join(
+        f'<a href="/other/{i}"><h3>Another headline number {i}</h3><p>A teaser text of the other story '
+        f"that is long enough to look like prose, number {i}.</p></a>"
+        for i in range(8)
+    )
+    article = extract(f"<html><body><article>{story}</article><section>{cards}</section></body></html>")
+    assert "teaser" not in article.body
+    assert article.body.count("real story") == 5
+
+
+def test_json_ld_article_body_used_when_page_is_rendered_by_script():
+    body = "First paragraph of the story, told in full.\\n\\nSecond paragraph with the rest of it. " * 3
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Hi",'
+        f'"articleBody": "{body}"}}</script></head><body><div id="app"></div></body></html>'
+    )
+    assert extract(html).body.startswith("First paragraph of the story")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Kremlin comments on talks - TASS", "Kremlin comments on talks"),
+        ("Markets slide | Reuters", "Markets slide"),
+        ("Example Wire | Markets slide", "Markets slide"),
+        ("Well - known phrase stays - in the title", "Well - known phrase stays - in the title"),
+    ],
+)
+def test_strip_site_suffix(title, expected):
+    assert strip_site_suffix(title, ("TASS", "Reuters", "Example Wire", "wire.example.org")) == expected
+
+
+def test_headline_prefers_og_title_matching_h1():
+    html = (
+        "<html><head><title>Nice headline here - Paper</title>"
+        '<meta property="og:site_name" content="Paper"></head><body>'
+        "<h1>Nice headline here</h1><p>Text of the article that is long enough to be kept as prose.</p>"
+        "</body></html>"
+    )
+    assert extract(html).headline == "Nice headline here"
