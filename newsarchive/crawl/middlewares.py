@@ -18,7 +18,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
@@ -140,6 +140,20 @@ class BlockDetectionMiddleware:
                 return "challenge"
         return None
 
+    def _drop_queued(self) -> None:
+        # Closing the spider still downloads what already waits in the downloader's slot
+        # queues (up to CONCURRENT_REQUESTS); a blocked site should not get those requests.
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        dropped = 0
+        for slot in list(getattr(downloader, "slots", {}).values()):
+            queue = getattr(slot, "queue", None)
+            while queue:
+                request, waiting = queue.popleft()
+                waiting.errback(IgnoreRequest(f"crawl stopped (blocked): {request.url}"))
+                dropped += 1
+        if dropped:
+            self.stats.inc_value("newsarchive/blocked/not_sent", dropped)
+
     def process_response(self, request: Request, response: Response) -> Response:
         kind = self.is_block(response)
         name = getattr(self.crawler.spider, "name", "?")
@@ -157,6 +171,7 @@ class BlockDetectionMiddleware:
             self.closing = True
             logger.error("%s: %d blocked responses in a row, stopping the crawl", name, self.in_a_row)
             assert self.crawler.engine is not None
+            self._drop_queued()
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         if response.status == 200:
             # a captcha wall served as 200 must not reach extraction as if it were an article
