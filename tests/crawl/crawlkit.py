@@ -121,16 +121,24 @@ class CrawlRun:
     stderr: str
 
 
+def crawl_command(tmp: Path, base_url: str, *args: str, db: str | None = None, source: str = "tass",
+                  summary: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """argv and environment of ``python -m newsarchive.crawl`` against ``base_url``, data under ``tmp``."""
+    db = db or f"sqlite:///{tmp / 'archive.sqlite'}"
+    argv = [sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
+            "--log-level", "INFO",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "TELNETCONSOLE_ENABLED=False",
+            *(["--summary-json", str(summary)] if summary else []), *args]
+    env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp / "data"))
+    return argv, env
+
+
 def run_crawl(tmp: Path, base_url: str, *args: str, db: str | None = None, source: str = "tass",
               timeout: float = 120, extra_env: dict[str, str] | None = None) -> CrawlRun:
-    """``python -m newsarchive.crawl`` against ``base_url`` with data under ``tmp``."""
-    db = db or f"sqlite:///{tmp / 'archive.sqlite'}"
+    """Run one crawl subprocess to its end; its exit code, JSON summary and stderr."""
     summary = tmp / f"summary-{time.monotonic_ns()}.json"
-    argv = [sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
-            "--summary-json", str(summary), "--log-level", "INFO",
-            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "TELNETCONSOLE_ENABLED=False",
-            *args]
-    env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp / "data"), **(extra_env or {}))
+    argv, env = crawl_command(tmp, base_url, *args, db=db, source=source, summary=summary)
+    env.update(extra_env or {})
     proc = subprocess.run(
         argv, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env, check=False
     )
