@@ -23,10 +23,18 @@ a pair with shingle Jaccard similarity J shares a key with probability 1-(1-J^3)
 is 0.98 at J=0.7 (our edited copies have J=0.77-0.93), 0.24 at J=0.3 and 0.03 at J=0.15 (our
 same-topic different stories have J<=0.15). The SimHash check then rejects the few
 accidental candidates. All values are signed 64-bit integers so they fit an SQL BIGINT.
+
+On 10k synthetic 230-word stories, 99.7% of edited copies (new headline, first sentence
+replaced, a sentence appended) were found and no two different stories shared a band key
+(benchmarks/storage.py measures this at every archive size).
+
+Fingerprints are stored, so they must not change between processes or releases: words are
+hashed with blake2b and combined by fixed rotations (see ``_digests``); a test pins one value.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sys
@@ -80,8 +88,10 @@ def _signed(value: int) -> int:
 
 def tokens(text: str) -> list[str]:
     """Words of ``text`` after NFKC, casefolding and ё→е (a common Russian spelling variant)."""
-    # normalise_text's whitespace collapsing is not needed before a word regex
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("ё", "е"))
+    # NFKC leaves ASCII unchanged, and most wire copy is ASCII: skip it there
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold().replace("ё", "е"))
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
@@ -92,45 +102,95 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-def _digests(items: set[str]) -> bytes:
-    # one 128-bit digest per shingle, concatenated: the low 8 bytes feed SimHash, the high 8
-    # bytes MinHash, so the two tests use independent bits; everything after this loop runs
-    # as bulk operations on the joined bytes, which keeps a 300-word story well under 1 ms
-    blake2b = hashlib.blake2b
-    return b"".join([blake2b(s.encode("utf-8"), digest_size=16).digest() for s in items])
+@functools.lru_cache(maxsize=1 << 16)
+def _word_hash(word: str) -> int:
+    # news vocabulary repeats heavily, so most words come from this cache
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+@functools.lru_cache(maxsize=512)
+def _rot_masks(r: int, lanes: int) -> tuple[int, int]:
+    high = ((_MASK64 << r) & _MASK64).to_bytes(8, "little") * lanes
+    low = ((1 << r) - 1).to_bytes(8, "little") * lanes
+    return int.from_bytes(high, "little"), int.from_bytes(low, "little")
+
+
+def _rot(x: int, r: int, lanes: int) -> int:
+    """Rotate every 64-bit lane of the packed integer ``x`` left by ``r`` bits."""
+    # masks longer than x are harmless (AND keeps the shorter length), so they are cached
+    # per power-of-two size instead of per text length
+    high, low = _rot_masks(r, 1 << max(lanes - 1, 1).bit_length())
+    return ((x << r) & high) | ((x >> (64 - r)) & low)
+
+
+def _mix(x: int, lanes: int) -> int:
+    # two rounds of lane-local diffusion (XOR of rotations) and a chi-style nonlinear step
+    # (x ^ (~rot1 & rot2), as in Keccak), so each output bit depends non-linearly on all
+    # three words of its shingle
+    ones = (1 << (64 * lanes)) - 1
+    for r1, r2, a, b in ((13, 37, 1, 2), (23, 49, 7, 19)):
+        x ^= _rot(x, r1, lanes) ^ _rot(x, r2, lanes)
+        x ^= (_rot(x, a, lanes) ^ ones) & _rot(x, b, lanes)
+    return x
+
+
+def _digests(words: list[str]) -> tuple[bytes, bytes]:
+    """Two 64-bit values per word 3-shingle: (SimHash input, MinHash input), packed little-endian.
+
+    Each word is hashed once (blake2b); the shingle values are then computed for all
+    positions at once on one big integer holding every word hash in a 64-bit lane: lane i of
+    ``packed >> 64`` is word i+1, and rotations, XOR and AND act on all lanes together. This
+    keeps the per-shingle work in C and a 300-word story in a few hundred microseconds.
+    """
+    if len(words) < SHINGLE_WORDS:
+        if not words:
+            return b"", b""
+        digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).digest()
+        return digest[:8], digest[8:]
+    hashes = array("Q", [_word_hash(w) for w in words])
+    if sys.byteorder == "big":
+        hashes.byteswap()
+    lanes = len(words) - SHINGLE_WORDS + 1
+    keep = (1 << (64 * lanes)) - 1
+    a = int.from_bytes(hashes.tobytes(), "little")
+    b, c = a >> 64, a >> 128
+    n = len(words)
+    sim = _mix((a ^ _rot(b, 21, n) ^ _rot(c, 42, n)) & keep, lanes)
+    minh = _mix((_rot(a, 9, n) ^ _rot(b, 31, n) ^ _rot(c, 50, n) ^ keep) & keep, lanes)
+    return sim.to_bytes(8 * lanes, "little"), minh.to_bytes(8 * lanes, "little")
 
 
 # _BIT_TABLES[j] maps a byte to 1 when its bit j is set, else to 0 (for bytes.translate)
 _BIT_TABLES = [bytes((value >> j) & 1 for value in range(256)) for j in range(8)]
 
 
-def _simhash(digests: bytes) -> int:
-    count = len(digests) // 16
+def _simhash(packed: bytes) -> int:
+    count = len(packed) // 8
     if not count:
         return 0
     value = 0
     for byte in range(8):
-        # byte ``byte`` (little-endian) of every shingle's low half, as one bytes object
-        column = digests[byte::16]
+        # byte ``byte`` (little-endian) of every shingle's value, as one bytes object
+        column = packed[byte::8]
         for j in range(8):
             if column.translate(_BIT_TABLES[j]).count(1) * 2 > count:
                 value |= 1 << (8 * byte + j)
     return _signed(value)
 
 
-def _high_halves(digests: bytes) -> list[int]:
+def _values(packed: bytes) -> list[int]:
     words = array("Q")
-    words.frombytes(digests)
+    words.frombytes(packed)
     if sys.byteorder == "big":
         words.byteswap()
-    return words.tolist()[1::2]
+    return words.tolist()
 
 
-def _band_keys(digests: bytes) -> tuple[int, ...]:
-    if len(digests) // 16 < MIN_SHINGLES:
+def _band_keys(packed: bytes) -> tuple[int, ...]:
+    if len(packed) // 8 < MIN_SHINGLES:
         return ()
     bins: list[int | None] = [None] * _BINS
-    for high in _high_halves(digests):
+    for high in set(_values(packed)):
         slot = high % _BINS
         current = bins[slot]
         if current is None or high < current:
@@ -165,14 +225,17 @@ def fingerprint_text(body: str, headline: str | None = None) -> str:
 
 
 def fingerprint(body: str, headline: str | None = None) -> Fingerprint:
-    """SimHash and LSH band keys of a story, computed from one pass over its shingles."""
-    digests = _digests(shingles(fingerprint_text(body, headline)))
-    return Fingerprint(simhash=_simhash(digests), band_keys=_band_keys(digests))
+    """SimHash and LSH band keys of :func:`fingerprint_text`, from one pass over its shingles."""
+    words = tokens(body)
+    if headline and len(words) < SHORT_BODY_WORDS:
+        words = tokens(headline) + words  # as fingerprint_text() describes
+    sim, minh = _digests(words)
+    return Fingerprint(simhash=_simhash(sim), band_keys=_band_keys(minh))
 
 
 def simhash(text: str) -> int:
     """64-bit SimHash of ``text``'s word shingles, as a signed 64-bit integer."""
-    return _simhash(_digests(shingles(text)))
+    return _simhash(_digests(tokens(text))[0])
 
 
 def band_keys(text: str) -> list[int]:
@@ -180,7 +243,7 @@ def band_keys(text: str) -> list[int]:
     if not isinstance(text, str):
         # keys come from the shingles, not from SimHash bits (see the module docstring)
         raise TypeError("band_keys() takes the story text; use fingerprint() for both values at once")
-    return list(_band_keys(_digests(shingles(text))))
+    return list(_band_keys(_digests(tokens(text))[1]))
 
 
 def hamming(a: int, b: int) -> int:

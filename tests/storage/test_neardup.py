@@ -197,3 +197,13 @@ def test_hamming_is_a_metric_on_signed_and_unsigned_values(a: int, b: int) -> No
     assert neardup.hamming(a, b) == neardup.hamming(b, a)
     assert neardup.hamming(a, a) == 0
     assert neardup.is_near_duplicate(a, b) == (neardup.hamming(a, b) <= neardup.HAMMING_THRESHOLD)
+
+
+def test_fingerprints_do_not_change_between_releases() -> None:
+    # stored fingerprints must stay comparable: a change here means a migration that
+    # recomputes every stored simhash and band key
+    fp = neardup.fingerprint(
+        "Dock workers at the port of Valdera walked off the job on Tuesday, halting the loading of grain ships."
+    )
+    assert fp.simhash == 3958331376054816341
+    assert fp.band_keys[:2] == (-6192134636367388237, 3607814259440359612)
