@@ -62,7 +62,7 @@ def offset_minutes(value: datetime | None) -> int | None:
 
 def article_key(article: Article) -> str:
     """The archive key of an Article: its canonical URL."""
-    return article.canonical_url or canonical_url(article.url)
+    return _clean(article.canonical_url or canonical_url(article.url))
 
 
 def fingerprint(article: Article) -> neardup.Fingerprint:
@@ -78,9 +78,20 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
 
 
+def _clean(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; a stray one in a hostile page must not sink the batch
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return value
+
+
 def version_values(article: Article) -> dict[str, Any]:
     """The article_versions columns that come from the extracted Article."""
-    return {
+    values = {
         "content_hash": article.content_hash,
         "url": article.url,
         "section": article.section,
@@ -99,6 +110,7 @@ def version_values(article: Article) -> dict[str, Any]:
         "authors": list(article.authors),
         "language": article.language,
     }
+    return {key: _clean(value) for key, value in values.items()}
 
 
 class BatchWriter:
@@ -172,7 +184,7 @@ class BatchWriter:
             sa.insert(ArticleRow)
             .values(
                 canonical_url=key,
-                source_id=self._source_id(article.source or urlsplit(key).hostname or "unknown"),
+                source_id=self._source_id(_clean(article.source or urlsplit(key).hostname or "unknown")),
                 published=article.published,
                 published_offset=offset_minutes(article.published),
                 simhash=fp.simhash,
@@ -258,7 +270,7 @@ class BatchWriter:
     def _topic_ids(self, names: Iterable[str]) -> list[int]:
         wanted: dict[str, str] = {}
         for name in names:
-            clean = " ".join(str(name).split())
+            clean = " ".join(_clean(str(name)).split())
             key = normalise_text(clean)
             if key and key not in wanted:
                 wanted[key] = clean
@@ -286,7 +298,7 @@ class BatchWriter:
                 target = canonical_url(raw)
             except ValueError:
                 continue
-            targets.setdefault(target, link.get("title"))
+            targets.setdefault(target, _clean(link.get("title")))
         if not targets:
             return
         resolved = self.resolve_urls(targets)
@@ -328,8 +340,8 @@ class BatchWriter:
             "last_fetched": article.fetched_at or self.now,
             "last_status": fetch.status if fetch else None,
             "content_hash": article.content_hash,
-            "etag": fetch.etag if fetch else None,
-            "last_modified": fetch.last_modified if fetch else None,
+            "etag": _clean(fetch.etag) if fetch else None,
+            "last_modified": _clean(fetch.last_modified) if fetch else None,
             "published": article.published,
         }
         upsert_url_state(self.conn, key, self.now, values)

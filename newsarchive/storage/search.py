@@ -120,6 +120,9 @@ def filters(*, since: datetime | None = None, until: datetime | None = None, sou
             topic: str | None = None) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses shared by search, iteration and export (all values bound)."""
     clauses: list[sa.ColumnElement[bool]] = []
+    if "\x00" in (source or "") + (topic or ""):
+        # no stored key contains NUL (PostgreSQL cannot even store one): nothing matches
+        return [sa.false()]
     if since is not None:
         clauses.append(ArticleRow.published >= _aware(since))
     if until is not None:

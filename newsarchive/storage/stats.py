@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 
@@ -99,6 +100,8 @@ def _day(value: Any) -> str:
 def archive_stats(conn: sa.Connection, *, source: str | None = None, since: datetime | None = None,
                   recent_runs: int = 5) -> dict[str, Any]:
     """``{"days": [{source, day, articles, updates, ...}], "alarms": [...]}`` (see module docstring)."""
+    if source is not None and "\x00" in source:
+        return {"days": [], "alarms": []}  # no stored key holds NUL (PostgreSQL cannot store one)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     days: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(DAY_KEYS, 0))
@@ -116,9 +119,10 @@ def archive_stats(conn: sa.Connection, *, source: str | None = None, since: date
     for key, day, n in conn.execute(stmt):
         days[(key, _day(day))]["articles"] += int(n)
 
+    earlier = aliased(ArticleVersion)
     first_version = (
-        sa.select(sa.func.min(ArticleVersion.id))
-        .where(ArticleVersion.article_id == ArticleRow.id)
+        sa.select(sa.func.min(earlier.id))
+        .where(earlier.article_id == ArticleVersion.article_id)
         .scalar_subquery()
     )
     created_day = sa.func.date(ArticleVersion.created_at)

@@ -118,10 +118,9 @@ def test_links_resolve_in_both_directions_of_arrival(archive: Archive) -> None:
     ])
     b = make_article(2, body=OTHER_STORY)
     ids = [r.article_id for r in archive.save_batch([b, a])]
-    edges = {
-        row.to_url: row.to_article_id
-        for row in archive.engine.connect().execute(sa.text("SELECT to_url, to_article_id FROM links"))
-    }
+    with archive.engine.connect() as conn:
+        edges = {row.to_url: row.to_article_id
+                 for row in conn.execute(sa.text("SELECT to_url, to_article_id FROM links"))}
     assert edges == {"https://tass.com/politics/1002": ids[0], "https://tass.com/politics/1003": None}
     (c,) = archive.save_batch([make_article(3, body=OTHER_STORY + "\n\nA third story follows.")])
     assert scalar(archive, "SELECT to_article_id FROM links WHERE to_url = :u",
@@ -174,3 +173,15 @@ def test_iter_articles_filters_and_streams_in_batches(archive: Archive) -> None:
     assert [r["source"] for r in archive.iter_articles(source="ap")] == ["ap"]
     assert set(rows[0]) >= {*make_article().to_dict(), "article_id", "version_count", "cluster_id",
                             "first_seen", "last_seen"}
+
+
+def test_nul_characters_from_a_hostile_page_do_not_sink_the_batch(archive: Archive) -> None:
+    hostile = make_article(1, headline="Head\x00line", body=STORY + "\x00", topics=["To\x00pic"],
+                           source="ta\x00ss", canonical_url="https://tass.com/politics/1001\x00",
+                           read_also=[{"title": "t\x00", "url": "https://tass.com/x\x00"}])
+    results = archive.save_batch([hostile, make_article(2, body=OTHER_STORY)])
+    assert [r.outcome for r in results] == ["new", "new"]
+    row = next(archive.iter_articles())
+    assert row["headline"] == "Headline"
+    assert row["topics"] == ["Topic"]
+    assert row["source"] == "tass"
