@@ -41,7 +41,7 @@ class InterfaxSpider(NewsSpider):
     base_url = "https://www.interfax.ru"
     feeds: ClassVar[tuple[str, ...]] = ("/rss.asp",)
     sitemaps: ClassVar[tuple[str, ...]] = ("/SEO_SiteMapLastChanges.xml",)
-    sections: tuple[str, ...] = ("/news/",)
+    sections: ClassVar[tuple[str, ...]] = ("/news/",)
     pagination: ClassVar[tuple[str, ...]] = ("xpath://div[@class='pages']/a[@class='active']"
                                              "/following-sibling::a[1]/@href",)
     # /<section>/<numeric id>
@@ -52,7 +52,8 @@ class InterfaxSpider(NewsSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.since is not None:
-            self.sections = tuple(archive_days(self.since, self.until or datetime.now(UTC)))
+            # per-crawl listing pages: an instance value shadowing the declared default
+            self.sections = tuple(archive_days(self.since, self.until or datetime.now(UTC)))  # type: ignore[misc]
 
 
 def archive_days(since: datetime, until: datetime) -> list[str]:
