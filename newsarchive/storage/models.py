@@ -67,6 +67,7 @@ class ArticleRow(Base):
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"), index=True)
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version"),
+        index=True,  # the duplicate check joins on it for every save (migration 0002)
     )
     #: the id of the first article of its near-duplicate cluster (its own id when alone)
     cluster_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
