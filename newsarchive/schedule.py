@@ -405,7 +405,6 @@ class Scheduler:
 
     def _close_run_record(self, run: _Running, how: str) -> None:
         """Mark the dead child's run "crashed" and give it the exit status it could not record."""
-        from newsarchive.errors import NewsarchiveError
         from newsarchive.storage import Archive
 
         source, code = run.job.source, run.proc.returncode
@@ -425,8 +424,9 @@ class Scheduler:
                     archive.finish_run(row["id"], status="crashed", counts=row["counts"] or {},
                                        errors=[*(row["errors"] or []), f"crawl process ended with {how}"],
                                        fill_rates=row["fill_rates"] or {}, exit_status=code)
-        except (NewsarchiveError, OSError) as exc:
-            log.warning("%s: could not record the crash in %s: %s", source, self.config.db, exc)
+        except Exception as exc:  # the archive's trouble must never stop the scheduler itself
+            log.warning("%s: could not record the crash in %s: %s: %s", source, self.config.db,
+                        type(exc).__name__, exc)
 
     def _record(self, event: dict[str, Any]) -> None:
         line = json.dumps(event, ensure_ascii=False)

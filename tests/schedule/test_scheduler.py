@@ -255,3 +255,20 @@ def test_start_failure_is_recorded_as_a_skip(setup, schedulers, tmp_path: Path) 
     assert "cannot start" in skipped["reason"]
     # the lock was given back, so the next occurrence can run
     assert SourceLock(config.lock_dir, "alpha").acquire()
+
+
+def test_unreachable_archive_does_not_stop_the_scheduler(setup, schedulers, caplog) -> None:
+    config, _ = setup("--exit", "1", db="sqlite:////proc/no-such-dir/archive.sqlite")
+    clock = Clock(T0)
+    scheduler = Scheduler(config, clock=clock)
+    schedulers.append(scheduler)
+    clock.now = datetime(2026, 3, 2, 12, 5, tzinfo=UTC)
+    scheduler.tick()
+    wait_for(lambda: (scheduler.reap(), not scheduler.running)[1], "the child to end")
+    (ended,) = events(config, "ended")
+    assert (ended["exit_status"], ended["outcome"]) == (1, "failed")
+    assert "could not record the crash" in caplog.text
+    # and it goes on scheduling
+    clock.now = datetime(2026, 3, 2, 12, 10, tzinfo=UTC)
+    scheduler.tick()
+    assert set(scheduler.running) == {"alpha"}
