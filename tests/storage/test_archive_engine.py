@@ -1,0 +1,154 @@
+"""Opening, migrating, locking and crash safety of the archive database."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from archive_helpers import OTHER_STORY, make_article
+
+from newsarchive.errors import StorageError
+from newsarchive.storage import Archive
+from newsarchive.storage import engine as engines
+from newsarchive.storage.models import Base
+
+TABLES = {"sources", "articles", "article_versions", "topics", "article_topics", "links",
+          "neardup_bands", "crawl_runs", "url_state", "alembic_version"}
+
+
+def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
+    with Archive(db_url) as archive:
+        names = set(sa.inspect(archive.engine).get_table_names())
+        assert names >= TABLES
+        assert engines.current_revision(archive.engine) == engines.head_revision()
+        if archive.dialect == "sqlite":
+            assert "articles_fts" in names
+            with archive.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        else:
+            columns = {c["name"] for c in sa.inspect(archive.engine).get_columns("article_versions")}
+            assert "search_vector" in columns
+            with archive.engine.connect() as conn:
+                index = conn.execute(sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_article_versions_search'"
+                )).scalar()
+            assert index is not None
+            assert "gin" in index.lower()
+
+
+def _not_fts(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    # the full-text objects are dialect-specific DDL outside the models, by design
+    return not (name or "").startswith("articles_fts") and name not in (
+        "search_vector", "ix_article_versions_search")
+
+
+def test_migrations_produce_exactly_the_models(db_url: str) -> None:
+    with Archive(db_url) as archive, archive.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": _not_fts, "compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_and_upgrade_again(db_url: str) -> None:
+    with Archive(db_url) as archive:
+        archive.save_batch([make_article(1)])
+        engines.downgrade(archive.engine, "base")
+        assert set(sa.inspect(archive.engine).get_table_names()) <= {"alembic_version"}
+        engines.upgrade(archive.engine)
+        assert archive.save_batch([make_article(1)])[0].outcome == "new"
+
+
+def test_unwritable_path_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match=r"^cannot write the archive at .*a-file/sub/x\.sqlite: "):
+        Archive(f"sqlite:///{blocker}/sub/x.sqlite")
+
+
+@pytest.mark.parametrize("url", ["nosuchdb://x/y", "postgresql+psycopg://u:secret@127.0.0.1:9/none", "::"])
+def test_bad_or_unreachable_url_is_one_clear_error(url: str) -> None:
+    with pytest.raises(StorageError, match="cannot") as info:
+        Archive(url)
+    assert "secret" not in str(info.value)
+
+
+def test_locked_database_is_retried_then_fails_loudly(sqlite_url: str) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    Archive(sqlite_url).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Archive(sqlite_url, busy_timeout=0.05, lock_attempts=3) as archive:
+            with pytest.raises(StorageError, match="stayed locked by another process after 3 attempts"):
+                archive.save_batch([make_article(1)])
+            # released while the archive backs off: the same call then succeeds
+            threading.Timer(0.3, holder.execute, ["ROLLBACK"]).start()
+            archive.lock_attempts = 6
+            assert archive.save_batch([make_article(1)])[0].outcome == "new"
+    finally:
+        holder.close()
+
+
+def test_process_killed_mid_batch_leaves_no_partial_rows(sqlite_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from archive_helpers import make_article, OTHER_STORY
+        from newsarchive.storage import Archive
+        from newsarchive.storage import save
+
+        calls = []
+        original = save.BatchWriter._add_links
+        def add_links_then_die(self, *args):
+            original(self, *args)
+            calls.append(1)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+        save.BatchWriter._add_links = add_links_then_die
+        archive = Archive({sqlite_url!r})
+        archive.save_batch([make_article(n, body=OTHER_STORY + str(n)) for n in range(1, 6)])
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120, check=False)
+    assert done.returncode == -9, done.stderr.decode()
+    with Archive(sqlite_url) as archive:
+        with archive.engine.connect() as conn:
+            for table in ("articles", "article_versions", "topics", "url_state", "neardup_bands", "links"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 0, table
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        # the next run completes the work
+        results = archive.save_batch([make_article(n, body=OTHER_STORY + str(n)) for n in range(1, 6)])
+        assert [r.outcome for r in results] == ["new"] * 5
+
+
+def test_a_failing_article_rolls_back_its_whole_batch(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsarchive.storage import save
+
+    original = save.BatchWriter._url_state
+
+    def fail_on_third(self: save.BatchWriter, key: str, *args: object) -> None:
+        if key.endswith("1003"):
+            raise RuntimeError("simulated failure")
+        original(self, key, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(save.BatchWriter, "_url_state", fail_on_third)
+    with pytest.raises(RuntimeError):
+        archive.save_batch([make_article(n, body=f"{OTHER_STORY} {n}") for n in (1, 2, 3)])
+    assert list(archive.iter_articles()) == []
+    assert archive.search("snowfall") == []
+    elapsed = time.monotonic()
+    monkeypatch.undo()
+    assert [r.outcome for r in archive.save_batch([make_article(n, body=f"{OTHER_STORY} {n}")
+                                                   for n in (1, 2, 3)])] == ["new"] * 3
+    assert time.monotonic() - elapsed < 60
