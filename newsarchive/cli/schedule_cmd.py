@@ -60,7 +60,13 @@ def schedule(ctx: click.Context, config_path: str, dry_run: bool, count: int) ->
         newsarchive schedule --config schedule.toml --dry-run
     """
     try:
-        config = load_config(config_path, sources=_sources(), crawl_options=_crawl_options())
+        sources = _sources()
+    except Exception as exc:  # a broken spider module: say so in one line, not a traceback
+        click.echo(f"newsarchive schedule: error: cannot load the spiders: {type(exc).__name__}: {exc}",
+                   err=True)
+        ctx.exit(1)
+    try:
+        config = load_config(config_path, sources=sources, crawl_options=_crawl_options())
     except ConfigError as exc:
         click.echo(f"newsarchive schedule: error: {exc}", err=True)
         ctx.exit(2)
