@@ -24,6 +24,7 @@ from newsarchive.extract.bylines import (
     clean_authors,
     clean_topics,
     dom_authors,
+    dom_topics,
     drop_site_names,
     norm_name,
     only_site_names,
@@ -143,7 +144,7 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 def _jsonld_nodes(doc: HtmlElement) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
-    for script in doc.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+    for script in doc.xpath("//script[contains(@type,'ld+json') or contains(@type,'LD+JSON')]"):
         text = script.text or ""
         if len(text) > 2_000_000:
             continue
@@ -245,13 +246,19 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
     return out
 
 
-def _itemprop(doc: HtmlElement, name: str) -> list[str]:
-    """Microdata values for one itemprop (content/datetime attribute, else text)."""
+def _itemprops(doc: HtmlElement) -> dict[str, list[HtmlElement]]:
+    """Microdata elements (other than <meta>, already read) by itemprop name, in document order."""
+    out: dict[str, list[HtmlElement]] = {}
+    for el in doc.xpath("//*[@itemprop][not(self::meta)]"):
+        for name in el.get("itemprop", "").split():
+            out.setdefault(name, []).append(el)
+    return out
+
+
+def _itemprop(props: dict[str, list[HtmlElement]], name: str, limit: int = 20) -> list[str]:
+    """Values of one itemprop: its content/datetime attribute, else its (name's) text."""
     out: list[str] = []
-    path = f"//*[@itemprop][contains(concat(' ', normalize-space(@itemprop), ' '), ' {name} ')]"
-    for el in doc.xpath(path):
-        if el.tag == "meta":
-            continue  # already in the meta map
+    for el in props.get(name, ()):
         value = el.get("content") or el.get("datetime")
         if value is None:
             inner = el.xpath(".//*[@itemprop='name']")
@@ -259,7 +266,7 @@ def _itemprop(doc: HtmlElement, name: str) -> list[str]:
         value = " ".join(value.split())
         if value:
             out.append(value)
-        if len(out) > 20:
+        if len(out) >= limit:
             break
     return out
 
@@ -349,6 +356,7 @@ def _host(url: str | None) -> str | None:
 def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     """Gather headline, dates, authors, topics, section, language... from structured data."""
     meta = _meta_map(doc)
+    props = _itemprops(doc)
     nodes = _jsonld_nodes(doc)
     art = _pick_article(nodes) or {}
     org = next((n for n in nodes if _types(n) & {"newsmediaorganization", "organization", "website"}), {})
@@ -370,7 +378,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     # often SEO variants); a JSON-LD or <title>/h1 value only when there is no og:title
     md.headline = md.og_title or ld_title or _strip_site(_text(art.get("name")), names, ()) or _first(
         meta, "dc.title", "headline", "parsely-title", "sailthru.title") or next(
-        iter(_itemprop(doc, "headline")), None) or h1_text or _strip_site(md.title_tag, names, ())
+        iter(_itemprop(props, "headline", 1)), None) or h1_text or _strip_site(md.title_tag, names, ())
 
     md.description = _text(art.get("description")) or _first(
         meta, "og:description", "description", "twitter:description", "dc.description")
@@ -384,7 +392,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
 
     published = [
         _text(art.get("datePublished")), _first(meta, "article:published_time", "article:published:time"),
-        *_itemprop(doc, "datePublished")[:1],
+        *_itemprop(props, "datePublished", 1),
         _first(meta, "datepublished", "og:published_time", "published_time", "article:published",
                "publish-date", "publish_date", "pubdate", "publishdate", "parsely-pub-date",
                "sailthru.date", "dc.date.issued", "dc.date", "dcterms.date", "dcterms.created",
@@ -397,7 +405,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         _text(art.get("dateModified")),
         _first(meta, "article:modified_time", "article:modified:time", "og:updated_time", "datemodified",
                "last-modified", "dcterms.modified"),
-        *_itemprop(doc, "dateModified")[:1],
+        *_itemprop(props, "dateModified", 1),
     ]
     md.updated_raw = next((u for u in updated if u), None)
     if md.updated_raw:
@@ -411,21 +419,38 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     authors = clean_authors(_names(art.get("author")) or _names(art.get("creator")))
     if not authors:
         authors = clean_authors(_all(meta, *_AUTHOR_KEYS) + [v for k, vs in meta.items() if k.endswith(
-            "author") and k not in _AUTHOR_KEYS for v in vs])
+            "author") and k not in _AUTHOR_KEYS for v in vs] + _yoast_author(meta))
     if not authors or only_site_names(authors, names):
         # the page names only itself (or nobody): a visible byline names the person
         authors = dom_authors(doc) or authors
     md.authors = drop_site_names(authors, names)
 
-    topics = _ld_list(art.get("keywords"))
-    if not topics:
-        topics = _all(meta, "news_keywords", "article:tag", "keywords", "parsely-tags", "sailthru.tags")
-    md.topics = clean_topics(topics, junk=[n for n in (md.site_name, _host(url)) if n])
+    junk = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")), url)
+    sources = [_ld_list(art.get("keywords"))] + [_all(meta, key) for key in _TOPIC_KEYS]
+    md.topics = []
+    for raw in sources:
+        topics = clean_topics(raw, junk=junk)
+        # one space-joined blob ("Boxen Russland Frank Warren") is not a list: try the next source
+        if topics and not (len(topics) == 1 and len(topics[0].split()) > 6):
+            md.topics = topics
+            break
+    if not md.topics:
+        md.topics = clean_topics(dom_topics(doc), junk=junk)
     return md
 
 
+_TOPIC_KEYS = ("news_keywords", "article:tag", "keywords", "parsely-tags", "sailthru.tags", "dc.subject")
 _AUTHOR_KEYS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
                 "dcterms.creator", "byl", "authors", "twitter:creator")
+def _yoast_author(meta: dict[str, list[str]]) -> list[str]:
+    """The "Written by" pair WordPress SEO plugins put in twitter:label1/twitter:data1 (or misc)."""
+    out = _all(meta, "twitter:misc:written by")
+    for n in "12345":
+        if _first(meta, f"twitter:label{n}") in ("Written by", "Verfasst von", "Écrit par", "Escrito por"):
+            out.extend(_all(meta, f"twitter:data{n}"))
+    return out
+
+
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 
 
