@@ -68,6 +68,8 @@ class CrawlResult:
     finish_reason: str | None = None
     #: the crawl's own counters (newsarchive/*, robotstxt/*, offsite/*, HTTP statuses)
     stats: dict[str, int] = field(default_factory=dict)
+    #: spider open to close, without process start-up and archive migration
+    crawl_seconds: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True, default=str)
@@ -212,6 +214,7 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         errors=collector.messages, run_id=run_id, finish_reason=reason,
         stats={k: int(v) for k, v in sorted(stats.items()) if isinstance(v, int | float)
                and k.startswith(("newsarchive/", "robotstxt/", "offsite/", "downloader/response_status"))},
+        crawl_seconds=stats.get("elapsed_time_seconds"),
     )
     print(format_summary(result), file=out)
     if opts.summary_json:
