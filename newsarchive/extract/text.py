@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 # Never article text, whatever their attributes say.
@@ -59,7 +58,7 @@ _BOILER_SUBSTR = re.compile(
     r"share|sharing|social|cookie|consent|gdpr|newsletter|subscri|signup|sign-up|related|"
     r"readalso|read-also|alsoread|also-read|readmore|read-more|recommend|mostread|most-read|"
     r"mostpopular|most-popular|popular|trending|morefrom|more-from|moreon|more-on|advert|"
-    r"sponsor|promo|comment|disqus|caption|credit|breadcrumb|sidebar|toolbar|paywall|"
+    r"sponsor|promo|comment(?!ar)|disqus|caption|credit|breadcrumb|sidebar|toolbar|paywall|"
     r"outbrain|taboola|plista|byline|author|skiplink|skip-link|sr-only|visually-hidden|"
     r"visuallyhidden|screen-reader|screenreader|modal|popup|overlay|banner|slideshow|gallery|"
     r"carousel|player|teaser|copyright|footer|masthead|navbar|navigation|dropdown|tooltip|"
@@ -120,7 +119,6 @@ _POINTER = re.compile(
     re.I,
 )
 _WORD = re.compile(r"\w+")
-_TEXT_NODES = etree.XPath("//body//text()[not(parent::script or parent::style)]")
 
 
 @dataclass(slots=True)
@@ -171,46 +169,45 @@ def _class_id(el: HtmlElement) -> str:
 NOT, WEAK, STRONG, HARD = 0, 1, 2, 3
 
 
-def boilerplate_level(el: HtmlElement, tag: str, hidden: set[HtmlElement] | None = None) -> int:
+def boilerplate_level(el: HtmlElement, tag: str) -> int:
     """How surely an element's tag or attributes mark it as page furniture, not article text.
 
-    HARD is never article text; STRONG (a "most read" box, a share bar) and WEAK (a
-    header tag, a "meta" class) are ignored when the element holds much of the page's text.
-    ``hidden`` is the precomputed set of hidden/template elements (see ``hidden_elements``).
+    HARD is never article text (scripts, hidden elements, unrendered AngularJS templates);
+    STRONG (a "most read" box, a share bar) and WEAK (a header tag, a "meta" class) are
+    ignored by the walk when the element holds much of the page's text.
     """
     if tag in SKIP_TAGS:
         return HARD
-    attrib = el.attrib
-    if not attrib:
+    keys = el.keys()
+    if not keys:
         return WEAK if tag in FURNITURE_TAGS else NOT
-    if hidden is None:
-        hidden = set(hidden_elements(el))
-    if el in hidden:
+    if not _HIDING_ATTRS.isdisjoint(keys) and _is_hidden(el, keys):
         return HARD
     if tag in FURNITURE_TAGS:
         return WEAK
     if tag in INLINE_TAGS:
         return NOT  # a link or highlight inside a sentence is part of the sentence
-    get = attrib.get
+    get = el.get
     return _attribute_level(tag, get("class"), get("id"), get("role"), get("itemprop"))
 
 
-# Hidden elements and unrendered AngularJS templates ({{item.group_date}}), found in C;
-# the style candidates are confirmed with a regex.
-_HIDDEN_XPATH = etree.XPath(
-    "descendant-or-self::*[@hidden or @aria-hidden='true' or @ng-repeat or @data-ng-repeat or @ng-if "
-    "or @data-ng-if or @ng-show or @data-ng-show or @ng-hide or @data-ng-hide or @ng-include "
-    "or @data-ng-include or @ng-switch or @ng-switch-when or @ng-template]"
+# Attributes that can hide an element or mark an unrendered AngularJS template ({{item.group_date}}).
+_NG_TEMPLATE = frozenset(
+    {"ng-repeat", "ng-if", "ng-show", "ng-hide", "ng-include", "ng-switch", "ng-switch-when", "ng-template"}
 )
-_STYLED_XPATH = etree.XPath("descendant-or-self::*[contains(@style, 'none') or contains(@style, 'hidden')]")
+_HIDING_ATTRS = frozenset(
+    {"hidden", "aria-hidden", "style"} | _NG_TEMPLATE | {"data-" + k for k in _NG_TEMPLATE}
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def hidden_elements(root: HtmlElement) -> list[HtmlElement]:
-    """Elements under ``root`` that a reader never sees as article text (hidden, templates)."""
-    found = list(_HIDDEN_XPATH(root))
-    found.extend(el for el in _STYLED_XPATH(root) if _HIDDEN_STYLE.search(el.get("style", "")))
-    return found
+def _is_hidden(el: HtmlElement, keys: list[str]) -> bool:
+    if "hidden" in keys or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
+        return True
+    return any(k.removeprefix("data-") in _NG_TEMPLATE for k in keys)
 
 
 @lru_cache(maxsize=65536)
@@ -242,7 +239,7 @@ def is_boilerplate(el: HtmlElement, tag: str) -> bool:
 _STRONG_SUBSTR = re.compile(
     r"share|sharing|social|cookie|consent|gdpr|newsletter|related|readalso|read-also|alsoread|"
     r"also-read|recommend|mostread|most-read|mostpopular|most-popular|morefrom|more-from|"
-    r"advert|sponsor|promo|comment|disqus|caption|credit|breadcrumb|outbrain|taboola|plista|"
+    r"advert|sponsor|promo|comment(?!ar)|disqus|caption|credit|breadcrumb|outbrain|taboola|plista|"
     r"byline|appetizer",
 )
 
@@ -261,8 +258,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
     of the page's text or more than ``guard_chars`` characters is ignored (a class like
     "page sidebar-layout" on the article wrapper); the scoring then decides.
     """
-    total = sum(map(len, _TEXT_NODES(root)))
-    hidden = set(hidden_elements(root))
+    total = len(root.text_content()) - sum(len(el.text or "") for el in root.iter("script", "style"))
     guard = min(guard_chars, max(200, int(total * guard_share)))
     strong_guard = max(guard, int(total * 0.5))
     blocks: list[Block] = []
@@ -322,7 +318,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
                 add(el.tail)
             continue
         tag = tag.lower() if not tag.islower() else tag
-        level = boilerplate_level(el, tag, hidden)
+        level = boilerplate_level(el, tag)
         if level in (WEAK, STRONG):
             size = len(el.text_content())
             if size > (guard if level == WEAK else strong_guard):
