@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -129,7 +128,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Output file ('-' for stdout; parquet needs a file).")
+              help="Output file ('-' for stdout).")
 @filter_options
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
 @db_option
@@ -142,31 +141,19 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
     """
     from newsarchive.storage import export as exporter
 
-    if fmt == "parquet" and output == "-":
-        raise click.UsageError("parquet needs a file: use -o FILE")
-    if output != "-":
-        check_writable(Path(output))
-    with _open(db) as archive:
-        filters = {"since": since, "until": until, "source": source, "topic": topic}
-        total = archive.count_articles(**filters)
-        rows: Iterator[dict[str, Any]] = archive.iter_articles(**filters)
-        try:
-            written = exporter.export(rows, fmt, output, total=total, progress=not no_progress)
-        except NewsarchiveError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)
-
-
-def check_writable(path: Path) -> None:
-    """Fail before any work when ``path`` cannot be written (missing folder, not a folder, no rights)."""
-    existed = path.exists()
+    if fmt == "parquet" and output == "-" and sys.stdout.isatty():
+        raise click.UsageError("refusing to write binary Parquet to a terminal: use -o FILE")
     try:
-        with path.open("ab"):
-            pass
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
-    if not existed:
-        path.unlink(missing_ok=True)
+        exporter.check_writable(output)  # before any work (issue 4: fail before exporting)
+        with _open(db) as archive:
+            filters = {"since": since, "until": until, "source": source, "topic": topic}
+            show = not no_progress and sys.stderr.isatty()
+            total = archive.count_articles(**filters) if show else None
+            rows: Iterator[dict[str, Any]] = archive.iter_articles(**filters)
+            written = exporter.write_rows(rows, fmt, output, progress=show, total=total)
+    except NewsarchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)
 
 
 @click.command()

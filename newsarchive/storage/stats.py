@@ -2,9 +2,9 @@
 
 Counts per source per UTC day:
 
-* ``articles`` - new stories archived (articles.first_seen), and ``updates`` - later versions
-  recorded (article_versions.created_at, not a story's first version): both from the archive
-  itself, so they also cover writes made outside a recorded crawl run;
+* ``articles`` - new stories archived (by articles.first_seen, the first fetch), and
+  ``updates`` - later versions fetched by crawls (by their fetched_at; re-extractions are not
+  updates): both from the archive itself, so they also cover writes outside a recorded run;
 * ``duplicates``, ``skipped``, ``errors``, ``runs`` - from the crawl runs started that day
   (the archive keeps no row for what it dropped).
 
@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
+from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source, UTCDateTime
 
 FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 FILL_DROP = 0.3
@@ -125,19 +125,20 @@ def archive_stats(conn: sa.Connection, *, source: str | None = None, since: date
         .where(earlier.article_id == ArticleVersion.article_id)
         .scalar_subquery()
     )
-    created_day = sa.func.date(ArticleVersion.created_at)
+    when = sa.func.coalesce(ArticleVersion.fetched_at, ArticleVersion.created_at, type_=UTCDateTime())
+    created_day = sa.func.date(when)
     stmt = (
         sa.select(Source.key, created_day, sa.func.count())
         .select_from(ArticleVersion)
         .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id)
         .join(Source, Source.id == ArticleRow.source_id)
-        .where(ArticleVersion.id != first_version)
+        .where(ArticleVersion.id != first_version, ArticleVersion.origin == "crawl")
         .group_by(Source.key, created_day)
     )
     if source:
         stmt = stmt.where(Source.key == source)
     if since:
-        stmt = stmt.where(ArticleVersion.created_at >= since)
+        stmt = stmt.where(when >= since)
     for key, day, n in conn.execute(stmt):
         days[(key, _day(day))]["updates"] += int(n)
 
