@@ -277,6 +277,8 @@ class Scheduler:
         self._next: dict[str, datetime] = {job.source: next_due(job.cron, now) for job in config.jobs}
         self._running: dict[str, _Running] = {}
         self._stop_requested = False
+        #: a second SIGTERM/SIGINT while stopping: do not wait out stop_timeout
+        self._hurry = False
 
     @property
     def running(self) -> dict[str, int]:
@@ -332,18 +334,23 @@ class Scheduler:
             run.stopping = True
             _signal_group(run.proc, signal.SIGTERM)
         deadline = time.monotonic() + self.config.stop_timeout
-        while self._running and time.monotonic() < deadline:
+        while self._running and time.monotonic() < deadline and not self._hurry:
             self.reap()
             time.sleep(0.05)
+        self.reap()
         for run in self._running.values():
-            log.warning("%s: child %d ignored SIGTERM for %.0fs; killing it",
-                        run.job.source, run.proc.pid, self.config.stop_timeout)
+            log.warning("%s: child %d still running %s; killing it", run.job.source, run.proc.pid,
+                        "at the second signal" if self._hurry else
+                        f"{self.config.stop_timeout:.0f}s after SIGTERM")
             _signal_group(run.proc, signal.SIGKILL)
         for run in self._running.values():
             run.proc.wait()
         self.reap()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._stop_requested:
+            self._hurry = True
+            return
         log.info("scheduler: %s received, stopping", signal.Signals(signum).name)
         self.request_stop()
 

@@ -196,3 +196,17 @@ def test_child_keeps_the_lock_when_the_scheduler_is_killed(service) -> None:
     wait_for(lambda: list(marker.glob("*.end")), "the orphaned run to finish")
     wait_for(lock.acquire, "the lock to be freed by the kernel")
     lock.release()
+
+
+def test_second_signal_kills_children_without_waiting_out_the_timeout(service) -> None:
+    # stop_timeout is 20 s in the service's file; the child ignores SIGTERM
+    proc = service["start"]("--sleep", "60", "--ignore-term")
+    marker = service["marker"]
+    wait_for(lambda: list(marker.glob("*.start")), "the run to start")
+    proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: list(marker.glob("*.term")), "the child to get SIGTERM")
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=15)
+    assert proc.returncode == 0
+    ended = [e for e in read_journal(service["journal"]) if e["event"] == "ended"]
+    assert [(e["outcome"], e["exit_status"]) for e in ended] == [("stopped", -signal.SIGKILL)]
