@@ -293,11 +293,13 @@ class Archive:
             return archive_stats(conn, source=source, since=since, recent_runs=recent_runs)
 
     def reextract(self, *, source: str | None = None, extract: Callable[..., Article] | None = None,
-                  progress: Callable[[int], None] | None = None) -> dict[str, int]:
+                  progress: Callable[[int], None] | None = None,
+                  warc_directory: str | os.PathLike[str] | None = None) -> dict[str, int]:
         """Re-run ``extract`` over archived raw responses; a new version only where a field changed."""
         from newsarchive.storage.reextract import reextract
 
-        return reextract(self, source=source, extract=extract, progress=progress)
+        return reextract(self, source=source, extract=extract, progress=progress,
+                         warc_directory=warc_directory)
 
     def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
         if not ids:

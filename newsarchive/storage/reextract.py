@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -44,7 +44,7 @@ def _comparable(values: dict[str, Any]) -> dict[str, Any]:
 
 def reextract(archive: Archive, *, source: str | None = None, extract: Extract | None = None,
               progress: Callable[[int], None] | None = None, batch_size: int = 200,
-              warc_directory: str | Path | None = None) -> dict[str, int]:
+              warc_directory: str | os.PathLike[str] | None = None) -> dict[str, int]:
     """Re-extract the current version of every article with a WARC pointer; returns counts.
 
     ``extract`` defaults to :func:`newsarchive.extract.extract`; tests inject a modified one.
@@ -102,7 +102,7 @@ def reextract(archive: Archive, *, source: str | None = None, extract: Extract |
             progress(len(rows))
 
 
-def _extract_one(row: Any, extract: Extract, warc_directory: str | Path | None) -> Article | None:
+def _extract_one(row: Any, extract: Extract, warc_directory: str | os.PathLike[str] | None) -> Article | None:
     from newsarchive.storage.warc import read_response
 
     try:
