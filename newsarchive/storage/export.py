@@ -27,7 +27,6 @@ interrupted export never leaves a half-written file under the real name.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import os
@@ -175,18 +174,51 @@ def _counted(rows: Iterable[Mapping[str, Any]], progress: _Progress) -> Iterator
         progress.step()
 
 
+def _csv_field(value: Any) -> str:
+    # RFC 4180 / csv.QUOTE_MINIMAL: quote a field holding a comma, quote, CR or LF
+    text = value if value.__class__ is str else ("" if value is None else str(value))
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def csv_line(cells: Sequence[Any]) -> str:
+    """One CSV record, byte for byte what ``csv.writer(lineterminator="\\r\\n")`` writes.
+
+    Written by hand because the csv module walks every character in a Python-object loop
+    (about 25k article rows/s here); these str methods scan in C, several times faster.
+    """
+    if len(cells) == 1 and (cells[0] is None or cells[0] == ""):
+        return '""\r\n'  # as csv does: an empty line would read back as no row at all
+    return ",".join([_csv_field(v) for v in cells]) + "\r\n"
+
+
+# plain values that _csv_field writes directly; everything else goes through csv_value()
+_CSV_AS_IS = frozenset({str, int, type(None)})
+
+
 def _write_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([csv_value(c, row.get(c)) for c in columns] for row in rows)
+    write = stream.write
+    write(csv_line(columns))
+    as_is = _CSV_AS_IS
+    for row in rows:
+        cells = [row.get(c) for c in columns]
+        # most cells are plain strings: convert only the others (lists, datetimes, dicts)
+        for i, value in enumerate(cells):
+            if value.__class__ not in as_is:
+                cells[i] = csv_value(columns[i], value)
+        write(csv_line(cells))
 
 
 def _write_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
-    dumps = json.dumps
+    # one encoder for the whole run: json.dumps() with options builds a new one per call
+    encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+    write = stream.write
     for row in rows:
-        record = {c: _iso(row.get(c)) for c in columns}
-        stream.write(dumps(record, ensure_ascii=False, default=_json_default))
-        stream.write("\n")
+        write(encode({c: row.get(c) for c in columns}))
+        write("\n")
 
 
 def _parquet_schema(pa: Any, columns: Sequence[str]) -> Any:
@@ -300,10 +332,14 @@ def _to_file(rows: Iterable[Mapping[str, Any]], fmt: str, path: Path, columns: l
         if fmt == "parquet":
             _write_parquet(rows, str(part), columns)
         else:
-            # utf-8-sig writes the BOM (see the module docstring); newline="" lets csv write CRLF
-            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-            with part.open("w", encoding=encoding, newline="") as stream:
-                (_write_csv if fmt == "csv" else _write_jsonl)(rows, stream, columns)
+            # newline="" lets csv write CRLF; the BOM (see the module docstring) is written by
+            # hand because the "utf-8-sig" codec has no fast path in TextIOWrapper (~8x slower)
+            with part.open("w", encoding="utf-8", newline="", buffering=1 << 20) as stream:
+                if fmt == "csv":
+                    stream.write("\ufeff")
+                    _write_csv(rows, stream, columns)
+                else:
+                    _write_jsonl(rows, stream, columns)
         os.replace(part, path)
     except BaseException:
         with contextlib.suppress(OSError):

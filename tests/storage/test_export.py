@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsarchive.storage import export
 from newsarchive.storage.export import COLUMNS, ExportError, check_writable, write_rows
@@ -205,3 +207,11 @@ def test_csv_cells() -> None:
     assert export.csv_value("read_also", []) == "[]"
     assert export.csv_value("article_id", 5) == "5"
     assert export.csv_value("headline", None) == ""
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(), st.text(alphabet=st.sampled_from('ab ,"\r\nЖ;\'\t')),
+                          st.text()), min_size=1, max_size=6))
+def test_csv_line_writes_exactly_what_the_csv_module_writes(cells: list[Any]) -> None:
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerow(cells)
+    assert export.csv_line(cells) == expected.getvalue()
