@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import scrapy
+from scrapy.http import Response
+
 from newsarchive.extract.profile import SiteProfile
-from spiders.base import NewsSpider
+from spiders.base import META_VIA, NewsSpider
 
 # Article pages mark the fields with microdata (h1[itemprop=headline], a byline
 # p[itemprop=author] inside article[itemprop=articleBody]), which the generic layer reads;
@@ -42,18 +46,31 @@ class InterfaxSpider(NewsSpider):
     feeds: ClassVar[tuple[str, ...]] = ("/rss.asp",)
     sitemaps: ClassVar[tuple[str, ...]] = ("/SEO_SiteMapLastChanges.xml",)
     sections: ClassVar[tuple[str, ...]] = ("/news/",)
-    pagination: ClassVar[tuple[str, ...]] = ("xpath://div[@class='pages']/a[@class='active']"
-                                             "/following-sibling::a[1]/@href",)
     # /<section>/<numeric id>
     article_pattern = r"^/[a-z]+/\d{5,}/?$"
     deny_patterns: ClassVar[tuple[str, ...]] = (r"^/(?:news|photo|story|tags?|rss)/",)
-    extra_discovery = "day archives /news/YYYY/MM/DD (paginated) for --since/--until"
+    extra_discovery = "day archives /news/YYYY/MM/DD and their page_N pages for --since/--until"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.since is not None:
             # per-crawl listing pages: an instance value shadowing the declared default
             self.sections = tuple(archive_days(self.since, self.until or datetime.now(UTC)))  # type: ignore[misc]
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        """A day archive: its article links, and every page its pager lists (".../page_2", ...)."""
+        yield from super().parse_section(response)
+        if not response.meta.get("newsarchive_paginate", True) or not hasattr(response, "css"):
+            return
+        # the pager under div.pages links all of the day's pages at once, so they are taken
+        # from the first page only; the seen-set stops loops
+        for href in response.css("div.pages a::attr(href)").getall():
+            url = self.localise(response.urljoin(href.strip()))
+            if not self.on_site(url) or url in self._seen_listings:
+                continue
+            self._seen_listings.add(url)
+            yield scrapy.Request(url, callback=self.parse_section, dont_filter=True, priority=5,
+                                 meta={META_VIA: "section", "newsarchive_paginate": False})
 
 
 def archive_days(since: datetime, until: datetime) -> list[str]:

@@ -77,3 +77,38 @@ def test_backfill_span_is_bounded() -> None:
     days = archive_days(until - timedelta(days=5000), until)
     assert len(days) == MAX_ARCHIVE_DAYS
     assert days[0] == "/news/2021/09/19"
+
+
+DAY_PAGE = """<html><body>
+<div class="an"><div><a href="/russia/791234">Аэропорт Пулково продлил время работы</a></div>
+<div><a href="/world/791230">Новость дня</a></div><div><a href="/tags/aviatsiya">авиация</a></div></div>
+<div class="pages"><a href="/news/2021/09/19">1</a><a href="/news/2021/09/19/page_2">2</a>
+<a href="/news/2021/09/19/page_3">3</a><a href="https://elsewhere.example/news/page_4">4</a></div>
+</body></html>"""
+
+
+def day_spider() -> InterfaxSpider:
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(InterfaxSpider, {"NEWSARCHIVE_REVISIT_ENABLED": False})
+    return crawler._create_spider(since="2021-09-19", until="2021-09-19")
+
+
+def test_day_archive_yields_articles_and_all_its_pages_once() -> None:
+    from scrapy.http import HtmlResponse, Request
+
+    spider = day_spider()
+    url = "https://www.interfax.ru/news/2021/09/19"
+    spider._seen_listings.add(url)
+    first = HtmlResponse(url, body=DAY_PAGE.encode(), encoding="utf-8",
+                         request=Request(url, meta={"newsarchive_page": 1}))
+    requests = list(spider.parse_section(first))
+    articles = sorted(r.url for r in requests if r.callback == spider.parse_article)
+    pages = sorted(r.url for r in requests if r.callback == spider.parse_section)
+    assert articles == ["https://www.interfax.ru/russia/791234", "https://www.interfax.ru/world/791230"]
+    assert pages == ["https://www.interfax.ru/news/2021/09/19/page_2", "https://www.interfax.ru/news/2021/09/19/page_3"]
+
+    # a later page lists the same pager: nothing is requested twice
+    second = HtmlResponse(pages[0], body=DAY_PAGE.encode(), encoding="utf-8",
+                          request=Request(pages[0], meta={"newsarchive_paginate": False}))
+    assert [r for r in spider.parse_section(second) if r.callback == spider.parse_section] == []
