@@ -143,6 +143,8 @@ class MainText:
     paragraphs: list[str]
     read_also: list[dict[str, str]]
     container: HtmlElement | None = None
+    #: the element holding each paragraph (empty when the text came from JSON-LD)
+    owners: list[HtmlElement] = field(default_factory=list)
 
 
 # State and responsive modifiers say nothing about what an element is ("with-lead", "hidden-xs").
@@ -152,7 +154,7 @@ _MODIFIER = re.compile(
     r"[a-z0-9_-]+-(?:enabled|disabled|active|open|closed|visible|loaded)(?![a-z0-9_-])|"
     # CMS taxonomy classes name the article's topics, not the element ("tag-social-media")
     r"(?<![a-z0-9_-])(?:tag|category|categories|postid|post|status|format|type|term|topic|section|"
-    r"page-id|page-template|parent-pageid|wp|single|author)-[a-z0-9_-]+|"
+    r"page-id|page-template|parent-pageid|single|author)-[a-z0-9_-]+|"
     r"\S*[:\[\]/!]\S*"  # utility classes ("print:hidden", "w-[368px]") describe looks, not roles
 )
 
@@ -442,6 +444,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
         inside.update(el.iter())
     title_key = _norm(headline) if headline else None
     paragraphs: list[str] = []
+    owners: list[HtmlElement] = []
     read_also: list[dict[str, str]] = []
     seen_links: set[str] = set()
     for block in blocks:
@@ -462,10 +465,11 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
         if paragraphs and paragraphs[-1] == text:
             continue
         paragraphs.append(text)
+        owners.append(block.owner)
     if hint and sum(map(len, paragraphs)) < 0.25 * len(hint):
         # Pages rendered by JavaScript carry the story only in JSON-LD articleBody.
         return _from_hint(hint, read_also)
-    return MainText(paragraphs, read_also, chosen[0])
+    return MainText(paragraphs, read_also, chosen[0], owners)
 
 
 def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None) -> MainText:
@@ -487,7 +491,22 @@ def _is_noise(text: str) -> bool:
     # a short byline line ("By Jane Doe", "Von Max Muster") left outside a marked byline.
     if _WORD.search(text) is None:
         return True
-    return len(text) < 60 and _BYLINE.match(text) is not None
+    if len(text) < 60 and _BYLINE.match(text) is not None:
+        return True
+    return len(text) < 100 and (_STAMP_WORDS.search(text) is not None or _STAMP_ONLY.match(text) is not None)
+
+
+# "Updated 15.59 | Published 14.14", "Aktualisiert: 27.04.2024, 12:30 Uhr": time stamps, not story.
+_STAMP_WORDS = re.compile(
+    r"^(?:(?:last\s+)?updated|published|posted|aktualisiert|veröffentlicht|stand|publié|mis à jour|"
+    r"publicado|actualizado|pubblicato|aggiornato|uppdaterad|publicerad|opdateret|oppdateret|"
+    r"oppdatert|publisert|julkaistu|päivitetty|zaktualizowano|opublikowano|aktualizováno|"
+    r"publikováno|опубликовано|обновлено)\b[^.!?]*\d",
+    re.I,
+)
+_STAMP_ONLY = re.compile(
+    r"^[\d\s.:/,|\-–—]+(?:uhr|h|am|pm|a\.m\.|p\.m\.|et|gmt|utc|cet|cest|msk)?\.?$", re.I
+)
 
 
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|от|автор:?)\s+\w+(?:[\s.-]+\w+){0,4}\s*$", re.I)
