@@ -204,6 +204,12 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._setup()
+        # With JOBDIR, Scrapy pickles self.state on a clean stop and restores it on --resume:
+        # URLs scheduled before the stop are then in the resumed queue, not scheduled twice.
+        state = getattr(self, "state", None)
+        if isinstance(state, dict):
+            self._seen_articles |= set(state.get("seen_articles", ()))
+            state["seen_articles"] = self._seen_articles
         for path in self.feeds:
             yield self._listing_request(path, self.parse_listing, "rss")
         for path in self.sitemaps:

@@ -31,6 +31,8 @@ from newsarchive.crawl.progress import counts_from_stats
 from newsarchive.errors import ConfigError, NewsarchiveError
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
+#: marker left in the job directory when a crawl stopped cleanly (its queue can be resumed)
+CLEAN_STOP = "newsarchive-clean-stop"
 FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 
 
@@ -167,8 +169,15 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         archive.close()
         raise
     jobdir = Path(settings.get("NEWSARCHIVE_JOBS_DIR") or DATA_DIR / "jobs") / opts.source
-    if not opts.resume and jobdir.exists():
+    clean_stop = jobdir / CLEAN_STOP
+    if jobdir.exists() and not (opts.resume and clean_stop.exists()):
+        if opts.resume:
+            # Scrapy writes its queue state only on a clean stop: after a kill it cannot be
+            # trusted, so the crawl rediscovers from the listings and the archive's URL state.
+            print(f"note: the last {opts.source} crawl was killed; resuming from the listings "
+                  "and the archive", file=out)
         shutil.rmtree(jobdir)
+    clean_stop.unlink(missing_ok=True)
     jobdir.parent.mkdir(parents=True, exist_ok=True)
     settings.set("JOBDIR", str(jobdir), priority="cmdline")
     settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
@@ -208,6 +217,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     if status == "finished":
         # a finished crawl leaves nothing to resume
         shutil.rmtree(jobdir, ignore_errors=True)
+    elif jobdir.is_dir():
+        clean_stop.touch()
     result = CrawlResult(
         source=opts.source, status=status, exit_code=code, elapsed=elapsed, counts=counts,
         skipped=skipped, discovery_skipped=discovery, fill_rates=fill_rates,

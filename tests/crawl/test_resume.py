@@ -73,3 +73,30 @@ def test_sigkill_then_resume_matches_an_uninterrupted_crawl(tmp_path: Path, site
     assert not set(resumed_hits) & set(before)  # what was archived is not fetched again
     assert len(resumed_hits) == len(set(resumed_hits))
     assert not (work / "data" / "jobs" / "tass").exists()  # a finished crawl leaves no state
+
+
+def test_sigterm_stops_cleanly_and_resume_continues_without_repeats(tmp_path: Path, site: Site) -> None:
+    paths = _slow_site(site, 12)
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    summary = tmp_path / "stopped.json"
+    argv, env = crawl_command(tmp_path, site.base_url, *SLOW, summary=summary)
+    proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len([h for h in site.hits if h.path.startswith("/politics/")]) >= 3:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)  # what a scheduler or systemd sends
+        assert proc.wait(timeout=60) == 4  # documented: interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (tmp_path / "data" / "jobs" / "tass").is_dir()
+
+    resumed = run_crawl(tmp_path, site.base_url, "--resume", *SLOW)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "was killed" not in resumed.stderr
+    assert set(_snapshot(db)) == set(paths)
+    article_hits = [h.path for h in site.hits if h.path.startswith("/politics/")]
+    assert sorted(article_hits) == sorted(paths)  # every article fetched exactly once over both runs
