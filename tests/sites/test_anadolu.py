@@ -75,3 +75,24 @@ def test_spider_recognises_article_urls(url: str) -> None:
 ])
 def test_spider_rejects_other_urls(url: str) -> None:
     assert not AnadoluSpider().is_article_url(url)
+
+
+def test_2026_design_falls_back_to_structured_data() -> None:
+    # the redesign drops span.tarih and the "|" byline: the profile's selectors miss and
+    # the generic layer (JSON-LD) fills those fields; the lead and div[dir] text still match
+    url = "https://www.aa.com.tr/en/turkiye/black-sea-fishing-fleet-returns-early-as-storms-close-ports/4021234"
+    article = extract(page("anadolu", "v2_2026.html"), url)
+    assert article.source == "anadolu"
+    assert article.published == datetime.fromisoformat("2026-05-14T09:20:00+03:00")
+    assert article.updated == datetime.fromisoformat("2026-05-14T11:05:00+03:00")
+    assert article.authors == ["Selin Dalga"]
+    assert article.topics == ["Black Sea", "fishing", "storm"]
+    assert article.description == "Fishermen say the season lost two weeks to gales along the northern coast"
+    assert article.paragraphs == [
+        "Fishing boats along Türkiye's Black Sea coast returned to harbor early this week after storms "
+        "closed several ports, the regional fisheries cooperative said on Thursday.",
+        "Season cut short",
+        "The cooperative said the fleet had lost about two weeks of the season to gales, and that anchovy "
+        "catches were well below last year's.",
+        "Port authorities expect to reopen the harbors once wind speeds drop over the weekend.",
+    ]
