@@ -164,27 +164,31 @@ def _apply_profile(
 
 
 def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteProfile | None) -> str | None:
-    """The article's headline: its <h1> when structured data agrees, else the cleaned meta title."""
+    """The article's headline, chosen between its <h1>s and what structured data says.
+
+    Structured data (JSON-LD headline, og:title) states the publisher's headline; an <h1>
+    that says the same confirms it. When they differ (a kicker prefixed to the h1, an SEO
+    variant in og:title) structured data wins unless the <title> backs the <h1>.
+    """
     suffixes = profile.title_suffixes if profile else ()
     site_words = tuple(w for w in (meta.site_name, _host(url)) if w)
-    meta_titles = [
-        strip_site_suffix(t, site_words, suffixes)
-        for t in (meta.headline, meta.og_title, meta.title_tag)
-        if t and t.strip()
+    structured = [
+        strip_site_suffix(t, site_words, suffixes) for t in (meta.headline, meta.og_title) if t and t.strip()
     ]
+    title_tag = strip_site_suffix(meta.title_tag, site_words, suffixes) if meta.title_tag else None
     h1s = [_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     for h1 in h1s:
-        for title in meta_titles:
+        for title in structured:
             if _same_text(h1, title):
                 return title
-    for h1 in h1s:
-        for title in meta_titles:
-            if _overlap(h1, title) >= 0.6:
+    if title_tag:
+        for h1 in h1s:
+            if _same_text(h1, title_tag):
                 return h1
-    if meta_titles:
-        return meta_titles[0]
-    return h1s[0] if h1s else None
+    if structured:
+        return structured[0]
+    return h1s[0] if h1s else title_tag
 
 
 def strip_site_suffix(title: str, site_words: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> str:
