@@ -36,6 +36,10 @@ _ROLE = re.compile(
     rf"[A-Z][a-z]+)\s+)?(?:{_ROLE_WORDS})\)?\s*$|\s*(?:기자|記者)$",
     re.IGNORECASE,
 )
+_ROLE_ONLY = re.compile(
+    rf"^(?:(?:senior|chief|staff|political|sports?|deputy|associate|[A-Z][a-z]+)\s+)?(?:{_ROLE_WORDS})$",
+    re.IGNORECASE,
+)
 _URLISH = re.compile(r"^(?:https?:|www\.|/|@)|\.(?:com|org|net|html?)\b", re.IGNORECASE)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _JUNK = re.compile(r"^\(|\b(?:image|photo|foto|getty|shutterstock|istock|credit)\b", re.IGNORECASE)
@@ -72,6 +76,8 @@ def clean_authors(raw: Iterable[str]) -> list[str]:
         value = _BY.sub("", _BY_GLUED.sub("", value))
         parts = _SPLIT.split(value) if _looks_like_list(value) else [value]
         for part in parts:
+            if _ROLE_ONLY.match(part.strip()):
+                continue  # "Jane Doe, Staff Writer": the second part is her job
             name = _ROLE.sub("", part.strip()).strip(" .,;:-–—|·*")
             name = _BY.sub("", name).strip()
             # a description ("professor at the faculty of ...") is not a name

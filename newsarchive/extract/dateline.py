@@ -21,7 +21,7 @@ from dataclasses import dataclass
 __all__ = ["Dateline", "parse_dateline", "split_dateline"]
 
 _MONTH = (
-    # English full, abbreviated (Jan., Sept) and capitals (JUL) via IGNORECASE
+    # English full, abbreviated (Jan., Sept) and capitals (JUL): used inside (?i:...)
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
     # Spanish / Italian / French / Portuguese abbreviations and names
@@ -34,7 +34,7 @@ _MONTH = (
     r"янв|фев|мар|апр|июн|июл|авг|сен|сент|окт|ноя|дек"
 )
 _DATE = (
-    rf"(?:(?:{_MONTH})\.?\s+\d{{1,2}}(?!\d)|\d{{1,2}}\s+(?:{_MONTH})(?![a-zа-яё]))(?:,?\s+\d{{4}})?"
+    rf"(?:(?i:{_MONTH})\.?\s+\d{{1,2}}(?!\d)|\d{{1,2}}\s+(?i:{_MONTH})(?![a-zа-яё]))(?:,?\s+\d{{4}})?"
 )
 # Capitalised location words (Latin and Cyrillic): MOSCOW, ST. PETERSBURG, N'DJAMENA, Nueva Delhi
 _UP = r"A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁ"
@@ -43,7 +43,7 @@ _LOC_WORD = rf"[{_UP}][{_UP}{_LOW}'’.\-]*"
 _LOC = rf"{_LOC_WORD}(?:\s+(?:(?:de|del|de la|da|do|di|el|al|am|an|upon|on|sur)\s+)?{_LOC_WORD}){{0,4}}"
 # ", Mich.", ", N.Y.", ", Calif.", ", D.C.", or a country/state name (", Ukraine") that is not a month
 _STATE = (
-    rf"(?:,\s+(?!(?:{_MONTH})\b)"
+    rf"(?:,\s+(?!(?i:{_MONTH})\b)"
     r"(?:[A-Z][a-z]{0,4}\.(?:\s?[A-Z][a-z]?\.)?|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?))"
 )
 _REGION = r"(?:\s*/[^/\n]{2,60}/)"
@@ -65,12 +65,10 @@ _PREFIX = r"(?:\((?:LEAD|URGENT|\d+(?:st|nd|rd|th)\s+LD[^)]*|ATTN:[^)]*|UPDATE[^
 _WITH_AGENCY = re.compile(
     rf"^{_PREFIX}(?P<loc>{_LOC}){_REGION}?{_STATE}?(?:\s*[,.]\s*(?P<date>{_DATE}))?\.?{_AGENCY}"
     rf"(?:\s*\.(?=\s))?{_SEP}(?=\S)",
-    re.IGNORECASE,
 )
 _AGENCY_FIRST = re.compile(
     rf"^\((?P<paren>{_AGENCIES})\)\s*[-–—]{{1,2}}\s*(?P<loc>{_LOC}){_STATE}?"
     rf"(?:\s*[,.]\s*(?P<date>{_DATE}))?\s*[-–—]{{1,2}}\s*(?=\S)",
-    re.IGNORECASE,
 )
 # No agency: the location must be in capitals and the separator a dash ("WASHINGTON — ...").
 _CAPS_WORD = rf"[{_UP}][{_UP}'’.\-]+"

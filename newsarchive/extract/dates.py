@@ -320,6 +320,8 @@ def _lang(language: str | None) -> str | None:
 
 _URL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})[/_-]?(?P<m>0[1-9]|1[0-2])[/_-]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
+    # an article id that starts with the date after a letter prefix: AEN20240805006051320
+    r"|/[A-Za-z]{1,4}(?P<y2>(?:19|20)\d{2})(?P<m2>0[1-9]|1[0-2])(?P<d2>0[1-9]|[12]\d|3[01])\d{4,}"
 )
 _URL_DATE_SEP = re.compile(
     r"/(?P<y>(?:19|20)\d{2})[/_-](?P<m>0?[1-9]|1[0-2])[/_-](?P<d>0?[1-9]|[12]\d|3[01])(?:[/_.-]|$)"
@@ -339,6 +341,21 @@ _DATE_LABEL = re.compile(
 )
 
 
+_LABELS = ("Date", "Datum", "Dato", "Data", "Fecha", "Published", "Posted", "First published", "Publié",
+           "Publicado", "Pubblicato", "Veröffentlicht", "Erschienen", "Опубликовано", "Дата")
+# Evaluated in C over the whole page, so only cheap tests: a date-like class, or a label at the
+# start of the element's own first text node (never normalize-space(.) of a whole subtree).
+_VISIBLE_XPATH = (
+    "//*[self::span or self::div or self::p or self::small or self::li or self::dd or self::time"
+    " or self::strong or self::b or self::dt]["
+    + " or ".join(f"contains(@class,'{w}')" for w in ("date", "Date", "time", "publi", "datum", "fecha",
+                                                       "tarih", "meta"))
+    + " or "
+    + " or ".join(f"starts-with(normalize-space(text()),'{w}')" for w in _LABELS)
+    + "]"
+)
+
+
 def url_date(url: str | None) -> datetime | None:
     """A calendar date written in the URL path (``/2024/05/03/``, ``/20240503``), as naive midnight."""
     if not url:
@@ -347,8 +364,9 @@ def url_date(url: str | None) -> datetime | None:
     for pattern in (_URL_DATE_SEP, _URL_DATE):
         m = pattern.search(path)
         if m:
+            y, mo, d = (m["y"], m["m"], m["d"]) if m["y"] else (m["y2"], m["m2"], m["d2"])
             try:
-                value = datetime(int(m["y"]), int(m["m"]), int(m["d"]))
+                value = datetime(int(y), int(mo), int(d))
             except ValueError:
                 continue
             if 1995 <= value.year <= datetime.now(UTC).year + 1:
@@ -412,17 +430,7 @@ def find_published(
                 candidates.append((value, raw))
                 break
     if not candidates:
-        for el in doc.xpath(
-            "//*[self::span or self::div or self::p or self::small or self::li or self::dd]"
-            "[string-length(normalize-space(.)) < 80][string-length(normalize-space(.)) > 5]"
-        )[:1500]:
-            raw = " ".join(el.text_content().split())
-            if not (_DATE_CLASS.search(el.get("class", "")) or _DATE_LABEL.match(raw)) or _foreign(el):
-                continue
-            value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
-            if value is not None and value.year >= 1995:
-                candidates.append((value, raw))
-                break
+        candidates = _visible_date(doc, language, timezone, reference)
     if not candidates:
         if from_url is not None:
             return from_url, None
@@ -435,3 +443,30 @@ def find_published(
                 best = best.replace(tzinfo=other.tzinfo)
                 break
     return best, raw
+
+
+def _visible_date(
+    doc: HtmlElement, language: str | None, timezone: str | None, reference: datetime | None
+) -> list[tuple[datetime, str]]:
+    """A date shown near the article: a short element with a date-like class or a "Published" label."""
+    found: list[HtmlElement] = []
+    for el in doc.xpath(_VISIBLE_XPATH)[:300]:
+        if len(el) > 5:
+            continue  # a container, not a date
+        raw = " ".join(el.text_content().split())
+        if raw in _LABELS and el.getparent() is not None:
+            # "<li><strong>Datum</strong> 28.04.2023</li>": the label's parent holds the date
+            el = el.getparent()
+            raw = " ".join(el.text_content().split())
+        if not 5 < len(raw) < 80 or _foreign(el):
+            continue
+        if _DATE_CLASS.search(el.get("class", "")) or _DATE_LABEL.match(raw):
+            found.append(el)
+    # innermost first: <span class="date"> rather than the <div class="meta"> around it
+    found.sort(key=lambda el: len(el) > 0)
+    for el in found:
+        raw = " ".join(el.text_content().split())
+        value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
+        if value is not None and value.year >= 1995:
+            return [(value, raw)]
+    return []

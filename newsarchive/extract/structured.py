@@ -80,22 +80,20 @@ _COMMENT_WRAP = re.compile(
 
 
 def _json_values(text: str) -> list[Any]:
-    """Every JSON value in one script's text, repairing the usual breakage."""
+    """Every JSON value in one script's text, repairing the usual breakage step by step."""
     text = _COMMENT_WRAP.sub("", text.strip()).strip().rstrip(";")
     if not text:
         return []
-    attempts = (text,)
-    for candidate in attempts:
-        values = _decode_all(candidate)
-        if values:
-            return values
-    repaired = _TRAILING_COMMA.sub("", _CONTROL.sub(" ", text))
-    if "&quot;" in repaired or "&#34;" in repaired or "&#x22;" in repaired:
-        repaired = html.unescape(repaired)
-    values = _decode_all(repaired)
-    if not values:
-        # newlines inside strings are the other common breakage
-        values = _decode_all(repaired.replace("\n", " ").replace("\r", " "))
+    values = _decode_all(text)
+    if values:
+        return values
+    # trailing commas and raw control characters (json's strict=False already allows raw
+    # newlines inside strings)
+    text = _TRAILING_COMMA.sub("", _CONTROL.sub(" ", text))
+    values = _decode_all(text)
+    if not values and ("&quot;" in text or "&#34;" in text or "&#x22;" in text):
+        # the whole script HTML-escaped by a template
+        values = _decode_all(html.unescape(text))
     if not values:
         log.debug("unparseable JSON-LD skipped (%d chars)", len(text))
     return values

@@ -1,0 +1,185 @@
+"""Structured metadata: JSON-LD variants, meta tags, microdata and visible bylines, field by field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from newsarchive.extract.bylines import clean_authors, clean_topics
+from newsarchive.extract.dates import find_published
+from newsarchive.extract.structured import Metadata, read_metadata
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "extract" / "meta"
+
+
+def load(name: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring((FIXTURES / name).read_text("utf-8"))
+
+
+def meta_of(name: str, url: str | None = None) -> Metadata:
+    return read_metadata(load(name), url)
+
+
+@pytest.fixture(scope="module")
+def graph() -> Metadata:
+    return meta_of("graph.html", "https://courier.example/news/2024/05/03/harbour")
+
+
+def test_graph_headline_without_site_suffix(graph):
+    assert graph.headline == "Harbour bridge reopens after repairs"
+
+
+def test_graph_dates_keep_their_offset(graph):
+    plus_one = timezone(timedelta(hours=1))
+    assert graph.published == datetime(2024, 5, 3, 8, 15, tzinfo=plus_one)
+    assert graph.published_raw == "2024-05-03T08:15:00+01:00"
+    assert graph.updated == datetime(2024, 5, 3, 11, 40, tzinfo=plus_one)
+
+
+def test_graph_authors_are_people_in_order_without_roles_or_the_site(graph):
+    assert graph.authors == ["Jane Doe", "John Roe"]
+
+
+def test_graph_topics_deduplicated_without_site_name(graph):
+    assert graph.topics == ["Transport", "Harbour"]
+
+
+def test_graph_other_fields(graph):
+    assert graph.section == "Local"
+    assert graph.language == "en-GB"
+    assert graph.description == "The bridge closed in March for repairs to its deck."
+    assert graph.site_name == "The Coastal Courier"
+    assert graph.article_body == "The harbour bridge reopened on Friday."
+    assert graph.canonical_url == "https://courier.example/news/2024/05/03/harbour-bridge-reopens"
+
+
+def test_broken_jsonld_is_repaired():
+    # HTML comment wrapper, trailing comma, raw newline inside a string, &quot; inside a value
+    md = meta_of("broken.html")
+    assert md.headline == 'Council votes on &quot;tight&quot; budget'.replace("&quot;", '"')
+    assert md.published == datetime(2023, 11, 20, 18, 5, tzinfo=UTC)
+    assert md.description == "A line broken by a raw newline"
+    assert md.authors == ["Maria Rossi"]
+
+
+def test_broken_page_topics_split_on_any_separator():
+    assert meta_of("broken.html").topics == ["Budget", "Council", "Taxes"]
+
+
+def test_html_escaped_jsonld():
+    md = meta_of("escaped.html")
+    assert md.headline == "Exhibition opens downtown"
+    assert md.published == datetime(2022, 2, 10)
+    assert md.authors == ["Lena Berg"]
+
+
+def test_opengraph_and_article_meta_only():
+    md = meta_of("metaonly.html")
+    assert md.headline == "Ferry timetable changes from Monday"
+    assert md.published == datetime(2021, 6, 7, 6, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert md.updated_raw == "2021-06-08T09:00:00+02:00"
+    # article:author is a profile URL: skipped in favour of the named parsely-author
+    assert md.authors == ["Anna Weber"]
+    assert md.topics == ["Ferries", "Timetables"]
+    assert md.section == "Travel"
+    assert md.language == "de-DE"
+    assert md.canonical_url == "https://islandpost.example/ferry-timetable"
+
+
+def test_published_ignores_dates_in_related_blocks():
+    doc = load("metaonly.html")
+    published, raw = find_published(doc, read_metadata(doc, None), None)
+    assert raw == "2021-06-07T06:30:00+02:00"
+    assert published == datetime(2021, 6, 7, 6, 30, tzinfo=timezone(timedelta(hours=2)))
+
+
+def test_microdata():
+    doc = load("microdata.html")
+    md = read_metadata(doc, None)
+    assert md.headline == "Le marché rouvre"
+    assert md.authors == ["Claire Martin"]
+    assert md.language == "fr"
+    published, raw = find_published(doc, md, None)
+    assert published == datetime(2020, 3, 14, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert raw == "2020-03-14T09:30:00+01:00"
+
+
+def test_visible_byline_tags_and_yearless_date():
+    url = "https://vestnik.example/2017/01/19/sessiya"
+    doc = load("visible.html")
+    md = read_metadata(doc, url)
+    # the only structured author is the site itself: the visible byline names the person
+    assert md.authors == ["Иван Петров"]
+    # tag links in the article, not the navigation's
+    assert md.topics == ["Парламент", "Законы"]
+    published, raw = find_published(doc, md, url)
+    assert raw == "19 января, 13:48 МСК"
+    assert published == datetime(2017, 1, 19, 13, 48, tzinfo=timezone(timedelta(hours=3)))
+
+
+def test_url_date_is_the_last_resort():
+    doc = lxml.html.fromstring("<html><body><h1>Notice</h1><p>No date anywhere.</p></body></html>")
+    md = read_metadata(doc, "https://example.org/2019/07/04/notice")
+    assert find_published(doc, md, "https://example.org/2019/07/04/notice") == (datetime(2019, 7, 4), None)
+    assert find_published(doc, md, None) == (None, None)
+
+
+def test_jsonld_array_with_nested_main_entity():
+    html = """<html><head><script type="application/ld+json">[
+      {"@type": "BreadcrumbList", "itemListElement": []},
+      {"@type": "WebPage", "name": "Page name", "mainEntity": {
+         "@type": "LiveBlogPosting", "headline": "Storm live updates",
+         "datePublished": "2024-01-02T03:04:05-05:00",
+         "author": {"@type": "Person", "givenName": "Ana", "familyName": "Lima"}}}
+    ]</script></head><body></body></html>"""
+    md = read_metadata(lxml.html.fromstring(html), None)
+    assert md.headline == "Storm live updates"
+    assert md.published == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5)))
+    assert md.authors == ["Ana Lima"]
+
+
+def test_webpage_is_the_fallback_type():
+    html = """<html><head><script type="application/ld+json">
+      {"@type": "WebPage", "headline": "Only a web page", "datePublished": "2020-05-05"}
+    </script></head><body></body></html>"""
+    md = read_metadata(lxml.html.fromstring(html), None)
+    assert md.headline == "Only a web page"
+    assert md.published == datetime(2020, 5, 5)
+
+
+def test_unparseable_jsonld_falls_back_to_meta():
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": </script>
+      <meta property="og:title" content="From OpenGraph"></head><body></body></html>"""
+    assert read_metadata(lxml.html.fromstring(html), None).headline == "From OpenGraph"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
+        (["Von Max Muster, Redakteur"], ["Max Muster"]),
+        (["Doe, Jane"], ["Doe, Jane"]),
+        (["https://example.org/authors/jane", "jane@example.org", "Jane Doe"], ["Jane Doe"]),
+        (["Jane Doe", "jane-doe", "JANE DOE"], ["Jane Doe"]),
+        (["(Image: Getty Images)", "Associated Press"], ["Associated Press"]),
+        (["Par Claire Martin et Luc Bernard"], ["Claire Martin", "Luc Bernard"]),
+    ],
+)
+def test_clean_authors(raw, expected):
+    assert clean_authors(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["Politics, economy; Politics"], ["Politics", "economy"]),
+        (["26157981-b4f7-4929-adc1-e860c6f03636", "123456", "Travel"], ["Travel"]),
+        (["Subject: Justice", "Day: Friday", "Category: Life"], ["Justice", "Life"]),
+        (["Courier", "Weather"], ["Weather"]),
+    ],
+)
+def test_clean_topics(raw, expected):
+    assert clean_topics(raw, junk=["courier"]) == expected
