@@ -1,0 +1,298 @@
+"""Storage benchmark on SQLite with synthetic articles (not a test: it prints its figures).
+
+    .venv/bin/python benchmarks/storage.py                          # 10k and 100k, a few minutes
+    .venv/bin/python benchmarks/storage.py --sizes 10000,100000,1000000 --db-dir /tmp/bench
+
+One database grows through the sizes in order; at each size it measures
+
+* insert rate: articles/s through ``Archive.save_batch`` (batches of ``--batch``), for the
+  whole segment that brought the archive to this size and for its last 10k articles;
+* near-duplicate lookup: per probe article, the band-index lookup ``save_batch`` runs
+  (``BatchWriter._find_cluster``) on articles that are not in the archive, 10% of them edited
+  copies of archived ones (which must be found), plus the fingerprint time (size-independent);
+* full-text search latency p50/p95 through ``Archive.search`` over a fixed query mix;
+* CSV export rows/s and peak RSS, in a child process so the generator's memory is not counted.
+
+Floors (issue 4): insert >= 2,000 articles/s; near-dup cost at the largest size within 1.5x
+of the smallest; FTS p95 < 200 ms at 1M; export >= 50,000 rows/s with peak RSS < 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from newsarchive.article import Article, FetchInfo
+from newsarchive.storage import Archive, neardup
+from newsarchive.storage.save import BatchWriter
+
+MSK = timezone(timedelta(hours=3))
+START = datetime(2024, 1, 1, tzinfo=UTC)
+SOURCES = ("tass", "ap", "reuters", "anadolu", "xinhua")
+SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"] + ["ar", "en", "ol", "ist", "ov", "ka"]
+
+
+class Corpus:
+    """Deterministic synthetic wire stories: Zipf-distributed words, topics, links, datelines."""
+
+    def __init__(self, seed: int = 7, vocabulary: int = 30_000) -> None:
+        rng = random.Random(seed)
+        words: set[str] = set()
+        while len(words) < vocabulary:
+            words.add("".join(rng.choices(SYLLABLES, k=rng.choice((1, 2, 2, 3, 3, 4)))))
+        self.words = sorted(words)
+        rng.shuffle(self.words)
+        # Zipf weights (s=1): a few very common words, a long tail, as in news text
+        total = 0.0
+        self.cum: list[float] = []
+        for rank in range(1, vocabulary + 1):
+            total += 1.0 / rank
+            self.cum.append(total)
+        self.topics = [f"{self.words[100 + i].title()} {self.words[400 + i]}" for i in range(300)]
+        self.people = [f"{self.words[1000 + i].title()} {self.words[2000 + i].title()}" for i in range(500)]
+        self.places = [self.words[3000 + i].upper() for i in range(200)]
+
+    def _sentence(self, rng: random.Random) -> str:
+        chosen = rng.choices(self.words, cum_weights=self.cum, k=rng.randint(12, 24))
+        return " ".join(chosen).capitalize() + "."
+
+    def article(self, n: int, *, seed: int = 0) -> Article:
+        """Article number ``n`` (the same n and seed always give the same article)."""
+        rng = random.Random(n * 1_000_003 + seed)
+        paragraphs = [" ".join(self._sentence(rng) for _ in range(rng.randint(2, 3)))
+                      for _ in range(rng.randint(4, 6))]
+        published = (START + timedelta(seconds=n * 47 + rng.randint(0, 40))).astimezone(MSK)
+        source = SOURCES[n % len(SOURCES)]
+        return Article(
+            url=f"https://{source}.example/news/{seed}/{n}",
+            source=source,
+            section=rng.choice(("world", "economy", "politics", "sport")),
+            headline=" ".join(rng.choices(self.words, cum_weights=self.cum, k=rng.randint(7, 12)))
+            .capitalize(),
+            dateline=f"{rng.choice(self.places)}, {published:%B} {published.day}",
+            published=published,
+            published_raw=published.strftime("%d %B %Y, %H:%M"),
+            body="\n\n".join(paragraphs),
+            topics=rng.sample(self.topics, rng.randint(1, 3)),
+            read_also=[{"title": f"Story {m}", "url": f"https://{source}.example/news/{seed}/{m}"}
+                       for m in rng.sample(range(max(1, n)), min(n, rng.randint(0, 3)))],
+            authors=rng.sample(self.people, rng.randint(0, 2)),
+            language="en",
+            fetched_at=published.astimezone(UTC) + timedelta(minutes=5),
+            fetch=FetchInfo(status=200, warc_file="bench.warc.gz", warc_offset=n * 9000, warc_length=8000),
+        )
+
+    def edited_copy(self, original: Article, n: int) -> Article:
+        """``original`` republished elsewhere: new URL and headline, one sentence changed, one added."""
+        rng = random.Random(-n - 1)
+        paragraphs = original.body.split("\n\n")
+        first = paragraphs[0].split(". ")
+        first[0] = self._sentence(rng).rstrip(".")
+        paragraphs[0] = ". ".join(first)
+        paragraphs.append(self._sentence(rng))
+        return Article(
+            url=f"https://copy.example/{n}", source="copy", headline="Copy: " + (original.headline or ""),
+            published=original.published, body="\n\n".join(paragraphs), topics=list(original.topics),
+            fetched_at=original.fetched_at,
+        )
+
+
+def batches(corpus: Corpus, start: int, stop: int, size: int) -> Iterator[list[Article]]:
+    for lo in range(start, stop, size):
+        yield [corpus.article(n) for n in range(lo, min(stop, lo + size))]
+
+
+def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int) -> tuple[float, float, float]:
+    """Insert articles [start, stop); returns (articles/s overall, articles/s of the last 10k, gen s)."""
+    save_time = gen_time = 0.0
+    tail_from = max(start, stop - 10_000)
+    tail_time = 0.0
+    lo = start
+    while lo < stop:
+        hi = min(stop, lo + batch)
+        t0 = time.perf_counter()
+        articles = [corpus.article(n) for n in range(lo, hi)]
+        t1 = time.perf_counter()
+        archive.save_batch(articles)
+        t2 = time.perf_counter()
+        gen_time += t1 - t0
+        save_time += t2 - t1
+        if lo >= tail_from:
+            tail_time += t2 - t1
+        lo = hi
+        if (lo - start) % 50_000 == 0:
+            print(f"    ... {lo:,} articles, {(lo - start) / save_time:,.0f}/s", file=sys.stderr, flush=True)
+    return (stop - start) / save_time, (stop - tail_from) / max(tail_time, 1e-9), gen_time
+
+
+def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int) -> dict[str, float]:
+    """Per-article fingerprint and band lookup time for articles not yet archived."""
+    rng = random.Random(size)
+    fresh = [corpus.article(n, seed=1) for n in range(probes)]
+    copies = [corpus.edited_copy(corpus.article(rng.randrange(size)), i) for i in range(probes // 10)]
+    probe = fresh + copies
+    t0 = time.perf_counter()
+    prints = [neardup.fingerprint(a.body, a.headline) for a in probe]
+    t1 = time.perf_counter()
+    found = 0
+    with archive.engine.connect() as conn:
+        writer = BatchWriter(conn, None)
+        # warm the connection and statement cache so the first probe does not pay for it
+        writer._find_cluster(prints[0])
+        t2 = time.perf_counter()
+        for i, fp in enumerate(prints):
+            cluster = writer._find_cluster(fp)
+            if i >= len(fresh) and cluster is not None:
+                found += 1
+        t3 = time.perf_counter()
+        conn.rollback()
+    return {
+        "fingerprint_us": (t1 - t0) / len(probe) * 1e6,
+        "lookup_us": (t3 - t2) / len(probe) * 1e6,
+        "copies_found": found / max(1, len(copies)),
+    }
+
+
+def fts_latency(archive: Archive, corpus: Corpus, queries: int) -> dict[str, float]:
+    rng = random.Random(99)
+    common, middle, rare = corpus.words[5:50], corpus.words[200:2000], corpus.words[5000:25000]
+    mix = []
+    for i in range(queries):
+        kind = i % 4
+        if kind == 0:
+            mix.append(rng.choice(rare))
+        elif kind == 1:
+            mix.append(f"{rng.choice(middle)} {rng.choice(middle)}")
+        elif kind == 2:
+            mix.append(rng.choice(common))
+        else:
+            mix.append(f'"{rng.choice(middle)} {rng.choice(common)}"')
+    archive.search(mix[0])
+    times = []
+    for q in mix:
+        t0 = time.perf_counter()
+        archive.search(q, limit=20)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
+            "max_ms": times[-1]}
+
+
+def export_child(url: str, out: str) -> None:
+    """Runs in a child process: export every article to CSV, print rows/s and peak RSS as JSON."""
+    from newsarchive.storage.export import write_rows
+
+    with Archive(url, migrate=False) as archive:
+        t0 = time.perf_counter()
+        rows = write_rows(archive.iter_articles(), "csv", out)
+        elapsed = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mb": peak_kb / 1024,
+                      "bytes": os.path.getsize(out)}))
+
+
+def export_cost(url: str, workdir: Path) -> dict[str, float]:
+    out = workdir / "export.csv"
+    proc = subprocess.run(
+        [sys.executable, __file__, "--export-child", url, str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    out.unlink(missing_ok=True)
+    result["rows_per_s"] = result["rows"] / result["seconds"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000",
+                        help="archive sizes to measure at, comma-separated (default 10000,100000)")
+    parser.add_argument("--db-dir", type=Path, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--batch", type=int, default=500, help="articles per save_batch call")
+    parser.add_argument("--probes", type=int, default=2000, help="near-dup probe articles per size")
+    parser.add_argument("--queries", type=int, default=200, help="FTS queries per size")
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV export measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--export-child", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.export_child:
+        export_child(*args.export_child)
+        return 0
+
+    sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+    workdir = Path(tempfile.mkdtemp(prefix="na-bench-", dir=args.db_dir))
+    url = f"sqlite:///{workdir / 'bench.sqlite'}"
+    print(f"storage benchmark: SQLite at {workdir}, sizes {sizes}, batch {args.batch}", flush=True)
+    corpus = Corpus()
+    results: list[dict[str, Any]] = []
+    done = 0
+    try:
+        with Archive(url) as archive:
+            for size in sizes:
+                print(f"  inserting {done:,} -> {size:,} ...", file=sys.stderr, flush=True)
+                rate, tail_rate, gen = insert(archive, corpus, done, size, args.batch)
+                done = size
+                row: dict[str, Any] = {"size": size, "insert_per_s": rate, "insert_last10k_per_s": tail_rate,
+                                       "generate_s": gen}
+                row.update(neardup_cost(archive, corpus, size, args.probes))
+                row.update({f"fts_{k}": v for k, v in fts_latency(archive, corpus, args.queries).items()})
+                if not args.no_export:
+                    exp = export_cost(url, workdir)
+                    row.update(export_rows_per_s=exp["rows_per_s"], export_peak_rss_mb=exp["peak_rss_mb"])
+                row["db_mb"] = sum(p.stat().st_size for p in workdir.glob("bench.sqlite*")) / 1e6
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report(results)
+    return 0
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    print()
+    print("| articles | insert/s (segment) | insert/s (last 10k) | near-dup lookup µs | fingerprint µs "
+          "| copies found | FTS p50 ms | FTS p95 ms | export rows/s | export peak RSS MB | DB MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['size']:,} | {r['insert_per_s']:,.0f} | {r['insert_last10k_per_s']:,.0f} "
+              f"| {r['lookup_us']:.0f} | {r['fingerprint_us']:.0f} | {r['copies_found']:.0%} "
+              f"| {r['fts_p50_ms']:.1f} | {r['fts_p95_ms']:.1f} "
+              f"| {r.get('export_rows_per_s', 0):,.0f} | {r.get('export_peak_rss_mb', 0):.0f} "
+              f"| {r['db_mb']:.0f} |")
+    if not results:
+        return
+    first, last = results[0], results[-1]
+    ratio = last["lookup_us"] / first["lookup_us"]
+    checks = [
+        (f"insert >= 2,000/s at every size (min {min(r['insert_per_s'] for r in results):,.0f})",
+         all(r["insert_per_s"] >= 2000 for r in results)),
+        (f"near-dup lookup at {last['size']:,} within 1.5x of {first['size']:,} (x{ratio:.2f})",
+         ratio <= 1.5),
+        (f"FTS p95 < 200 ms at {last['size']:,} ({last['fts_p95_ms']:.1f} ms)", last["fts_p95_ms"] < 200),
+    ]
+    if "export_rows_per_s" in last:
+        checks.append((f"export >= 50,000 rows/s at {last['size']:,} ({last['export_rows_per_s']:,.0f})",
+                       last["export_rows_per_s"] >= 50_000))
+        checks.append((f"export peak RSS < 250 MB ({last['export_peak_rss_mb']:.0f} MB)",
+                       last["export_peak_rss_mb"] < 250))
+    print()
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
