@@ -149,19 +149,28 @@ class MainText:
 
 # State and responsive modifiers say nothing about what an element is ("with-lead", "hidden-xs").
 _MODIFIER = re.compile(
-    r"(?<![a-z0-9-])(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
-    r"(?<![a-z0-9-])(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*|"
-    r"[a-z0-9_-]+-(?:enabled|disabled|active|open|closed|visible|loaded)(?![a-z0-9_-])|"
+    r"(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
+    r"(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*|"
+    r"[a-z0-9_-]+-(?:enabled|disabled|active|open|closed|visible|loaded)|"
     # CMS taxonomy classes name the article's topics, not the element ("tag-social-media")
-    r"(?<![a-z0-9_-])(?:tag|category|categories|postid|post|status|format|type|term|topic|section|"
-    r"page-id|page-template|parent-pageid|single|author)-[a-z0-9_-]+|"
-    r"\S*[:\[\]/!]\S*"  # utility classes ("print:hidden", "w-[368px]") describe looks, not roles
+    r"(?:tag|category|categories|postid|post|status|format|type|term|topic|section|"
+    r"page-id|page-template|parent-pageid|single|author)-[a-z0-9_-]+"
 )
+# Utility classes ("print:hidden", "w-[368px]", "!mt-0") describe looks, not roles.
+_UTILITY_MARKS = (":", "[", "/", "!")
 
 
+@lru_cache(maxsize=65536)
 def _names(cls: str | None, ident: str | None) -> str:
-    value = (cls or "") + " " + (ident or "")
-    return _MODIFIER.sub(" ", _CAMEL.sub(r"\1-\2", value).lower()) if value.strip() else ""
+    """Class and id tokens, camelCase split and lowercased, without modifier and utility tokens."""
+    tokens = []
+    for token in ((cls or "") + " " + (ident or "")).split():
+        if any(mark in token for mark in _UTILITY_MARKS):
+            continue
+        token = _CAMEL.sub(r"\1-\2", token).lower()
+        if not _MODIFIER.fullmatch(token):
+            tokens.append(token)
+    return " ".join(tokens)
 
 
 def _class_id(el: HtmlElement) -> str:
