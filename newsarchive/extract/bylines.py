@@ -182,13 +182,7 @@ _TAG_HREF = re.compile(
     r"temas?|argomenti|sujets?|etiquetas?|tagged|label|hashtag)(?:/|-|$|\?)",
     re.IGNORECASE,
 )
-# a cheap pre-filter in C before the regex above
-_TAG_LINKS = (
-    "//a[@rel='tag' or contains(@href,'/tag') or contains(@href,'/topic') or contains(@href,'/them')"
-    " or contains(@href,'/schlagw') or contains(@href,'/stichw') or contains(@href,'/keyword')"
-    " or contains(@href,'/tema') or contains(@href,'/argoment') or contains(@href,'/sujet')"
-    " or contains(@href,'/etiqueta') or contains(@href,'/label') or contains(@href,'/hashtag')]"
-)
+_TAG_BOX = re.compile(r"tags|topics|keywords|schlagw|stichw|themen|etiquetas", re.IGNORECASE)
 _CHROME = re.compile(r"nav|menu|header|footer|breadcrumb|sidebar|related|teaser|trending|popular",
                      re.IGNORECASE)
 
@@ -211,7 +205,7 @@ def dom_topics(doc: HtmlElement) -> list[str]:
     """Tag links in the article (``rel=tag`` or /tag/, /topics/, /thema/ URLs), outside page chrome."""
     groups: dict[int, list[str]] = {}
     order: list[int] = []
-    for a in doc.xpath(_TAG_LINKS):
+    for a in doc.iter("a"):
         if a.get("rel") != "tag" and not _TAG_HREF.search(a.get("href", "")):
             continue
         container = a.getparent()
@@ -233,13 +227,15 @@ def dom_topics(doc: HtmlElement) -> list[str]:
 
 
 def _in_chrome(el: HtmlElement) -> bool:
+    """Whether a tag link sits in navigation or another page-wide block rather than a tag list."""
     node: HtmlElement | None = el
     for _ in range(12):
         if node is None:
             return False
-        if node.tag in ("nav", "header", "footer", "aside"):
-            return True
-        if _CHROME.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        attrs = f"{node.get('class', '')} {node.get('id', '')}"
+        if _TAG_BOX.search(attrs):
+            return False  # "related-topics", "entry-footer__tags": the article's own tag list
+        if node.tag in ("nav", "header", "footer", "aside") or _CHROME.search(attrs):
             return True
         node = node.getparent()
     return False

@@ -74,14 +74,22 @@ class Metadata:
 
 _TRAILING_COMMA = re.compile(r",\s*(?=[}\]])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_COMMENT_WRAP = re.compile(
-    r"^\s*(?:<!--|//\s*<!\[CDATA\[|/\*\s*<!\[CDATA\[\s*\*/)|(?:-->|//\s*\]\]>|/\*\s*\]\]>\s*\*/)\s*$"
-)
+# anchored at the ends of a stripped script text, so only its first/last bytes are ever scanned
+_WRAP_START = re.compile(r"(?:<!--|//\s*<!\[CDATA\[|/\*\s*<!\[CDATA\[\s*\*/)\s*")
+_WRAP_END = re.compile(r"\s*(?:-->|//\s*\]\]>|/\*\s*\]\]>\s*\*/)")
 
 
 def _json_values(text: str) -> list[Any]:
     """Every JSON value in one script's text, repairing the usual breakage step by step."""
-    text = _COMMENT_WRAP.sub("", text.strip()).strip().rstrip(";")
+    text = text.strip()
+    start = _WRAP_START.match(text)
+    if start:
+        text = text[start.end() :]
+    tail = text[-40:]
+    end = _WRAP_END.search(tail)
+    if end and end.end() == len(tail):
+        text = text[: len(text) - len(tail) + end.start()]
+    text = text.strip().rstrip(";")
     if not text:
         return []
     values = _decode_all(text)
@@ -244,19 +252,27 @@ def _all(meta: dict[str, list[str]], *keys: str) -> list[str]:
     return out
 
 
-def _itemprops(doc: HtmlElement) -> dict[str, list[HtmlElement]]:
-    """Microdata elements (other than <meta>, already read) by itemprop name, in document order."""
-    out: dict[str, list[HtmlElement]] = {}
-    for el in doc.xpath("//*[@itemprop][not(self::meta)]"):
-        for name in el.get("itemprop", "").split():
-            out.setdefault(name, []).append(el)
-    return out
+class _Microdata:
+    """Microdata elements (other than <meta>, already read) by itemprop, looked up only when needed."""
+
+    def __init__(self, doc: HtmlElement) -> None:
+        self._doc = doc
+        self._props: dict[str, list[HtmlElement]] | None = None
+
+    def get(self, name: str) -> list[HtmlElement]:
+        if self._props is None:
+            # one walk over the whole page (~1 ms): skipped when JSON-LD and meta tags suffice
+            self._props = {}
+            for el in self._doc.xpath("//*[@itemprop][not(self::meta)]"):
+                for prop in el.get("itemprop", "").split():
+                    self._props.setdefault(prop, []).append(el)
+        return self._props.get(name, [])
 
 
-def _itemprop(props: dict[str, list[HtmlElement]], name: str, limit: int = 20) -> list[str]:
+def _itemprop(props: _Microdata, name: str, limit: int = 20) -> list[str]:
     """Values of one itemprop: its content/datetime attribute, else its (name's) text."""
     out: list[str] = []
-    for el in props.get(name, ()):
+    for el in props.get(name):
         value = el.get("content") or el.get("datetime")
         if value is None:
             inner = el.xpath(".//*[@itemprop='name']")
@@ -354,7 +370,7 @@ def _host(url: str | None) -> str | None:
 def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     """Gather headline, dates, authors, topics, section, language... from structured data."""
     meta = _meta_map(doc)
-    props = _itemprops(doc)
+    props = _Microdata(doc)
     nodes = _jsonld_nodes(doc)
     art = _pick_article(nodes) or {}
     org = next((n for n in nodes if _types(n) & {"newsmediaorganization", "organization", "website"}), {})
@@ -388,9 +404,10 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     md.language = _language(doc, meta, art)
     md.canonical_url = _canonical(doc, meta, url)
 
-    published = [
-        _text(art.get("datePublished")), _first(meta, "article:published_time", "article:published:time"),
-        *_itemprop(props, "datePublished", 1),
+    published = [_text(art.get("datePublished")),
+                 _first(meta, "article:published_time", "article:published:time")]
+    published += [
+        *(_itemprop(props, "datePublished", 1) if not any(published) else ()),
         _first(meta, "datepublished", "og:published_time", "published_time", "article:published",
                "publish-date", "publish_date", "pubdate", "publishdate", "parsely-pub-date",
                "sailthru.date", "dc.date.issued", "dc.date", "dcterms.date", "dcterms.created",
@@ -399,13 +416,9 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         _text(art.get("dateCreated")),
     ]
     md.published_candidates = list(dict.fromkeys(p for p in published if p))
-    updated = [
-        _text(art.get("dateModified")),
-        _first(meta, "article:modified_time", "article:modified:time", "og:updated_time", "datemodified",
-               "last-modified", "dcterms.modified"),
-        *_itemprop(props, "dateModified", 1),
-    ]
-    md.updated_raw = next((u for u in updated if u), None)
+    md.updated_raw = _text(art.get("dateModified")) or _first(
+        meta, "article:modified_time", "article:modified:time", "og:updated_time", "datemodified",
+        "last-modified", "dcterms.modified") or next(iter(_itemprop(props, "dateModified", 1)), None)
     if md.updated_raw:
         md.updated = parse_timestamp(md.updated_raw, language=md.language)
     for raw in md.published_candidates:
@@ -423,18 +436,34 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         authors = dom_authors(doc) or authors
     md.authors = drop_site_names(authors, names)
 
-    junk = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")), url)
-    sources = [_ld_list(art.get("keywords"))] + [_all(meta, key) for key in _TOPIC_KEYS]
-    md.topics = []
+    md.topics = _topics(doc, meta, art, _site_names(md.site_name, _text(art.get("publisher")),
+                                                   _text(org.get("name")), url))
+    if not md.topics and md.section:
+        # no keywords at all: the section is the publisher's only subject label
+        md.topics = clean_topics([md.section])
+    return md
+
+
+def _topics(doc: HtmlElement, meta: dict[str, list[str]], art: dict[str, Any], junk: list[str]) -> list[str]:
+    """Keywords from the first source that has a real list; the visible tag list when it says more."""
+    extra = [v for k, vs in meta.items() if k.endswith(("keywords", "tags")) and k not in _TOPIC_KEYS
+             for v in vs]
+    sources = [_ld_list(art.get("keywords")), *(_all(meta, key) for key in _TOPIC_KEYS), extra]
+    topics: list[str] = []
     for raw in sources:
         topics = clean_topics(raw, junk=junk)
         # one space-joined blob ("Boxen Russland Frank Warren") is not a list: try the next source
         if topics and not (len(topics) == 1 and len(topics[0].split()) > 6):
-            md.topics = topics
             break
-    if not md.topics:
-        md.topics = clean_topics(dom_topics(doc), junk=junk)
-    return md
+        topics = []
+    if len(topics) <= 1:
+        shown = clean_topics(dom_topics(doc), junk=junk)
+        if len(shown) > len(topics) and (not topics or topics[0].casefold() in {t.casefold() for t in shown}):
+            topics = shown
+    if not topics:
+        categories = [v for k, vs in meta.items() if k.endswith(("category", "categories")) for v in vs]
+        topics = clean_topics(categories + _ld_list(art.get("about")), junk=junk)
+    return topics
 
 
 _TOPIC_KEYS = ("news_keywords", "article:tag", "keywords", "parsely-tags", "sailthru.tags", "dc.subject")
