@@ -29,17 +29,22 @@ _MONTH = (
     r"septiembre|oct(?:ubre)?|noviembre|dic(?:iembre)?|gen(?:naio)?|febbraio|aprile|mag(?:gio)?|"
     r"giu(?:gno)?|lug(?:lio)?|ott(?:obre)?|dicembre|janvier|février|mars|avril|mai|juin|juillet|"
     r"août|septembre|octobre|novembre|décembre|"
+    # Portuguese and German
+    r"janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro|"
+    r"januar|februar|märz|juni|juli|oktober|dezember|"
     # Russian genitive and abbreviations
     r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
     r"янв|фев|мар|апр|июн|июл|авг|сен|сент|окт|ноя|дек"
 )
 _DATE = (
-    rf"(?:(?i:{_MONTH})\.?\s+\d{{1,2}}(?!\d)|\d{{1,2}}\s+(?i:{_MONTH})(?![a-zа-яё]))(?:,?\s+\d{{4}})?"
+    rf"(?:(?i:{_MONTH})\.?\s+\d{{1,2}}(?!\d)|\d{{1,2}}\.?\s+(?:de\s+)?(?i:{_MONTH})(?![a-zа-яёäç]))"
+    r"(?:,?\s+\d{4})?"
 )
 # Capitalised location words (Latin and Cyrillic): MOSCOW, ST. PETERSBURG, N'DJAMENA, Nueva Delhi
 _UP = r"A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁ"
 _LOW = r"a-zß-öø-ÿā-žа-яё"
-_LOC_WORD = rf"[{_UP}][{_UP}{_LOW}'’.\-]*"
+# "HONG KONG/SHANGHAI": cities joined by a slash with no space (a TASS /Region/ has one before it)
+_LOC_WORD = rf"[{_UP}][{_UP}{_LOW}'’.\-]*(?:/[{_UP}][{_UP}{_LOW}'’.\-]*)*"
 _LOC = rf"{_LOC_WORD}(?:\s+(?:(?:de|del|de la|da|do|di|el|al|am|an|upon|on|sur)\s+)?{_LOC_WORD}){{0,4}}"
 # ", Mich.", ", N.Y.", ", Calif.", ", D.C.", or a country/state name (", Ukraine") that is not a month
 _STATE = (
@@ -60,7 +65,11 @@ _AGENCY = (
     r"|\s+(?P<ifx>INTERFAX\.RU|ИНТЕРФАКС))"
 )
 _SEP = r"(?P<sep>\s*(?:\.\s*[-–—]+|[-–—]{1,2}|_|\.|:)\s*|\s+)"
-_PREFIX = r"(?:\((?:LEAD|URGENT|\d+(?:st|nd|rd|th)\s+LD[^)]*|ATTN:[^)]*|UPDATE[^)]*|CORRECTED)\)\s*)*"
+# Yonhap-style slugs and a byline run into the paragraph: "(LEAD) By Kim Soo-yeon SEOUL, ..."
+_PREFIX = (
+    r"(?:\((?:LEAD|URGENT|\d+(?:st|nd|rd|th)\s+LD[^)]*|ATTN:[^)]*|UPDATE[^)]*|CORRECTED)\)\s*)*"
+    r"(?:By\s+(?:[A-Z][a-z][\w'’.\-]*\s+){1,4})?"
+)
 
 _WITH_AGENCY = re.compile(
     rf"^{_PREFIX}(?P<loc>{_LOC}){_REGION}?{_STATE}?(?:\s*[,.]\s*(?P<date>{_DATE}))?\.?{_AGENCY}"

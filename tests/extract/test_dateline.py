@@ -45,6 +45,11 @@ STYLES = [
     ("(ANSA) - MILANO, 16 MAG - La Borsa chiude.", "MILANO, 16 MAG", "ANSA", "La Borsa"),
     # BelTA: day before month
     ("MINSK, 3 April (BelTA) - Belarus will.", "MINSK, 3 April", "BelTA", "Belarus"),
+    # a byline run into the paragraph, cities joined by a slash, Portuguese and German dates
+    ("By Kim Soo-yeon SEOUL, Nov. 24 (Yonhap) -- North Korea.", "SEOUL, Nov. 24", "Yonhap", "North Korea"),
+    ("HONG KONG/SHANGHAI, March 3 (Reuters) - Markets.", "HONG KONG/SHANGHAI, March 3", "Reuters", "Markets"),
+    ("SÃO PAULO, 3 de março (Reuters) - O real.", "SÃO PAULO, 3 de março", "Reuters", "O real"),
+    ("BERLIN, 3. März (dpa) - Die Regierung.", "BERLIN, 3. März", "dpa", "Die Regierung"),
     # newspaper style without an agency: capitals and a dash
     ("WASHINGTON — The Senate passed the bill.", "WASHINGTON", None, "The Senate"),
     ("ST. PETERSBURG, Fla. — A storm hit.", "ST. PETERSBURG, Fla.", None, "A storm"),
@@ -90,6 +95,8 @@ def test_leading_whitespace_is_part_of_the_removed_prefix():
         "   ",
         "(Photo) Crowds gathered in the square.",
         "2024 was a record year for exports.",
+        "By the way SEOUL is a big city (Yonhap) reported.",
+        "NEW DELHI: The government said.",
     ],
 )
 def test_not_a_dateline(paragraph):
