@@ -379,6 +379,8 @@ def _content_weight(block: Block) -> float:
 #: the container is widened until it holds this share of the page's prose (live blogs,
 #: story stacks and text split by inline ads spread the article over sibling subtrees)
 COVERAGE = 0.7
+#: weight of text a sibling paragraph of the container needs to count as article text
+SIBLING_PROSE = 60.0
 
 
 def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlElement]:
@@ -386,6 +388,7 @@ def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlEle
     scores: dict[int, float] = {}
     mass: dict[int, float] = {}
     elements: dict[int, HtmlElement] = {}
+    own: dict[int, float] = {}  # prose held directly by a paragraph element
     total = 0.0
     for block in blocks:
         weight = _content_weight(block)
@@ -393,6 +396,7 @@ def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlEle
             continue
         total += weight
         el: HtmlElement | None = block.owner
+        own[id(el)] = own.get(id(el), 0.0) + weight
         if block.tag in ("p", "li", "dd", "td", "blockquote", "pre", "h2", "h3"):
             el = el.getparent() if el is not None else None
         decay = 1.0
@@ -417,13 +421,14 @@ def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlEle
     best_score = scores.get(best_key, 0.0)
     members = [best]
     # Article text split over sibling containers (text blocks between ad slots, a second
-    # page part): take siblings that score well on their own.
+    # page part) or an intro paragraph beside the main text block: take siblings that
+    # score well on their own, and sibling paragraphs of real prose.
     parent = best.getparent()
     if parent is not None:
         threshold = max(120.0, best_score * 0.2)
         for sibling in parent:
             key = id(sibling)
-            if key != best_key and scores.get(key, 0.0) >= threshold:
+            if key != best_key and (scores.get(key, 0.0) >= threshold or own.get(key, 0.0) >= SIBLING_PROSE):
                 members.append(sibling)
     return members
 
@@ -500,11 +505,16 @@ def _is_noise(text: str) -> bool:
     # a short byline line ("By Jane Doe", "Von Max Muster") left outside a marked byline.
     if _WORD.search(text) is None:
         return True
-    if len(text) < 60 and _BYLINE.match(text) is not None:
+    if len(text) < 60 and (_BYLINE.match(text) is not None or _CREDIT.match(text) is not None):
         return True
     return len(text) < 100 and (_STAMP_WORDS.search(text) is not None or _STAMP_ONLY.match(text) is not None)
 
 
+# "Quelle: AFP", "Photo: Reuters": credit lines of images and graphics.
+_CREDIT = re.compile(
+    r"^(?:quelle|source|sources|photo|photos|foto|fotos|bild|bilder|credit|credits|image|images|"
+    r"picture|fuente|fonte|zdroj|źródło|kilde|källa|kuva|фото|источник)\s*:", re.I
+)
 # "Updated 15.59 | Published 14.14", "Aktualisiert: 27.04.2024, 12:30 Uhr": time stamps, not story.
 _STAMP_WORDS = re.compile(
     r"^(?:(?:last\s+)?updated|published|posted|aktualisiert|veröffentlicht|stand|publié|mis à jour|"
