@@ -184,32 +184,36 @@ def _pick_article(nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
     return best
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, depth: int = 0) -> str | None:
     """A plain string from a JSON-LD value (string, number, {"name": ...} or first of a list)."""
+    if depth > 5:
+        return None
     if isinstance(value, list):
-        for item in value:
-            text = _text(item)
+        for item in value[:50]:
+            text = _text(item, depth + 1)
             if text:
                 return text
         return None
     if isinstance(value, dict):
-        return _text(value.get("name") or value.get("@value"))
+        return _text(value.get("name") or value.get("@value"), depth + 1)
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         text = " ".join(html.unescape(str(value)).split())
         return text or None
     return None
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, depth: int = 0) -> list[str]:
     """Names of people/organisations in an author-like value."""
     out: list[str] = []
+    if depth > 5:
+        return out
     if isinstance(value, list):
-        for item in value:
-            out.extend(_names(item))
+        for item in value[:50]:
+            out.extend(_names(item, depth + 1))
     elif isinstance(value, dict):
         name = value.get("name")
         if isinstance(name, (str, list, dict)):
-            out.extend(_names(name))
+            out.extend(_names(name, depth + 1))
         elif value.get("givenName") or value.get("familyName"):
             out.append(f"{value.get('givenName', '')} {value.get('familyName', '')}".strip())
     elif isinstance(value, str):
