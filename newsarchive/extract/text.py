@@ -507,7 +507,16 @@ def _is_noise(text: str) -> bool:
         return True
     if len(text) < 60 and (_BYLINE.match(text) is not None or _CREDIT.match(text) is not None):
         return True
-    return len(text) < 100 and (_STAMP_WORDS.search(text) is not None or _STAMP_ONLY.match(text) is not None)
+    if len(text) >= 100:
+        return False
+    if _STAMP_ONLY.match(text):
+        return True
+    stamp = _STAMP_WORDS.match(text)
+    # What follows the word must be a date and time, not a sentence ("Published in 1999, the book...").
+    return stamp is not None and len(_ALPHA_WORD.findall(text[stamp.end() :])) <= 4
+
+
+_ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 # "Quelle: AFP", "Photo: Reuters": credit lines of images and graphics.
@@ -517,10 +526,10 @@ _CREDIT = re.compile(
 )
 # "Updated 15.59 | Published 14.14", "Aktualisiert: 27.04.2024, 12:30 Uhr": time stamps, not story.
 _STAMP_WORDS = re.compile(
-    r"^(?:(?:last\s+)?updated|published|posted|aktualisiert|veröffentlicht|stand|publié|mis à jour|"
+    r"^(?:(?:last\s+)?updated|published|posted|aktualisiert|veröffentlicht|publié|mis à jour|"
     r"publicado|actualizado|pubblicato|aggiornato|uppdaterad|publicerad|opdateret|oppdateret|"
     r"oppdatert|publisert|julkaistu|päivitetty|zaktualizowano|opublikowano|aktualizováno|"
-    r"publikováno|опубликовано|обновлено)\b[^.!?]*\d",
+    r"publikováno|опубликовано|обновлено|stand(?=:))\b(?=[^.!?]*\d)",
     re.I,
 )
 _STAMP_ONLY = re.compile(

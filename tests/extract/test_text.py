@@ -163,3 +163,25 @@ def test_headline_prefers_og_title_matching_h1():
         "</body></html>"
     )
     assert extract(html).headline == "Nice headline here"
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("Updated 15.59 | Published 14.14", False),
+        ("Aktualisiert am 27. April 2024, 12:30 Uhr", False),
+        ("27.04.2024, 12:30 Uhr", False),
+        ("Quelle: AFP", False),
+        ("Von Monique Muster", False),
+        ("By Jane Doe", False),
+        ("Advertisement", False),
+        ("Реклама", False),
+        ("Published in 1999, the book sold three million copies.", True),
+        ("Von der Leyen sagte am Montag, dass sie 3 Punkte plant.", True),
+        ("Stand der Ermittlungen: 3 Verdächtige sind gefasst worden.", True),
+    ],
+)
+def test_short_furniture_lines(line, kept):
+    story = "".join(f"<p>Paragraph {i} of the story is long enough to look like real prose.</p>" for i in range(4))
+    article = extract(f"<html><body><article>{story}<p>{line}</p></article></body></html>")
+    assert (line in article.paragraphs) is kept
