@@ -442,9 +442,6 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
 
     md.topics = _topics(doc, meta, art, _site_names(md.site_name, _text(art.get("publisher")),
                                                    _text(org.get("name")), url))
-    if not md.topics and md.section:
-        # no keywords at all: the section is the publisher's only subject label
-        md.topics = clean_topics([md.section])
     return md
 
 
