@@ -182,6 +182,6 @@ def test_headline_prefers_og_title_matching_h1():
     ],
 )
 def test_short_furniture_lines(line, kept):
-    story = "".join(f"<p>Paragraph {i} of the story is long enough to look like real prose.</p>" for i in range(4))
+    story = "".join(f"<p>Paragraph {i} of the story is long enough to look like prose.</p>" for i in range(4))
     article = extract(f"<html><body><article>{story}<p>{line}</p></article></body></html>")
     assert (line in article.paragraphs) is kept
