@@ -115,7 +115,8 @@ _LABEL = re.compile(
 _POINTER = re.compile(
     r"^(?:read also|read more|also read|see also|related|more|watch|lesen sie auch|lesen sie mehr|"
     r"mehr zum thema|auch interessant|weiterlesen|читайте также|lire aussi|à lire aussi|"
-    r"leer más|lea también|leggi anche|leia também|czytaj też|czytaj także)\s*[:|›»>\-–—]",
+    r"leer más|lea también|leggi anche|leia também|czytaj też|czytaj także)\s*[:|›»>\-–—]|"
+    r"^(?:>>|»|→|►|▶|click here|klicken sie hier|hier klicken|cliquez ici|haga clic aquí)",
     re.I,
 )
 _WORD = re.compile(r"\w+")
