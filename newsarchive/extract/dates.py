@@ -296,7 +296,13 @@ def parse_timestamp(
             value = value.replace(tzinfo=default_zone)
         return value
     zone, rest = _find_zone(text)
-    parsed = _quick_parse(rest) or _dateparser_parse(rest, _lang(language))
+    parsed: tuple[datetime, bool] | None = None
+    if zone is not None:
+        # ISO with a zone word after it: "2024-05-03T10:00:00 EST", "2024-05-03 10:00 GMT+3"
+        iso = _iso(rest)
+        if iso is not None and iso.tzinfo is None:
+            parsed = (iso, True)
+    parsed = parsed or _quick_parse(rest) or _dateparser_parse(rest, _lang(language))
     if parsed is None:
         return None
     value, year_known = parsed

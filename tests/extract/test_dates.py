@@ -67,6 +67,8 @@ def test_epoch_shown_in_the_given_zone_is_the_same_instant():
         ("21 de marzo de 2024 10:15 CET", "es", datetime(2024, 3, 21, 10, 15, tzinfo=tz(1))),
         ("2026.01.29 18:40", "ko", datetime(2026, 1, 29, 18, 40)),
         ("14:30, 2 September 2022 (GMT+05:30)", "en", datetime(2022, 9, 2, 14, 30, tzinfo=tz(5.5))),
+        ("2024-05-03T10:00:00 EST", "en", datetime(2024, 5, 3, 10, 0, tzinfo=tz(-5))),
+        ("2024-05-03 10:00 GMT+3", "en", datetime(2024, 5, 3, 10, 0, tzinfo=tz(3))),
     ],
 )
 def test_written_dates_in_several_languages_and_zones(raw, language, expected):
