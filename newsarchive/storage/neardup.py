@@ -102,10 +102,22 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _word_hash(word: str) -> int:
-    # news vocabulary repeats heavily, so most words come from this cache
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+# word -> 64-bit hash; news vocabulary repeats heavily, so most words are found here. Bounded
+# by clearing (a memo of a pure function: losing it costs time, never changes a result).
+_WORD_HASHES: dict[str, int] = {}
+_WORD_HASHES_MAX = 200_000
+
+
+def _word_hashes(words: list[str]) -> list[int]:
+    cache = _WORD_HASHES
+    missing = set(words).difference(cache)
+    if missing:
+        if len(cache) + len(missing) > _WORD_HASHES_MAX:
+            cache.clear()
+        blake2b = hashlib.blake2b
+        for word in missing:
+            cache[word] = int.from_bytes(blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    return list(map(cache.__getitem__, words))
 
 
 @functools.lru_cache(maxsize=512)
@@ -147,7 +159,7 @@ def _digests(words: list[str]) -> tuple[bytes, bytes]:
             return b"", b""
         digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).digest()
         return digest[:8], digest[8:]
-    hashes = array("Q", [_word_hash(w) for w in words])
+    hashes = array("Q", _word_hashes(words))
     if sys.byteorder == "big":
         hashes.byteswap()
     lanes = len(words) - SHINGLE_WORDS + 1
@@ -189,12 +201,10 @@ def _values(packed: bytes) -> list[int]:
 def _band_keys(packed: bytes) -> tuple[int, ...]:
     if len(packed) // 8 < MIN_SHINGLES:
         return ()
-    bins: list[int | None] = [None] * _BINS
-    for high in set(_values(packed)):
-        slot = high % _BINS
-        current = bins[slot]
-        if current is None or high < current:
-            bins[slot] = high
+    # the smallest value per bin: walking the values from largest to smallest, the last one
+    # written to each slot is its minimum
+    smallest = {v % _BINS: v for v in sorted(_values(packed), reverse=True)}
+    bins: list[int | None] = [smallest.get(i) for i in range(_BINS)]
     # densification by rotation: an empty bin borrows the next non-empty bin's value,
     # offset by the distance so that two empty bins do not copy the same value
     filled: list[int] = [0] * _BINS
