@@ -112,7 +112,7 @@ _LOOSE_TIME = re.compile(
     re.IGNORECASE,
 )
 _NUMERIC = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}})[./](?P<m>\d{{1,2}})[./](?P<y>\d{{4}})(?!\d)(?:{_SEP}{_TIME})?",
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?P<sep>[./])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}})(?!\d)(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
 _YMD_SLASH = re.compile(
@@ -182,13 +182,16 @@ def _build(y: int | None, mon: int, d: int, m: re.Match[str]) -> tuple[datetime,
         return None
 
 
-def _quick_parse(text: str) -> tuple[datetime, bool] | None:
+def _quick_parse(text: str, month_first: bool = False) -> tuple[datetime, bool] | None:
     """Parse the common month-name and numeric shapes without dateparser."""
     for pattern, numeric in ((_DAY_MONTH, False), (_MONTH_DAY, False), (_YMD_SLASH, True), (_NUMERIC, True)):
         m = pattern.search(text)
         if m is None:
             continue
         month = int(m["m"]) if numeric else _MONTHS[m["mon"].lower()]
+        day = int(m["d"])
+        if pattern is _NUMERIC and m["sep"] == "/" and (month > 12 or (month_first and day <= 12)):
+            day, month = month, day  # 04/28/2023, or any d/d/yyyy on a US-English page
         if not 1 <= month <= 12:
             continue
         year = m["y"]
@@ -196,7 +199,7 @@ def _quick_parse(text: str) -> tuple[datetime, bool] | None:
             # "Fri Apr 28 19:20:36 CEST 2023": the year stands apart from the day and month
             found = _YEAR.search(text, m.end()) or _YEAR.search(text[: m.start()])
             year = found.group(0) if found else None
-        built = _build(int(year) if year else None, month, int(m["d"]), m)
+        built = _build(int(year) if year else None, month, day, m)
         if built and not m["H"]:
             rest = text[: m.start()] + " " + text[m.end() :]
             clock = _LOOSE_TIME.search(rest)
@@ -302,7 +305,8 @@ def parse_timestamp(
         iso = _iso(rest)
         if iso is not None and iso.tzinfo is None:
             parsed = (iso, True)
-    parsed = parsed or _quick_parse(rest) or _dateparser_parse(rest, _lang(language))
+    month_first = (language or "").replace("_", "-").lower() == "en-us"
+    parsed = parsed or _quick_parse(rest, month_first) or _dateparser_parse(rest, _lang(language))
     if parsed is None:
         return None
     value, year_known = parsed

@@ -77,6 +77,20 @@ def test_written_dates_in_several_languages_and_zones(raw, language, expected):
     assert (value.tzinfo is None) == (expected.tzinfo is None)
 
 
+@pytest.mark.parametrize(
+    ("raw", "language", "expected"),
+    [
+        ("04/28/2023", None, datetime(2023, 4, 28)),
+        ("28/04/2023", None, datetime(2023, 4, 28)),
+        ("03/05/2024", "en-GB", datetime(2024, 5, 3)),
+        ("03/05/2024", "en-US", datetime(2024, 3, 5)),
+        ("03.05.2024", "en-US", datetime(2024, 5, 3)),
+    ],
+)
+def test_numeric_day_month_order(raw, language, expected):
+    assert parse_timestamp(raw, language=language) == expected
+
+
 def test_naive_result_takes_the_given_zone():
     value = parse_timestamp("28.04.2023 19:20", timezone="Europe/Berlin")
     assert value.tzinfo == ZoneInfo("Europe/Berlin")
