@@ -41,7 +41,7 @@ _META_CHARSET = re.compile(
 )
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _HAS_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9:-]*|!doctype|!--)", re.IGNORECASE)
-_FEED_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|urlset|sitemapindex)\b", re.S)
+_FEED_ROOT = re.compile(r"<(rss|feed|urlset|sitemapindex)\b")
 
 # WHATWG encoding labels that name a superset codec (what browsers really decode).
 _ALIASES = {
@@ -141,7 +141,19 @@ def page_text(html: bytes | str, http_charset: str | None = None) -> str:
         raise ExtractionError("not an HTML page: looks like binary data")
     if not _HAS_TAG.search(head):
         raise ExtractionError("not an HTML page: no markup in the first 64 KiB")
-    feed = _FEED_ROOT.match(head)
+    root = _first_element(head)
+    feed = _FEED_ROOT.match(root)
     if feed:
         raise ExtractionError(f"not an HTML page: an XML <{feed.group(1)}> document (feed or sitemap)")
     return text
+
+
+def _first_element(head: str) -> str:
+    """The text from the first element on, past an XML declaration, comments and whitespace."""
+    rest = head.lstrip()
+    while rest.startswith(("<?", "<!--")):
+        end = rest.find("?>" if rest.startswith("<?") else "-->")
+        if end < 0:
+            return ""
+        rest = rest[end + (2 if rest.startswith("<?") else 3) :].lstrip()
+    return rest
