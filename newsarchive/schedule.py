@@ -279,6 +279,7 @@ class Scheduler:
         self._stop_requested = False
         #: a second SIGTERM/SIGINT while stopping: do not wait out stop_timeout
         self._hurry = False
+        self._signal_name: str | None = None
 
     @property
     def running(self) -> dict[str, int]:
@@ -322,6 +323,8 @@ class Scheduler:
                 wait = min(poll, max(0.0, self._seconds_to_next()))
                 if not self._stop_requested:
                     time.sleep(max(wait, 0.01))
+            log.info("scheduler: %s received, stopping %d running crawl(s)",
+                     self._signal_name or "stop request", len(self._running))
             self.shutdown()
         finally:
             for sig, handler in previous.items():
@@ -348,10 +351,12 @@ class Scheduler:
         self.reap()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # only flags here: writing a log line could land inside a write to the same stream
+        # ("reentrant call" RuntimeError), so the main loop reports the signal
         if self._stop_requested:
             self._hurry = True
             return
-        log.info("scheduler: %s received, stopping", signal.Signals(signum).name)
+        self._signal_name = _signal_name(signum)
         self.request_stop()
 
     def _seconds_to_next(self) -> float:
