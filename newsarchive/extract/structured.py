@@ -159,8 +159,21 @@ def _jsonld_nodes(doc: HtmlElement) -> list[dict[str, Any]]:
     return nodes
 
 
-def _pick_article(nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The node describing this page's article: an Article type with a headline, else a WebPage."""
+def _url_key(value: Any) -> str | None:
+    """A URL without scheme, query, fragment and trailing slash, for "is this the same page"."""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url")
+    if not isinstance(value, str) or "//" not in value:
+        return None
+    return value.split("//", 1)[1].split("#", 1)[0].split("?", 1)[0].rstrip("/").removeprefix("www.")
+
+
+def _pick_article(nodes: list[dict[str, Any]], page_urls: set[str]) -> dict[str, Any] | None:
+    """The node describing this page's article: an Article type with a headline, else a WebPage.
+
+    A page can also describe other articles (related lists as ItemList of NewsArticle): the
+    node whose url/@id/mainEntityOfPage is this page wins among equals.
+    """
     best: dict[str, Any] | None = None
     best_score = -1
     for node in nodes:
@@ -179,6 +192,8 @@ def _pick_article(nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
             score += 1
         if "videoobject" in types or "creativework" in types:
             score -= 5
+        if page_urls and {_url_key(node.get(k)) for k in ("url", "@id", "mainEntityOfPage")} & page_urls:
+            score += 4
         if score > best_score:
             best, best_score = node, score
     return best
@@ -376,7 +391,8 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     meta = _meta_map(doc)
     props = _Microdata(doc)
     nodes = _jsonld_nodes(doc)
-    art = _pick_article(nodes) or {}
+    page_urls = {k for k in (_url_key(url), _url_key(_canonical(doc, meta, url))) if k}
+    art = _pick_article(nodes, page_urls) or {}
     org = next((n for n in nodes if _types(n) & {"newsmediaorganization", "organization", "website"}), {})
     md = Metadata()
 

@@ -183,3 +183,16 @@ def test_clean_authors(raw, expected):
 )
 def test_clean_topics(raw, expected):
     assert clean_topics(raw, junk=["courier"]) == expected
+
+
+def test_the_pages_own_article_wins_over_related_articles():
+    html = """<html><head><link rel="canonical" href="https://news.example/a/main-story">
+    <script type="application/ld+json">{"@type": "ItemList", "itemListElement": [
+      {"@type": "NewsArticle", "headline": "Related one", "datePublished": "2019-01-01T00:00:00Z",
+       "url": "https://news.example/a/related-one"}]}</script>
+    <script type="application/ld+json">{"@type": "NewsArticle", "headline": "Main story",
+      "datePublished": "2024-02-02T10:00:00Z", "mainEntityOfPage": {"@id": "https://www.news.example/a/main-story/"}}
+    </script></head><body></body></html>"""
+    md = read_metadata(lxml.html.fromstring(html), "https://news.example/a/main-story?utm_source=x")
+    assert md.headline == "Main story"
+    assert md.published == datetime(2024, 2, 2, 10, 0, tzinfo=UTC)
