@@ -217,18 +217,22 @@ def _text(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _names(value: Any, depth: int = 0) -> list[str]:
-    """Names of people/organisations in an author-like value."""
+def _names(value: Any, ids: dict[str, dict[str, Any]] | None = None, depth: int = 0) -> list[str]:
+    """Names of people/organisations in an author-like value ({"@id": ...} looked up in ``ids``)."""
     out: list[str] = []
     if depth > 5:
         return out
     if isinstance(value, list):
         for item in value[:50]:
-            out.extend(_names(item, depth + 1))
+            out.extend(_names(item, ids, depth + 1))
     elif isinstance(value, dict):
         name = value.get("name")
-        if isinstance(name, (str, list, dict)):
-            out.extend(_names(name, depth + 1))
+        ref = value.get("@id")
+        if name is None and ids and isinstance(ref, str) and ids.get(ref) is not value:
+            # Yoast-style graphs: "author": {"@id": ".../#/schema/person/abc"} and the Person elsewhere
+            out.extend(_names(ids.get(ref), None, depth + 1))
+        elif isinstance(name, (str, list, dict)):
+            out.extend(_names(name, ids, depth + 1))
         elif value.get("givenName") or value.get("familyName"):
             out.append(f"{value.get('givenName', '')} {value.get('familyName', '')}".strip())
     elif isinstance(value, str):
@@ -447,7 +451,8 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
             md.published, md.published_raw = value, raw
             break
 
-    authors = clean_authors(_names(art.get("author")) or _names(art.get("creator")))
+    ids = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    authors = clean_authors(_names(art.get("author"), ids) or _names(art.get("creator"), ids))
     if not authors:
         authors = clean_authors(_all(meta, *_AUTHOR_KEYS) + [v for k, vs in meta.items() if k.endswith(
             "author") and k not in _AUTHOR_KEYS for v in vs] + _yoast_author(meta))

@@ -196,3 +196,11 @@ def test_the_pages_own_article_wins_over_related_articles():
     md = read_metadata(lxml.html.fromstring(html), "https://news.example/a/main-story?utm_source=x")
     assert md.headline == "Main story"
     assert md.published == datetime(2024, 2, 2, 10, 0, tzinfo=UTC)
+
+
+def test_author_given_by_reference_inside_a_graph():
+    html = """<html><head><script type="application/ld+json">{"@graph": [
+      {"@type": "Article", "headline": "Referenced", "author": {"@id": "https://blog.example/#/person/1"}},
+      {"@type": "Person", "@id": "https://blog.example/#/person/1", "name": "Rita Lopes"}
+    ]}</script></head><body></body></html>"""
+    assert read_metadata(lxml.html.fromstring(html), None).authors == ["Rita Lopes"]
