@@ -484,7 +484,37 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
     if hint and sum(map(len, paragraphs)) < 0.25 * len(hint):
         # Pages rendered by JavaScript carry the story only in JSON-LD articleBody.
         return _from_hint(hint, read_also)
+    if hint and len(hint) >= 500 and not containers:
+        paragraphs, owners = _verify_with_hint(paragraphs, owners, hint)
     return MainText(paragraphs, read_also, chosen[0], owners)
+
+
+def _verify_with_hint(
+    paragraphs: list[str], owners: list[HtmlElement], hint: str
+) -> tuple[list[str], list[HtmlElement]]:
+    """Drop short paragraphs that JSON-LD articleBody leaves out, when it vouches for the rest.
+
+    Only short ones go (box headings, key-point bullets, captions): long paragraphs missing
+    from articleBody are more often the publisher's articleBody being shortened.
+    """
+    body = _squash(hint)
+    found = [_squash(p) in body for p in paragraphs]
+    covered = sum(len(p) for p, ok in zip(paragraphs, found, strict=True) if ok)
+    if covered < 0.8 * sum(map(len, paragraphs)):
+        return paragraphs, owners
+    kept = [
+        i for i, ok in enumerate(found)
+        if ok or len(paragraphs[i]) >= SHORT_UNVOUCHED or owners[i].tag in HEADING_TAGS
+    ]
+    return [paragraphs[i] for i in kept], [owners[i] for i in kept]
+
+
+#: paragraphs shorter than this are dropped when a trusted articleBody does not contain them
+SHORT_UNVOUCHED = 150
+
+
+def _squash(text: str) -> str:
+    return "".join(_WORD.findall(text.casefold()))
 
 
 def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None) -> MainText:

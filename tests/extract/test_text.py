@@ -185,3 +185,20 @@ def test_short_furniture_lines(line, kept):
     story = "".join(f"<p>Paragraph {i} of the story is long enough to look like prose.</p>" for i in range(4))
     article = extract(f"<html><body><article>{story}<p>{line}</p></article></body></html>")
     assert (line in article.paragraphs) is kept
+
+
+def test_article_body_from_json_ld_vouches_for_paragraphs():
+    paragraphs = [f"Paragraph {i} of the story says something long enough to be prose." for i in range(8)]
+    body = " ".join(paragraphs)
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+        f'"articleBody": "{body}"}}</script></head><body><article>'
+        + "".join(f"<p>{p}</p>" for p in paragraphs[:4])
+        + "<h2>A subheading</h2><div><p>Key point one, not in the story</p></div>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs[4:])
+        + "</article></body></html>"
+    )
+    article = extract(html)
+    assert "Key point one, not in the story" not in article.paragraphs
+    assert "A subheading" in article.paragraphs
+    assert len(article.paragraphs) == 9
