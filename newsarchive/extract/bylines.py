@@ -145,7 +145,8 @@ def dom_authors(doc: HtmlElement) -> list[str]:
     """Names from the first visible byline: author profile links, else the byline's text."""
     for el in doc.xpath("//*[@rel='author' or @itemprop='author']"):
         if not _inside_foreign(el):
-            names = clean_authors([_spaced_text(el)])
+            inner = el.xpath(".//*[@itemprop='name']")  # microdata Person: its name, not its job title
+            names = clean_authors([_spaced_text(inner[0] if inner else el)])
             if names:
                 return names
     for el in doc.xpath(_BYLINE_XPATH):
