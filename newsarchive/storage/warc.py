@@ -144,6 +144,49 @@ def _complete_gzip_length(path: Path) -> int:
                     return good
 
 
+#: how much of a file's end is examined to find its last gzip member before falling back to a
+#: full scan (a member is one record: larger only for a response body bigger than this)
+_TAIL_BYTES = 8 << 20
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _members_end_at_eof(data: bytes) -> bool | None:
+    """True if ``data`` is whole gzip members, False if the last one is cut off, None if not gzip."""
+    while data:
+        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            decomp.decompress(data)
+        except zlib.error:
+            return None
+        if not decomp.eof:
+            return False
+        data = decomp.unused_data
+    return True
+
+
+def ends_cleanly(path: Path) -> bool:
+    """Whether ``path`` ends exactly at the end of a complete gzip member.
+
+    Appends only ever damage the end of a file, so it is enough to find the last member: try
+    member starts (gzip magic) in the last ``_TAIL_BYTES``, nearest the end first. A false
+    start inside compressed data fails to decompress and the search moves on; if nothing in
+    the tail decides, the whole file is scanned.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    with path.open("rb") as f:
+        start = max(0, size - _TAIL_BYTES)
+        f.seek(start)
+        tail = f.read()
+    pos = len(tail)
+    while (pos := tail.rfind(_GZIP_MAGIC, 0, pos)) >= 0:
+        verdict = _members_end_at_eof(tail[pos:])
+        if verdict is not None:
+            return verdict
+    return _complete_gzip_length(path) == size
+
+
 def _warc_date(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("fetched_at must be timezone-aware")
@@ -287,10 +330,10 @@ class WarcWriter:
         if not self._lock(f):
             f.close()
             return None  # another live writer owns it
-        size = f.seek(0, os.SEEK_END)
-        if _complete_gzip_length(path) != size:
+        if not ends_cleanly(path):
             f.close()
             return None  # ends in a half-written member (a crash): start a new file
+        f.seek(0, os.SEEK_END)
         return f
 
     def _new_file(self) -> tuple[IO[bytes], Path]:

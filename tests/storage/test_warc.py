@@ -12,7 +12,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.errors import StorageError
-from newsarchive.storage.warc import WarcRef, WarcWriter, read_response
+from newsarchive.storage import warc
+from newsarchive.storage.warc import WarcRef, WarcWriter, ends_cleanly, read_response
 
 T0 = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 
@@ -213,3 +214,30 @@ def test_two_live_writers_never_share_a_file(tmp_path: Path) -> None:
         assert ra.file != rb.file
     assert read_response(ra.file, ra.offset, directory=tmp_path).body == b"a"
     assert read_response(rb.file, rb.offset, directory=tmp_path).body == b"b"
+
+
+def test_ends_cleanly_ignores_gzip_magic_inside_bodies(tmp_path: Path) -> None:
+    # random bytes are stored uncompressed, so the magic below appears literally in the file
+    noise = b"".join(hashlib.sha256(bytes([i, 1])).digest() for i in range(40))
+    body = noise + b"\x1f\x8b\x08\x00" + noise + gzip.compress(b"<p>inner gzip</p>") + noise
+    with WarcWriter(tmp_path) as writer:
+        ref = writer.write_response("https://w.example/bin", status=200, headers={}, body=body,
+                                    fetched_at=T0)
+    path = tmp_path / ref.file
+    assert ends_cleanly(path)
+    whole = path.read_bytes()
+    for cut in (len(whole) - 1, len(whole) - 30, ref.offset + ref.length + 10, ref.offset + ref.length - 10):
+        path.write_bytes(whole[:cut])
+        assert not ends_cleanly(path), cut
+    path.write_bytes(whole[: ref.offset + ref.length])  # cut exactly between members: sound
+    assert ends_cleanly(path)
+
+
+def test_ends_cleanly_falls_back_to_a_full_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with WarcWriter(tmp_path) as writer:
+        refs = write_pages(writer)
+    path = tmp_path / refs[0].file
+    monkeypatch.setattr(warc, "_TAIL_BYTES", 5)  # no member start inside the examined tail
+    assert ends_cleanly(path)
+    path.write_bytes(path.read_bytes()[:-3])
+    assert not ends_cleanly(path)
