@@ -189,30 +189,28 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
     elapsed = time.monotonic() - started
     runs = [first, second]
 
-    def total(key: str) -> int:
-        return sum(int(r["counts"].get(key, 0)) for r in runs)
-
     skipped: dict[str, int] = {}
     for r in runs:
         for reason, n in r.get("skipped", {}).items():
             skipped[reason] = skipped.get(reason, 0) + int(n)
-    reasons = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "none"
-    print(
-        "\n".join([
-            "newsarchive demo: two crawls of the bundled TASS-like site (edition 1, then edition 2)",
-            f"  archive            {db}",
-            f"  pages fetched      {total('pages')} (first crawl {first['counts']['pages']})",
-            f"  articles stored    {total('stored')}",
-            f"  updates            {total('updated')}",
-            f"  duplicates dropped {total('duplicates')}",
-            f"  skipped            {total('skipped')} ({reasons})",
-            f"  robots.txt         {total('robots_disallowed')} URL(s) disallowed",
-            f"  errors             {total('errors')}",
-            f"  CSV                {csv_file} ({rows} rows)",
-            f"  elapsed            {elapsed:.1f} s",
-        ]),
-        file=out,
-    )
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
+    table = [("pages fetched", "pages"), ("articles stored", "stored"), ("updates", "updated"),
+             ("unchanged", "unchanged"), ("duplicates dropped", "duplicates"), ("skipped", "skipped"),
+             ("robots.txt disallowed", "robots_disallowed"), ("errors", "errors")]
+    lines = [
+        "newsarchive demo: the bundled TASS-like site, crawled twice",
+        "(edition 1, then edition 2 where one article was edited)",
+        f"  {'':22} {'crawl 1':>8} {'crawl 2':>8}",
+    ]
+    for label, key in table:
+        note = f"   ({reasons})" if key == "skipped" and reasons else ""
+        lines.append(f"  {label:22} {first['counts'].get(key, 0):>8} {second['counts'].get(key, 0):>8}{note}")
+    lines += [
+        f"  archive   {db}",
+        f"  CSV       {csv_file} ({rows} rows)",
+        f"  elapsed   {elapsed:.1f} s",
+    ]
+    print("\n".join(lines), file=out)
     for message in [m for r in runs for m in r.get("errors", [])][:5]:
         print(f"  error: {message}", file=out)
     return max(int(first["exit_code"]), int(second["exit_code"]))

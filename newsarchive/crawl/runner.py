@@ -184,6 +184,9 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
     if opts.log_level:
         settings.set("LOG_LEVEL", opts.log_level, priority="cmdline")
+    elif out.isatty() and "LOG_LEVEL" not in opts.settings:
+        # on a terminal the live progress line is the output; log lines would tear it apart
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
     for key in ("base_url", "since", "until", "max_articles"):
         if getattr(opts, key):

@@ -38,8 +38,10 @@ def test_429_with_retry_after_is_honoured_then_retried(tmp_path: Path, site: Sit
 
     site.routes["/politics/1"] = limited
     _feed(site, ["/politics/1"])
-    run = run_crawl(tmp_path, site.base_url)
+    run = run_crawl(tmp_path, site.base_url, "-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0.5")
     assert run.returncode == 0, run.stderr[-2000:]
+    # no terminal: the progress extension logs a line per interval (a minute by default)
+    assert "progress: pages " in run.stderr
     assert len(calls) == 2
     assert calls[1] - calls[0] >= 1.9  # the server asked for 2 s; stock Scrapy would retry at once
     assert run.summary["stats"]["newsarchive/retry_after/retries"] == 1
@@ -130,6 +132,15 @@ def test_hostile_listings_are_skipped_with_reasons_in_bounded_time(tmp_path: Pat
     assert run.summary["stats"]["offsite/filtered"] >= 1  # the off-site redirect
     assert site.paths().count("/politics?page=2") == 1
     assert run.summary["counts"]["stored"] == 3
+
+
+def test_max_articles_bounds_the_article_fetches(tmp_path: Path, site: Site) -> None:
+    _feed(site, _articles(site, range(1, 7)))
+    run = run_crawl(tmp_path, site.base_url, "--max-articles", "2")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len([p for p in site.paths() if p.startswith("/politics/")]) == 2
+    assert run.summary["counts"]["stored"] == 2
+    assert run.summary["stats"]["newsarchive/discovery/over_limit"] == 4
 
 
 def test_since_until_use_listing_dates_to_avoid_fetching(tmp_path: Path, site: Site) -> None:

@@ -125,8 +125,12 @@ def test_demo_runs_offline_and_reports(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = {line.split()[0]: line for line in proc.stderr.splitlines() if line.startswith("  ")}
-    assert lines["articles"].split()[-1] == "6"
-    assert lines["updates"].split()[-1] == "1"
+    table = {line[:24].strip(): line[24:].split()[:2] for line in proc.stderr.splitlines()
+             if line.startswith("  ")}
+    assert table["articles stored"] == ["6", "0"]
+    assert table["updates"] == ["0", "1"]
+    assert table["robots.txt disallowed"] == ["1", "1"]
+    assert table["errors"] == ["0", "0"]
+    assert "CSV" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert csv_file.read_text(encoding="utf-8-sig").count("/politics/900101") >= 1
