@@ -98,8 +98,7 @@ class Archive:
             return []
 
         def work(conn: sa.Connection) -> list[SaveResult]:
-            writer = BatchWriter(conn, run_id)
-            return [writer.save(article) for article in articles]
+            return BatchWriter(conn, run_id).save_all(articles)
 
         return self.write(work)
 

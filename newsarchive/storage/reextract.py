@@ -126,6 +126,4 @@ def _extract_one(row: Any, extract: Extract, warc_directory: str | os.PathLike[s
 
 
 def _save(conn: sa.Connection, batch: list[tuple[int, Article]]) -> None:
-    writer = BatchWriter(conn, run_id=None)
-    for article_id, article in batch:
-        writer.add_version(article_id, article, origin="reextract")
+    BatchWriter(conn, run_id=None).add_versions(batch, origin="reextract")

@@ -107,14 +107,12 @@ def test_process_killed_mid_batch_leaves_no_partial_rows(sqlite_url: str, tmp_pa
         from newsarchive.storage import Archive
         from newsarchive.storage import save
 
-        calls = []
-        original = save.BatchWriter._add_links
-        def add_links_then_die(self, *args):
+        original = save.BatchWriter._replace_links
+        def write_links_then_die(self, *args):
+            # articles, versions, bands and topics of the batch are written by now
             original(self, *args)
-            calls.append(1)
-            if len(calls) == 3:
-                os.kill(os.getpid(), signal.SIGKILL)
-        save.BatchWriter._add_links = add_links_then_die
+            os.kill(os.getpid(), signal.SIGKILL)
+        save.BatchWriter._replace_links = write_links_then_die
         archive = Archive({sqlite_url!r})
         archive.save_batch([make_article(n, body=OTHER_STORY + str(n)) for n in range(1, 6)])
     """))
@@ -135,14 +133,10 @@ def test_a_failing_article_rolls_back_its_whole_batch(
 ) -> None:
     from newsarchive.storage import save
 
-    original = save.BatchWriter._url_state
+    def fail_late(self: save.BatchWriter, *args: object) -> None:
+        raise RuntimeError("simulated failure after the rows were written")
 
-    def fail_on_third(self: save.BatchWriter, key: str, *args: object) -> None:
-        if key.endswith("1003"):
-            raise RuntimeError("simulated failure")
-        original(self, key, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(save.BatchWriter, "_url_state", fail_on_third)
+    monkeypatch.setattr(save.BatchWriter, "_url_states", fail_late)
     with pytest.raises(RuntimeError):
         archive.save_batch([make_article(n, body=f"{OTHER_STORY} {n}") for n in (1, 2, 3)])
     assert list(archive.iter_articles()) == []
