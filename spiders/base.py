@@ -110,7 +110,8 @@ def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> da
 class NewsSpider(scrapy.Spider):
     """Base spider: discovery from a declarative description, extraction via newsarchive.extract."""
 
-    name: ClassVar[str] = "news"
+    # empty: the base itself is not a crawlable source (Scrapy lists only named spiders)
+    name: ClassVar[str] = ""
     profile: ClassVar[SiteProfile | None] = None
     base_url: str = ""
     start_pages: ClassVar[tuple[str, ...]] = ()
