@@ -45,6 +45,8 @@ T = TypeVar("T")
 # a hostile page bounded; real article pages stay far below both limits.
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8", huge_tree=False)
 _SPACE = re.compile(r"\s+")
+#: pages are cut to this many characters before parsing (keeps a 50 MB page to a few seconds)
+MAX_PAGE_CHARS = 10_000_000
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—·•»:]|::|\|\|)\s+")
 
 
@@ -119,6 +121,10 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
 def parse(html: bytes | str) -> HtmlElement:
     """Decode and parse a page once; ExtractionError when it is not HTML."""
     text = page_text(html)
+    if len(text) > MAX_PAGE_CHARS:
+        # Articles sit in the first megabytes; the rest of a giant page would only cost time.
+        log.debug("page of %d characters cut to %d", len(text), MAX_PAGE_CHARS)
+        text = text[:MAX_PAGE_CHARS]
     try:
         doc = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
