@@ -210,6 +210,9 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
         f"  CSV       {csv_file} ({rows} rows)",
         f"  elapsed   {elapsed:.1f} s",
     ]
+    if not first["counts"].get("stored") and first.get("stats", {}).get("newsarchive/revisit/not_due"):
+        lines.append("  note      the archive already held the sample articles (an earlier demo run):")
+        lines.append("            known pages were not fetched again; use a fresh --db to see a first crawl")
     print("\n".join(lines), file=out)
     for message in [m for r in runs for m in r.get("errors", [])][:5]:
         print(f"  error: {message}", file=out)
