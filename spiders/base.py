@@ -111,7 +111,7 @@ class NewsSpider(scrapy.Spider):
     """Base spider: discovery from a declarative description, extraction via newsarchive.extract."""
 
     # empty: the base itself is not a crawlable source (Scrapy lists only named spiders)
-    name: ClassVar[str] = ""
+    name = ""
     profile: ClassVar[SiteProfile | None] = None
     base_url: str = ""
     start_pages: ClassVar[tuple[str, ...]] = ()
@@ -277,7 +277,7 @@ class NewsSpider(scrapy.Spider):
             doc = parse_feed(response.body, response.url, max_bytes=self.feed_max_bytes, default_tz=self.tz)
         except FeedError as exc:
             stats.inc_value(f"newsarchive/discovery/skipped/{exc.reason}")
-            ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             self.logger.warning("skipped %s %s (content-type %r): %s", via, response.url, ctype, exc)
             return
         stats.inc_value(f"newsarchive/discovery/{doc.kind}")

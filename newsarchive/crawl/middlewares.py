@@ -135,7 +135,7 @@ class BlockDetectionMiddleware:
             return "challenge"
         if response.status == 200 and len(response.body) < 20000 and _CHALLENGE.search(response.body):
             # a tiny 200 page that is only a captcha wall
-            ctype = response.headers.get(b"Content-Type", b"")
+            ctype = response.headers.get(b"Content-Type") or b""
             if b"html" in ctype and b"<article" not in response.body:
                 return "challenge"
         return None
