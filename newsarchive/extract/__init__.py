@@ -41,9 +41,10 @@ __all__ = ["ExtractionError", "SiteProfile", "extract"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# libxml2 without huge_tree caps nesting depth and single text nodes, which is what keeps
-# a hostile page bounded; real article pages stay far below both limits.
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8", huge_tree=False)
+# huge_tree lifts libxml2's nesting cap from 256 to 2048 levels: old pages with unclosed
+# <font>/<b> tags nest one level per paragraph and would otherwise lose the rest of the story.
+# Deeper input is still cut by libxml2, and the input size is capped (MAX_PAGE_CHARS).
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8", huge_tree=True)
 _SPACE = re.compile(r"\s+")
 #: pages are cut to this many characters before parsing (keeps a 50 MB page to a few seconds)
 MAX_PAGE_CHARS = 10_000_000

@@ -77,3 +77,13 @@ def test_fifty_megabyte_page():
     # Cut to the first MAX_PAGE_CHARS: what fits there is extracted, paragraph by paragraph.
     assert article.paragraphs[0] == "word " * 40 + "number 0"
     assert 10_000 < len(article.paragraphs) < count
+
+
+def test_unclosed_inline_tags_keep_the_whole_story():
+    # Old pages repeat an unclosed <font> per paragraph: the tree nests one level deeper each time.
+    html = "<html><body>" + "".join(
+        f"<font size=2>Paragraph {i} of an old page with unclosed font tags, long enough to be prose.<br><br>"
+        for i in range(1000)
+    )
+    article = extract(html + "</body></html>")
+    assert len(article.paragraphs) == 1000
