@@ -196,20 +196,26 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     logging.getLogger().addHandler(collector)
     started = time.monotonic()
     stats: dict[str, Any] = {}
+    crash: Exception | None = None
     try:
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(spidercls)
         process.crawl(crawler, **spider_kwargs)
         process.start()
         stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    except Exception as exc:  # recorded as a failed run with its reason, then reported in one line
+        crash = exc
+        collector.messages.append(f"crawl aborted: {type(exc).__name__}: {exc}"[:500])
     finally:
         logging.getLogger().removeHandler(collector)
         elapsed = time.monotonic() - started
-        reason = stats.get("finish_reason")
+        # no finish reason: the reactor was stopped from outside (a second Ctrl-C)
+        reason = stats.get("finish_reason") or "shutdown"
         counts, skipped, discovery, fill_rates = summarise(stats)
-        status, code = exit_status(
-            reason if stats else "shutdown", counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5)
-        )
+        if crash is not None:
+            status, code = "failed", EXIT_FAILED
+        else:
+            status, code = exit_status(reason, counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
         try:
@@ -217,6 +223,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
                                fill_rates=fill_rates, exit_status=code)
         finally:
             archive.close()
+    if crash is not None:
+        print(f"error: the {opts.source} crawl aborted: {type(crash).__name__}: {crash}", file=out)
     if status == "finished":
         # a finished crawl leaves nothing to resume
         shutil.rmtree(jobdir, ignore_errors=True)
