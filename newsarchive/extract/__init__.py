@@ -33,7 +33,7 @@ from newsarchive.extract.profile import (
     select_values,
 )
 from newsarchive.extract.registry import profile_for
-from newsarchive.extract.text import main_text
+from newsarchive.extract.text import absolute_url, main_text
 from newsarchive.urls import canonical_url
 
 __all__ = ["ExtractionError", "SiteProfile", "extract"]
@@ -157,9 +157,9 @@ def _apply_profile(
     for block in select_elements(sel, profile.read_also):
         for a in block.iter("a"):
             title = _SPACE.sub(" ", a.text_content()).strip()
-            href = a.get("href")
-            if title and href:
-                read_also.append({"title": title, "url": lxml.html.urljoin(url, href) if url else href})
+            link = absolute_url(url, a.get("href") or "")
+            if title and link:
+                read_also.append({"title": title, "url": link})
         block.drop_tree()
     for el in select_elements(sel, profile.drop):
         if el.getparent() is not None:

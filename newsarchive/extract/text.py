@@ -434,12 +434,17 @@ def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlEle
     return members
 
 
-def _absolute(base: str | None, href: str) -> str | None:
+def absolute_url(base: str | None, href: str) -> str | None:
+    """``href`` resolved against ``base``; None unless the result is an http(s) URL."""
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    url = urljoin(base, href) if base else href
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urljoin(base, href) if base else href
+        ok = urlsplit(url).scheme in ("http", "https")
+    except ValueError:  # "http://[broken" and the like: a bad link is not worth the body
+        return None
+    return url if ok else None
 
 
 def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None = None,
@@ -470,7 +475,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
             continue
         if block.tag == RELATED or _is_pointer(block):
             for title, href in block.links:
-                link = _absolute(url, href)
+                link = absolute_url(url, href)
                 if link and link not in seen_links and len(title) > 15:
                     seen_links.add(link)
                     read_also.append({"title": title, "url": link})

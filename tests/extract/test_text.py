@@ -202,3 +202,15 @@ def test_article_body_from_json_ld_vouches_for_paragraphs():
     assert "Key point one, not in the story" not in article.paragraphs
     assert "A subheading" in article.paragraphs
     assert len(article.paragraphs) == 9
+
+
+def test_broken_and_non_http_links_are_not_read_also():
+    story = "".join(f"<p>Paragraph {i} of the story is long enough to look like prose.</p>" for i in range(4))
+    box = (
+        '<div class="related"><a href="http://[broken/x">A broken link title that is long</a>'
+        '<a href="javascript:void(0)">A script link title that is long enough</a>'
+        '<a href="/ok/1">A good related story title here</a></div>'
+    )
+    article = extract(f"<html><body><article>{story}{box}</article></body></html>", "https://site.example/a/1")
+    assert article.read_also == [{"title": "A good related story title here", "url": "https://site.example/ok/1"}]
+    assert len(article.paragraphs) == 4
