@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from crawlkit import ROOT, archived, run_crawl, url_path
 
+from newsarchive import extract
 from newsarchive.demo import SampleSite
+from newsarchive.storage import Archive
+from spiders.tass import PROFILE
 
 MSK = timezone(timedelta(hours=3))
 LISTINGS = {"/robots.txt", "/rss/v2.xml", "/sitemap.xml", "/sitemap/sitemap_news0.xml", "/",
@@ -60,6 +63,11 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
     assert len(hits) == len(set(hits)) == 7
     assert run.summary["stats"]["newsarchive/warc/records"] == 7
     assert list((tmp_path / "data" / "warc").glob("*.warc.gz"))
+    # each stored version points at its raw response: re-extraction from WARC finds the same record
+    with Archive(db) as archive:
+        again = archive.reextract(extract=lambda html, url: extract(html, url, profile=PROFILE),
+                                  warc_directory=tmp_path / "data" / "warc")
+    assert again == {"checked": 6, "changed": 0, "unchanged": 6, "failed": 0, "no_warc": 0}
     assert run.summary["fill_rates"]["headline"] == 1.0
 
 
