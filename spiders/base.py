@@ -466,6 +466,10 @@ class NewsSpider(scrapy.Spider):
             return  # robots.txt or offsite: counted by those middlewares, not a failure
         response = getattr(failure.value, "response", None)
         kind = f"http_{response.status}" if response is not None else type(failure.value).__name__
+        if response is not None and response.status in (404, 410):
+            # a listed page that is gone is a counted skip, not a crawl error
+            self.crawler.stats.inc_value(f"newsarchive/skipped/{kind}")
+            return
         self.crawler.stats.inc_value(f"newsarchive/fetch_failed/{kind}")
         self.logger.info("article fetch failed: %s (%s)", failure.request.url, kind)
 

@@ -134,6 +134,20 @@ def test_hostile_listings_are_skipped_with_reasons_in_bounded_time(tmp_path: Pat
     assert run.summary["counts"]["stored"] == 3
 
 
+def test_gone_and_non_article_pages_are_counted_skips(tmp_path: Path, site: Site) -> None:
+    paths = _articles(site, range(1, 3))
+    site.routes["/politics/3"] = (200, HTML, b"<html><body><p>Section index, no story.</p></body></html>")
+    site.routes["/politics/4"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4 binary")
+    _feed(site, [*paths, "/politics/3", "/politics/4", "/politics/5"])  # 5 is a 404
+    run = run_crawl(tmp_path, site.base_url)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.summary["counts"]["stored"] == 2
+    assert run.summary["skipped"]["http_404"] == 1
+    assert sum(run.summary["skipped"].values()) == 3
+    assert run.summary["counts"]["errors"] == 0
+    assert "Traceback" not in run.stderr
+
+
 def test_max_articles_bounds_the_article_fetches(tmp_path: Path, site: Site) -> None:
     _feed(site, _articles(site, range(1, 7)))
     run = run_crawl(tmp_path, site.base_url, "--max-articles", "2")
