@@ -97,12 +97,13 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=T
 _TIME = r"(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[ap]\.?\s?m\.?)?"
 _SEP = r"[\s,.\-/|·–—]*?(?:at|à|um|alle|às|a\s+las|в|o|kl\.?|г\.|года|,)?[\s,.\-/|·–—]*"
 _DAY_MONTH = re.compile(
-    rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|\.|º)?\s*(?:de\s+)?(?P<mon>{_MONTH_ALT})\.?"
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|\.|º)?\s*(?:de\s+)?(?P<mon>{_MONTH_ALT})(?![^\W\d_])\.?"
     rf"(?:\s*(?:de\s+|,\s*)?(?P<y>\d{{4}}))?(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
 _MONTH_DAY = re.compile(
-    rf"(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?"
+    rf"(?<![^\W\d_])(?P<mon>{_MONTH_ALT})(?![^\W\d_])\.?\s+(?P<d>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?"
+    rf"(?:,?\s+(?P<y>\d{{4}}))?"
     rf"(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
@@ -215,7 +216,12 @@ def _dateparser_parse(text: str, language: str | None) -> tuple[datetime, bool] 
     """The slow fallback, cached: (naive-or-aware datetime, year_known)."""
     import dateparser  # imported lazily: loading its language data costs ~0.3 s
 
-    settings = {"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month"]}
+    # no relative-time parser: "3 hours ago" on an archived page says nothing without the fetch time
+    settings = {
+        "PREFER_DAY_OF_MONTH": "first",
+        "REQUIRE_PARTS": ["day", "month"],
+        "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
+    }
     langs = [language] if language else None
     try:
         result = dateparser.parse(text, languages=langs, settings=settings)  # type: ignore[arg-type]
@@ -400,16 +406,43 @@ def _foreign(el: HtmlElement) -> bool:
     return False
 
 
+_MODIFIED = re.compile(r"modif|updat|aktualisiert|edited", re.IGNORECASE)
+
+
+def _time_rank(el: HtmlElement) -> int:
+    """0 for a <time> that says it is the publication time, 1 inside the article, 2 elsewhere."""
+    attrs = f"{el.get('class', '')} {el.get('itemprop', '')} {el.get('pubdate', '')}"
+    if el.get("pubdate") is not None or "publish" in attrs.lower() or "datePublished" in attrs:
+        return 0
+    node = el.getparent()
+    while node is not None:
+        if node.tag in ("article", "main"):
+            return 1
+        node = node.getparent()
+    return 2
+
+
 def _time_elements(doc: HtmlElement) -> list[tuple[str, HtmlElement]]:
-    """``<time>`` and ``itemprop=datePublished`` values in document order, outside foreign blocks."""
-    out: list[tuple[str, HtmlElement]] = []
-    for el in doc.iter("time"):
-        raw = el.get("datetime") or el.get("data-datetime") or el.text_content()
-        if raw and raw.strip() and not _foreign(el):
-            out.append((raw.strip(), el))
-        if len(out) >= 8:
+    """``<time>`` values, the page's own first: marked as published, then inside <article>/<main>.
+
+    Dates in related/most-read blocks, footers and navigation are skipped; so are times marked
+    as modification times, and the current date that site headers show outside the article.
+    """
+    found: list[tuple[int, int, str, HtmlElement]] = []
+    for order, el in enumerate(doc.iter("time")):
+        if order >= 40:
             break
-    return out
+        raw = el.get("datetime") or el.get("data-datetime") or el.text_content()
+        if not raw or not raw.strip() or _foreign(el):
+            continue
+        if _MODIFIED.search(f"{el.get('class', '')} {el.get('itemprop', '')}"):
+            continue
+        rank = _time_rank(el)
+        if rank == 2 and any(a.tag == "header" for a in el.iterancestors()):
+            continue
+        found.append((rank, order, raw.strip(), el))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [(raw, el) for _rank, _order, raw, el in found]
 
 
 def _same_wall(a: datetime, b: datetime) -> bool:
@@ -439,6 +472,8 @@ def find_published(
             if value is not None:
                 candidates.append((value, raw))
                 break
+    if not candidates:
+        candidates = _near_headline(doc, language, timezone, reference)
     if not candidates:
         candidates = _visible_date(doc, language, timezone, reference)
     if not candidates:
@@ -480,3 +515,67 @@ def _visible_date(
         if value is not None and value.year >= 1995:
             return [(value, raw)]
     return []
+
+
+_UPDATED_LABEL = re.compile(
+    r"(?:updated|modified|aktualisiert|geändert|modifié|mis à jour|actualizado|aggiornato|"
+    r"güncelleme|обновлено|수정|更新)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _near_headline(
+    doc: HtmlElement, language: str | None, timezone: str | None, reference: datetime | None
+) -> list[tuple[datetime, str]]:
+    """A full date (with its year) in the short texts around the first <h1>: the article's byline area.
+
+    Looks in the h1's parent, then grandparent..., stopping before the block grows into the
+    page; a date right after an "Updated"/"Aktualisiert" label is the modification time.
+    """
+    h1 = next(doc.iter("h1"), None)
+    if h1 is None:
+        return []
+    node = h1
+    for _ in range(6):
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        node = parent
+        pieces = [" ".join(t.split()) for t in _own_texts(node, 400)]
+        if sum(len(p) for p in pieces) > 20000:
+            break
+        previous = ""
+        for piece in pieces:
+            if (6 <= len(piece) <= 90 and len(piece.split()) <= 16 and _YEAR.search(piece)
+                    and not _UPDATED_LABEL.search(previous)):
+                head = _UPDATED_LABEL.search(piece[: max(0, _YEAR.search(piece).start() - 20)] + " ")
+                value = None if head else parse_timestamp(
+                    piece, language=language, timezone=timezone, reference=reference)
+                if value is not None and 1995 <= value.year <= datetime.now(UTC).year + 1:
+                    return [(value, piece)]
+            if piece:
+                previous = piece
+    return []
+
+
+_NOT_BYLINE = frozenset({"figure", "figcaption", "picture", "aside", "nav", "script", "style", "noscript",
+                         "blockquote"})
+
+
+_MEDIA = re.compile(r"pic|image|img|photo|caption|media|figure|gallery|video|credit", re.IGNORECASE)
+
+
+def _own_texts(node: HtmlElement, limit: int, depth: int = 0) -> list[str]:
+    """Text pieces under ``node`` in order, leaving out captions, lists, asides and scripts."""
+    out: list[str] = []
+    if node.text:
+        out.append(node.text)
+    for child in node:
+        if len(out) >= limit:
+            break
+        if (isinstance(child.tag, str) and child.tag not in _NOT_BYLINE and depth < 30
+                and not _MEDIA.search(child.get("class", ""))):
+            out.extend(_own_texts(child, limit - len(out), depth + 1))
+        if child.tail:
+            out.append(child.tail)
+    return out

@@ -127,15 +127,26 @@ def test_year_in_string_wins_over_reference():
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "   ", "no date here", "Copyright", "99/99/2024", "2024-13-45", "x" * 500]
+    "raw",
+    ["", "   ", "no date here", "Copyright", "99/99/2024", "2024-13-45", "x" * 500,
+     # a month name inside a word, a year read as a day, a month without a day
+     "5 Marathon 2024", "Im Juli 1993 wurde", "October 2020", "Mayday 12 2020"],
 )
 def test_not_a_timestamp(raw):
     assert parse_timestamp(raw) is None
 
 
-def test_relative_dates_use_dateparser_with_the_reference():
-    value = parse_timestamp("vor 2 Stunden", language="de", reference=datetime(2024, 5, 3, 12, 0))
-    assert value is not None
+@pytest.mark.parametrize(("raw", "language"), [("vor 2 Stunden", "de"), ("3 hours ago", "en"),
+                                                ("Prieš 8 min.", "lt"), ("yesterday", None)])
+def test_relative_times_are_not_timestamps(raw, language):
+    # without the fetch time they cannot be placed; an archive must not invent one
+    assert parse_timestamp(raw, language=language, reference=datetime(2024, 5, 3, 12, 0)) is None
+
+
+def test_unusual_absolute_dates_reach_dateparser():
+    assert parse_timestamp("dimanche 5 mai 2024", language="fr") == datetime(2024, 5, 5)
+    assert parse_timestamp("2 Eylül 2022 14:30", language="tr") == datetime(2022, 9, 2, 14, 30)
+    assert parse_timestamp("2024年5月3日 10時30分", language="ja") == datetime(2024, 5, 3, 10, 30)
 
 
 @pytest.mark.parametrize(

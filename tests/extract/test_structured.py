@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import lxml.html
 import pytest
@@ -204,3 +205,11 @@ def test_author_given_by_reference_inside_a_graph():
       {"@type": "Person", "@id": "https://blog.example/#/person/1", "name": "Rita Lopes"}
     ]}</script></head><body></body></html>"""
     assert read_metadata(lxml.html.fromstring(html), None).authors == ["Rita Lopes"]
+
+
+def test_date_near_the_headline_when_nothing_structured():
+    doc = load("nearby.html")
+    published, raw = find_published(doc, read_metadata(doc, None), None, timezone="Europe/Berlin")
+    # not the site's "today" bar, not the "Aktualisiert" time, not the photo caption
+    assert raw == "Erschienen am 14.03.2024 um 09:15 Uhr"
+    assert published == datetime(2024, 3, 14, 9, 15, tzinfo=ZoneInfo("Europe/Berlin"))
