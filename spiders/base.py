@@ -153,6 +153,8 @@ class NewsSpider(scrapy.Spider):
         #: known URLs found not due, with the listing date seen; a later listing may report newer
         self._not_due: dict[str, datetime | None] = {}
         self._seen_listings: set[str] = set()
+        hosts = [h.lower() for h in self._declared_hosts()]
+        self._declared_set = frozenset(hosts + ["www." + h for h in hosts])
         self._scheduled = 0
         self._archive: Any = None
         self._policy = RevisitPolicy(refetch=self.refetch)
@@ -239,8 +241,7 @@ class NewsSpider(scrapy.Spider):
             return url
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        declared = {h.lower() for h in self._declared_hosts()} | {"www." + h for h in self._declared_hosts()}
-        if host in declared:
+        if host in self._declared_set:
             base = urlsplit(self.base_url)
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
         return url
