@@ -112,7 +112,8 @@ def crawl(base: str, work: Path, floor: bool) -> dict[str, float]:
             "--db", f"sqlite:///{work / 'bench.sqlite'}", "--summary-json", str(summary),
             "--log-level", "ERROR",
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "ROBOTSTXT_OBEY=False",
-            "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+            "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+            "-s", "HTTPPROXY_ENABLED=False", "-s", "TELNETCONSOLE_ENABLED=False"]
     for setting in FLOOR if floor else ():
         argv += ["-s", setting]
     env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(work / "data"))

@@ -138,8 +138,10 @@ def crawl_child(source: str, base_url: str, db: str, *extra: str, timeout: float
         argv = [
             sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
             "--summary-json", str(summary), "--log-level", "ERROR",
-            # loopback: no need to be polite to ourselves
-            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *extra,
+            # loopback: no need to be polite to ourselves, and an http_proxy set in the
+            # environment must not capture requests to 127.0.0.1
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTTPPROXY_ENABLED=False",
+            *extra,
         ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
         if not summary.exists():

@@ -128,6 +128,7 @@ def crawl_command(tmp: Path, base_url: str, *args: str, db: str | None = None, s
     argv = [sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
             "--log-level", "INFO",
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "TELNETCONSOLE_ENABLED=False",
+            "-s", "HTTPPROXY_ENABLED=False",
             *(["--summary-json", str(summary)] if summary else []), *args]
     env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp / "data"))
     return argv, env

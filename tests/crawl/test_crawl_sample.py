@@ -117,7 +117,8 @@ def test_scrapy_crawl_from_the_repository_root(tmp_path: Path) -> None:
     with SampleSite(port=0) as site:
         proc = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "tass", "-a", f"base_url={site.base_url}",
-             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"],
+             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
+             "-s", "HTTPPROXY_ENABLED=False"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
         )
     assert proc.returncode == 0, proc.stderr[-2000:]
