@@ -4,7 +4,9 @@ A server process generates a TASS-like site of N article pages (default 10,000) 
 sitemap index with news sitemaps.  The TASS spider crawls it twice as child processes:
 
 * full  - discovery, extraction, validation, dedup, SQLite storage, WARC capture, revisit lookups;
-* floor - the same discovery and downloads with extraction, pipelines, WARC and revisit off.
+* floor - the same discovery and downloads with extraction, pipelines, WARC and revisit off;
+* nostore - (with --breakdown) extraction and WARC on, pipelines and revisit off: attributes
+  the full pipeline's cost to extraction versus storage.
 
 Prints pages/s, articles/s (over the crawl, spider open to close), CPU seconds per page (the
 crawl process only, from wait4, start-up included)
@@ -98,23 +100,27 @@ def serve(port: int, pages: int) -> None:
     server.serve_forever()
 
 
-FLOOR = ("NEWSARCHIVE_EXTRACT_ENABLED=False", "NEWSARCHIVE_REVISIT_ENABLED=False",
-         "NEWSARCHIVE_WARC_ENABLED=False", "NEWSARCHIVE_VALIDATE_ENABLED=False",
-         "NEWSARCHIVE_DEDUP_ENABLED=False", "NEWSARCHIVE_STORE_ENABLED=False")
+NO_STORE = ("NEWSARCHIVE_REVISIT_ENABLED=False", "NEWSARCHIVE_VALIDATE_ENABLED=False",
+            "NEWSARCHIVE_DEDUP_ENABLED=False", "NEWSARCHIVE_STORE_ENABLED=False")
+MODES: dict[str, tuple[str, ...]] = {
+    "floor": ("NEWSARCHIVE_EXTRACT_ENABLED=False", "NEWSARCHIVE_WARC_ENABLED=False", *NO_STORE),
+    "nostore": NO_STORE,
+    "full": (),
+}
 
 
-def crawl(base: str, work: Path, floor: bool) -> dict[str, float]:
+def crawl(base: str, work: Path, mode: str) -> dict[str, float]:
     """One crawl child process; wall time, CPU time (from wait4), pages and articles."""
     import json
 
-    summary = work / ("floor.json" if floor else "full.json")
+    summary = work / f"{mode}.json"
     argv = [sys.executable, "-m", "newsarchive.crawl", "tass", "--base-url", base,
             "--db", f"sqlite:///{work / 'bench.sqlite'}", "--summary-json", str(summary),
             "--log-level", "ERROR",
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "ROBOTSTXT_OBEY=False",
             "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
             "-s", "HTTPPROXY_ENABLED=False", "-s", "TELNETCONSOLE_ENABLED=False"]
-    for setting in FLOOR if floor else ():
+    for setting in MODES[mode]:
         argv += ["-s", setting]
     env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(work / "data"))
     started = time.perf_counter()
@@ -137,6 +143,7 @@ def crawl(base: str, work: Path, floor: bool) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--breakdown", action="store_true", help="also crawl with storage off")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -149,18 +156,18 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         with tempfile.TemporaryDirectory() as tmp:
             results = {}
-            for name, floor in (("floor", True), ("full", False)):
+            for name in ("floor", "nostore", "full") if args.breakdown else ("floor", "full"):
                 work = Path(tmp) / name
                 work.mkdir()
-                results[name] = crawl(base, work, floor)
+                results[name] = crawl(base, work, name)
     finally:
         server.terminate()
         server.wait()
     print(f"crawl benchmark: {args.pages} generated article pages on loopback, one run each")
-    print(f"{'':6} {'pages':>7} {'articles':>8} {'crawl s':>7} {'pages/s':>8} {'articles/s':>10} "
+    print(f"{'':7} {'pages':>7} {'articles':>8} {'crawl s':>7} {'pages/s':>8} {'articles/s':>10} "
           f"{'CPU s/page':>10}")
     for name, r in results.items():
-        print(f"{name:6} {r['pages']:7.0f} {r['articles']:8.0f} {r['wall']:7.1f} "
+        print(f"{name:7} {r['pages']:7.0f} {r['articles']:8.0f} {r['wall']:7.1f} "
               f"{r['pages'] / r['wall']:8.1f} {r['articles'] / r['wall']:10.1f} "
               f"{r['cpu'] / max(r['pages'], 1):10.5f}")
     full, floor = results["full"], results["floor"]
