@@ -87,8 +87,11 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         if found_dateline:
             dateline = dateline or found_dateline
             paragraphs[0] = rest
-            if not rest:
-                paragraphs.pop(0)
+        elif dateline and first.startswith(dateline):
+            # The profile found the dateline; the body still starts after it.
+            paragraphs[0] = first[len(dateline) :].lstrip(" ,.-–—:/")
+        if not paragraphs[0]:
+            paragraphs.pop(0)
 
     article = Article(
         url=url or "",

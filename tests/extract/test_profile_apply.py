@@ -83,3 +83,16 @@ def test_extract_uses_registered_profile(monkeypatch, html):
     monkeypatch.setattr(registry, "_profiles", {"tasslike": PROFILE})
     assert extract(html, URL).source == "tasslike"
     assert extract(html, "https://elsewhere.example/x").source == "elsewhere.example"
+
+
+def test_profile_dateline_is_cut_from_the_body():
+    html = (
+        "<html><body><h1>Title</h1><div class='story'>"
+        "<p>Somewhere: The news of the day is long enough to count as prose here.</p>"
+        "<p>Second paragraph with more of the story, long enough as well.</p></div></body></html>"
+    )
+    # Title case: the generic dateline parser does not take it; the profile names it.
+    profile = SiteProfile(name="p", domains=("x.example",), fields={"dateline": ("xpath:'Somewhere'",)})
+    article = extract(html, "https://x.example/1", profile=profile)
+    assert article.dateline == "Somewhere"
+    assert article.body.startswith("The news of the day")
