@@ -260,6 +260,7 @@ class Archive:
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of one article, oldest first (its revision history)."""
         with self.engine.connect() as conn:
+            article_id: int | None
             if isinstance(url_or_id, int):
                 article_id = url_or_id
             else:

@@ -98,21 +98,38 @@ def is_locked(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
 
 
+#: PostgreSQL errors a concurrent writer can cause and a rerun of the batch resolves:
+#: serialization failure, deadlock, and a unique key inserted by another writer meanwhile
+_PG_RETRY = frozenset({"40001", "40P01", "23505"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a PostgreSQL conflict with a concurrent transaction (worth a rerun)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _PG_RETRY
+
+
 def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_delay: float = 0.2) -> T:
-    """Run ``work`` (one whole transaction), retrying with backoff while SQLite reports a lock."""
+    """Run ``work`` (one whole transaction), retrying with backoff while the database is contended.
+
+    SQLite "database is locked" (another process holds the write lock past the busy timeout)
+    and PostgreSQL conflicts with concurrent writers are retried; after ``attempts`` the
+    caller gets one StorageError sentence instead of a traceback.
+    """
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return work()
-        except sa.exc.OperationalError as exc:
-            if not is_locked(exc):
+        except sa.exc.DBAPIError as exc:
+            locked = is_locked(exc)
+            if not (locked or is_conflict(exc)):
                 raise
             if attempt == attempts:
+                what = "stayed locked by another process" if locked else "kept conflicting with other writers"
                 raise StorageError(
-                    f"the archive at {describe(url)} stayed locked by another process "
-                    f"after {attempts} attempts; is another crawl or export writing to it?"
+                    f"the archive at {describe(url)} {what} after {attempts} attempts; "
+                    "is another crawl or export writing to it?"
                 ) from None
-            log.warning("archive locked (attempt %d/%d), retrying in %.1fs", attempt, attempts, delay)
+            log.warning("archive busy (attempt %d/%d), retrying in %.1fs", attempt, attempts, delay)
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")

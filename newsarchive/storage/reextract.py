@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -96,7 +97,7 @@ def reextract(archive: Archive, *, source: str | None = None, extract: Extract |
             else:
                 changed.append((row["article_id"], fresh))
         if changed:
-            archive.write(lambda conn, batch=changed: _save(conn, batch))
+            archive.write(partial(_save, batch=changed))
             counts["changed"] += len(changed)
         if progress is not None:
             progress(len(rows))
@@ -125,5 +126,5 @@ def _extract_one(row: Any, extract: Extract, warc_directory: str | os.PathLike[s
     return fresh
 
 
-def _save(conn: sa.Connection, batch: list[tuple[int, Article]]) -> None:
+def _save(conn: sa.Connection, *, batch: list[tuple[int, Article]]) -> None:
     BatchWriter(conn, run_id=None).add_versions(batch, origin="reextract")

@@ -264,7 +264,7 @@ def search_statement(
     base = sa.select(*ROW_COLUMNS)
     if dialect == "sqlite":
         fts = sa.table("articles_fts", sa.column("rowid", sa.Integer))
-        handle = sa.literal_column("articles_fts")
+        handle: sa.ColumnClause[Any] = sa.literal_column("articles_fts")
         stmt = (
             base.add_columns(
                 sa.func.bm25(handle).label("score"),
@@ -276,9 +276,9 @@ def search_statement(
             .order_by(sa.literal_column("score"))
         )
     elif dialect == "postgresql":
-        config = sa.literal_column(f"'{PG_TS_CONFIG}'::regconfig")
+        config: sa.ColumnClause[Any] = sa.literal_column(f"'{PG_TS_CONFIG}'::regconfig")
         tsq = sa.func.websearch_to_tsquery(config, sa.bindparam("ts_query", websearch_text(groups)))
-        vector = sa.literal_column("article_versions.search_vector")
+        vector: sa.ColumnClause[Any] = sa.literal_column("article_versions.search_vector")
         stmt = (
             base.add_columns(
                 (-sa.func.ts_rank(vector, tsq)).label("score"),

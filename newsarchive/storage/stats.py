@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,7 +61,7 @@ def failed_share(run: Mapping[str, Any]) -> float:
     return min(1.0, (_count(counts, "blocked") + _count(counts, "errors")) / pages)
 
 
-def drift_alarms(runs: list[Mapping[str, Any]], recent_runs: int = 5) -> list[dict[str, Any]]:
+def drift_alarms(runs: Sequence[Mapping[str, Any]], recent_runs: int = 5) -> list[dict[str, Any]]:
     """Alarms for one source's ended runs, given newest first."""
     if len(runs) < 1 + MIN_BASELINE_RUNS:
         return []
