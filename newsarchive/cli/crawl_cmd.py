@@ -57,6 +57,12 @@ def crawl(
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="-s/--set")
         settings[key] = value
+    if base_url is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise click.BadParameter(f"{base_url!r} is not an http(s) URL", param_hint="--base-url")
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
     opts = CrawlOptions(

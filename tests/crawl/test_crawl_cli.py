@@ -34,6 +34,12 @@ def test_crawl_help_documents_the_options_and_exit_rule() -> None:
     assert "Exit 0" in result.output
 
 
+def test_bad_base_url_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["crawl", "tass", "--base-url", "localhost:8000"])
+    assert result.exit_code == 2
+    assert "is not an http(s) URL" in result.output
+
+
 def test_tass_profile_is_found_by_url_through_the_entry_point() -> None:
     html = (SAMPLES_DIR / "site" / "politics" / "900101.html").read_bytes()
     article = extract(html, "https://tass.com/politics/900101")
