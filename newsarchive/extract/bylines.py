@@ -14,7 +14,15 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
-__all__ = ["clean_authors", "clean_topics", "dom_authors", "dom_topics", "norm_name", "only_site_names"]
+__all__ = [
+    "clean_authors",
+    "clean_topics",
+    "dom_authors",
+    "dom_topics",
+    "norm_name",
+    "only_site_names",
+    "short_text",
+]
 
 _BY = re.compile(
     r"^\s*(?:by|von|par|por|di|da|de|door|av|af|od|autor(?:in|es|en)?|author|authors|written by|"
@@ -123,8 +131,38 @@ _PROFILE_HREF = re.compile(r"/(?:authors?|autor(?:en)?|autoren|journalist|profil
                            re.IGNORECASE)
 
 
+def short_text(el: HtmlElement, limit: int = 120, budget: int = 40) -> str | None:
+    """The element's text with pieces space-joined, or None when it is not short.
+
+    Walks at most ``budget`` elements, so asking many candidates costs little even on
+    huge or 10,000-deep pages (``text_content()`` would read each whole subtree).
+    """
+    pieces: list[str] = []
+    stack: list[tuple[HtmlElement, bool]] = [(el, False)]
+    seen = size = 0
+    while stack:
+        node, tail_only = stack.pop()
+        if tail_only:
+            if node.tail and node is not el:
+                pieces.append(node.tail)
+                size += len(node.tail)
+            continue
+        seen += 1
+        if seen > budget or size > limit * 4:
+            return None
+        if node.text and isinstance(node.tag, str):
+            pieces.append(node.text)
+            size += len(node.text)
+        stack.append((node, True))
+        if len(node) > budget:
+            return None
+        stack.extend((child, False) for child in reversed(node))
+    text = " ".join(" ".join(pieces).split())
+    return text if len(text) <= limit else None
+
+
 def _spaced_text(el: HtmlElement) -> str:
-    return " ".join(" ".join(t.split()) for t in el.itertext() if t.strip())
+    return short_text(el, 200) or ""
 
 
 def _inside_foreign(el: HtmlElement) -> bool:
@@ -149,7 +187,7 @@ def dom_authors(doc: HtmlElement) -> list[str]:
             names = clean_authors([_spaced_text(inner[0] if inner else el)])
             if names:
                 return names
-    for el in doc.xpath(_BYLINE_XPATH):
+    for el in doc.xpath(_BYLINE_XPATH)[:300]:
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
         if not _BYLINE_ATTR.search(attrs) or el.tag in ("script", "style", "meta", "img", "body", "html"):
             continue
@@ -160,8 +198,8 @@ def dom_authors(doc: HtmlElement) -> list[str]:
             names = clean_authors(_spaced_text(a) for a in links)
             if names:
                 return names
-        text = _spaced_text(el)
-        if not 3 <= len(text) <= 80 or any(ch.isdigit() for ch in text):
+        text = short_text(el, 80)
+        if text is None or len(text) < 3 or any(ch.isdigit() for ch in text):
             continue
         names = clean_authors([text])
         if names:
@@ -206,7 +244,9 @@ def dom_topics(doc: HtmlElement) -> list[str]:
     """Tag links in the article (``rel=tag`` or /tag/, /topics/, /thema/ URLs), outside page chrome."""
     groups: dict[int, list[str]] = {}
     order: list[int] = []
-    for a in doc.iter("a"):
+    for count, a in enumerate(doc.iter("a")):
+        if count > 5000:
+            break  # a page with more links than this is an index, not an article
         if a.get("rel") != "tag" and not _TAG_HREF.search(a.get("href", "")):
             continue
         container = a.getparent()
@@ -242,15 +282,21 @@ def _in_chrome(el: HtmlElement) -> bool:
     return False
 
 
+# more keywords than this is a site-wide dump, not the article's tags
+_MAX_TOPICS = 60
+
+
 def clean_topics(raw: Iterable[str], *, junk: Iterable[str] = ()) -> list[str]:
     """Publisher keywords: comma lists split, case-insensitively deduped, site names dropped."""
     drop = {norm_name(j) for j in junk if j}
     out: list[str] = []
     seen: set[str] = set()
     for value in raw:
-        if not value:
+        if not value or len(out) >= _MAX_TOPICS:
             continue
-        for part in _TOPIC_SPLIT.split(html.unescape(value)):
+        for part in _TOPIC_SPLIT.split(html.unescape(value[:20_000])):
+            if len(out) >= _MAX_TOPICS:
+                break
             topic = _topic(part)
             if topic is None:
                 continue
