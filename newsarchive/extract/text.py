@@ -152,6 +152,7 @@ class MainText:
 _MODIFIER = re.compile(
     r"(?:has|with|no|is-not|show|without)-[a-z0-9_-]+|"
     r"(?:hidden|visible|d-none)-(?:xs|sm|md|lg|xl|print)[a-z0-9_-]*|"
+    r"(?:[a-z0-9]+-)?overflow(?:-[xy])?-[a-z]+|"  # "overflow-hidden" clips, it does not hide
     r"[a-z0-9_-]+-(?:enabled|disabled|active|open|closed|visible|loaded)|"
     # CMS taxonomy classes name the article's topics, not the element ("tag-social-media")
     r"(?:tag|category|categories|postid|post|status|format|type|term|topic|section|"
@@ -259,7 +260,9 @@ _STRONG_SUBSTR = re.compile(
 _PARA_BOILER = re.compile(
     r"caption|credit|byline|author|copyright|advert|(?<![a-z0-9])(?:ad|ads|lead|intro|teaser|"
     r"summary|standfirst|dek|deck|subtitle|date|time|meta|hidden|hide)(?![a-z0-9])|"
-    r"sr-only|visually-hidden|screen-reader|timestamp|related|newsletter|promo|sponsor|share",
+    r"sr-only|visually-hidden|screen-reader|timestamp|related|newsletter|promo|sponsor|share|"
+    # the teaser above the story is the description field, not body text
+    r"leadtext|lead-text|(?<![a-z0-9])lede(?![a-z0-9])",
 )
 
 

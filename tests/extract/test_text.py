@@ -214,3 +214,16 @@ def test_broken_and_non_http_links_are_not_read_also():
     article = extract(f"<html><body><article>{story}{box}</article></body></html>", "https://site.example/a/1")
     assert article.read_also == [{"title": "A good related story title here", "url": "https://site.example/ok/1"}]
     assert len(article.paragraphs) == 4
+
+
+def test_layout_classes_are_not_furniture():
+    # "overflow-hidden" clips, "leading-7" sets line height: neither hides or marks a lead.
+    story = "".join(
+        f'<div class="overflow-hidden"><p class="leading-7">Paragraph {i} of the story is long enough '
+        "to be prose.</p></div>"
+        for i in range(5)
+    )
+    lead = '<p class="article-leadtext">The teaser above the story, which is the description field.</p>'
+    article = extract(f"<html><body><article>{lead}{story}</article></body></html>")
+    assert len(article.paragraphs) == 5
+    assert article.paragraphs[0].startswith("Paragraph 0")
