@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from itertools import islice
 
 from lxml.html import HtmlElement
 
@@ -193,7 +194,7 @@ def dom_authors(doc: HtmlElement) -> list[str]:
             continue
         if _inside_foreign(el):
             continue
-        links = [a for a in el.iter("a") if _PROFILE_HREF.search(a.get("href", ""))]
+        links = [a for a in islice(el.iter("a"), 20) if _PROFILE_HREF.search(a.get("href", ""))]
         if links:
             names = clean_authors(_spaced_text(a) for a in links)
             if names:
@@ -204,6 +205,35 @@ def dom_authors(doc: HtmlElement) -> list[str]:
         names = clean_authors([text])
         if names:
             return names
+    return _labelled_authors(doc)
+
+
+_AUTHOR_LABEL = re.compile(
+    r"^\s*(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|autoren|author|authors|auteur|auteurs|autore|autori|"
+    r"written by|text|texto|tekst|reporter|автор|авторы)\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _labelled_authors(doc: HtmlElement) -> list[str]:
+    """Names after a visible "Author:" label: ``<li><strong>Autorin/Autor</strong> Jana Roth</li>``."""
+    for count, el in enumerate(doc.iter("strong", "b", "dt", "th", "span", "label")):
+        if count > 20_000:
+            break
+        if not el.text or not _AUTHOR_LABEL.match(el.text) or len(el):
+            continue
+        if el.tag in ("dt", "th"):
+            holder = el.getnext()
+            text = short_text(holder, 80) if holder is not None else None
+        else:
+            text = el.tail.strip() if el.tail and el.tail.strip() else None
+            if text is None and el.getparent() is not None:
+                whole = short_text(el.getparent(), 120)
+                text = whole[len(el.text.strip()) :] if whole and whole.startswith(el.text.strip()) else None
+        if text and not _inside_foreign(el):
+            names = clean_authors([text])
+            if names:
+                return names
     return []
 
 

@@ -213,3 +213,17 @@ def test_date_near_the_headline_when_nothing_structured():
     # not the site's "today" bar, not the "Aktualisiert" time, not the photo caption
     assert raw == "Erschienen am 14.03.2024 um 09:15 Uhr"
     assert published == datetime(2024, 3, 14, 9, 15, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<ul><li><strong>Datum</strong> 28.04.2023</li>"
+        "<li><strong>Autorin/Autor</strong> Jana Roth</li></ul>",
+        "<dl><dt>Author</dt><dd>Jana Roth</dd></dl>",
+        "<p><b>Text:</b> Jana Roth</p>",
+    ],
+)
+def test_author_after_a_visible_label(byline):
+    doc = lxml.html.fromstring(f"<html><body><h1>Title</h1>{byline}<p>Body text.</p></body></html>")
+    assert read_metadata(doc, None).authors == ["Jana Roth"]
