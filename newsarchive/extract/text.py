@@ -387,7 +387,7 @@ COVERAGE = 0.7
 SIBLING_PROSE = 60.0
 
 
-def find_container(blocks: list[Block], hint: str | None = None) -> list[HtmlElement]:
+def find_container(blocks: list[Block]) -> list[HtmlElement]:
     """Elements holding the article text, best first (empty when nothing looks like prose)."""
     scores: dict[int, float] = {}
     mass: dict[int, float] = {}
@@ -458,7 +458,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
     """
     blocks = walk_blocks(root)
     # lxml element proxies live only while referenced, so ``chosen`` keeps them (and their ids) alive.
-    chosen = list(containers) or find_container(blocks, hint)
+    chosen = list(containers) or find_container(blocks)
     if not chosen:
         return _from_hint(hint)
     # A set of the elements themselves: it also keeps their proxies alive while we compare.
