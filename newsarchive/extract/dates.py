@@ -35,7 +35,7 @@ _ZONE_ABBR: dict[str, float] = {
     "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
     "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5,
     "IST": 5.5, "PKT": 5, "WIB": 7, "WITA": 8, "WIT": 9, "ICT": 7, "SGT": 8, "HKT": 8,
-    "CST8": 8, "PHT": 8, "JST": 9, "KST": 9, "AWST": 8, "ACST": 9.5, "ACDT": 10.5,
+    "PHT": 8, "JST": 9, "KST": 9, "AWST": 8, "ACST": 9.5, "ACDT": 10.5,
     "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "SAST": 2, "CAT": 2, "EAT": 3, "WAT": 1,
     "BRT": -3, "ART": -3, "CLT": -4, "COT": -5, "PET": -5,
 }
@@ -50,8 +50,8 @@ _EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?")
 # A stated zone: "UTC+3", "GMT+03:00", "+0300", "MSK", "(UTC)". The offset must follow a
 # time or a zone word so that "2024-05-03" is not read as an offset of -05.
 _ZONE_RE = re.compile(
-    r"(?:\b(?P<base>UTC|GMT|UT)\s*(?P<bo>[+-−]\s*\d{1,2}(?::?\d{2})?)?"
-    r"|(?<=\d)\s*(?P<off>[+-−]\d{2}:?\d{2})\b"
+    r"(?:\b(?P<base>UTC|GMT|UT)\s*(?P<bo>[+\-−]\s*\d{1,2}(?::?\d{2})?)?"
+    r"|(?<=\d)\s*(?P<off>[+\-−]\d{2}:?\d{2})\b"
     r"|\b(?P<abbr>[A-Z]{2,5}|МСК)\b)",
 )
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
@@ -82,7 +82,8 @@ for _num, _names in enumerate(
         "september sep sept septembre septiembre setiembre september settembre set setembro "
         "wrzesień września září septembra syyskuuta rujna septembrie "
         "сентября сентябрь сен сент вересня eylül",
-        "october oct octobre octubre oktober ottobre ott outubro out okt oktober "
+        # not "out" (outubro): "5 out of 10" is no date
+        "october oct octobre octubre oktober ottobre ott outubro okt oktober "
         "października październik říjen října októbra lokakuuta listopada octombrie "
         "октября октябрь окт жовтня ekim",
         "november nov novembre noviembre november novembre novembro nopember listopad "
