@@ -46,7 +46,8 @@ _ISO = re.compile(
     r"\s*(?P<z>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
     re.ASCII,
 )
-_EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?")
+# epoch seconds (10 digits: 2001-2286) or milliseconds (13 digits); shorter numbers are ids
+_EPOCH = re.compile(r"\d{10}(?:\.\d+)?|\d{13}")
 # A stated zone: "UTC+3", "GMT+03:00", "+0300", "MSK", "(UTC)". The offset must follow a
 # time or a zone word so that "2024-05-03" is not read as an offset of -05.
 _ZONE_RE = re.compile(
@@ -461,7 +462,8 @@ def find_published(
     candidates: list[tuple[datetime, str]] = []
     for raw in meta.published_candidates:
         value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
-        if value is not None:
+        # "0001-01-01T00:00:00" and far-future values are CMS placeholders, not publication times
+        if value is not None and 1990 <= value.year <= datetime.now(UTC).year + 1:
             candidates.append((value, raw))
     if not candidates:
         for raw, _el in _time_elements(doc):

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -447,7 +447,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         md.updated = parse_timestamp(md.updated_raw, language=md.language)
     for raw in md.published_candidates:
         value = parse_timestamp(raw, language=md.language, reference=md.updated)
-        if value is not None:
+        if value is not None and 1990 <= value.year <= datetime.now(UTC).year + 1:
             md.published, md.published_raw = value, raw
             break
 

@@ -37,6 +37,9 @@ def test_iso_8601(raw, expected):
         ("1484822880", datetime(2017, 1, 19, 10, 48, tzinfo=UTC)),
         ("1484822880000", datetime(2017, 1, 19, 10, 48, tzinfo=UTC)),
         ("1484822880.5", datetime(2017, 1, 19, 10, 48, 0, 500000, tzinfo=UTC)),
+        # a 9- or 11-digit number is an id, not a time
+        ("123456789", None),
+        ("12345678901", None),
     ],
 )
 def test_epoch_seconds_and_milliseconds(raw, expected):

@@ -227,3 +227,13 @@ def test_date_near_the_headline_when_nothing_structured():
 def test_author_after_a_visible_label(byline):
     doc = lxml.html.fromstring(f"<html><body><h1>Title</h1>{byline}<p>Body text.</p></body></html>")
     assert read_metadata(doc, None).authors == ["Jana Roth"]
+
+
+def test_placeholder_dates_are_skipped():
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",
+      "datePublished": "0001-01-01T00:00:00Z"}</script>
+      <meta property="article:published_time" content="2023-03-03T03:03:03Z"></head><body></body></html>"""
+    doc = lxml.html.fromstring(html)
+    md = read_metadata(doc, None)
+    assert md.published == datetime(2023, 3, 3, 3, 3, 3, tzinfo=UTC)
+    assert find_published(doc, md, None) == (md.published, "2023-03-03T03:03:03Z")
