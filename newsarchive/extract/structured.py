@@ -63,7 +63,7 @@ class Metadata:
     canonical_url: str | None = None
     site_name: str | None = None
     article_body: str | None = None
-    #: og:title / <title> / first <h1>, kept apart so the caller can choose
+    #: og:title (site name stripped) and the raw <title>, kept apart so the caller can choose
     og_title: str | None = None
     title_tag: str | None = None
     #: raw published strings from every structured source, best first (for dates.find_published)
@@ -407,9 +407,10 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         md.title_tag = " ".join(title.text_content().split()) or None
     h1 = next(iter(doc.iter("h1")), None)
     h1_text = " ".join(h1.text_content().split()) if h1 is not None else None
-    names = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")),
-                        _first(meta, "twitter:site"), url, _text(art.get("articleSection")),
-                        _first(meta, "article:section"))
+    site = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")),
+                       _first(meta, "twitter:site"), url)
+    # a title may also end in its section: "Headline - Politics - Site"
+    names = site + _site_names(_text(art.get("articleSection")), _first(meta, "article:section"))
     ld_title = _strip_site(_text(art.get("headline")), names, ())
     md.og_title = _strip_site(_first(meta, "og:title", "twitter:title"), names, (ld_title, h1_text))
     # og:title is what the publisher chose to show for the article (ld headlines are more
@@ -456,13 +457,11 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     if not authors:
         authors = clean_authors(_all(meta, *_AUTHOR_KEYS) + [v for k, vs in meta.items() if k.endswith(
             "author") and k not in _AUTHOR_KEYS for v in vs] + _yoast_author(meta))
-    if not authors or only_site_names(authors, names):
+    if not authors or only_site_names(authors, site):
         # the page names only itself (or nobody): a visible byline names the person
         authors = dom_authors(doc) or authors
-    md.authors = drop_site_names(authors, names)
-
-    md.topics = _topics(doc, meta, art, _site_names(md.site_name, _text(art.get("publisher")),
-                                                   _text(org.get("name")), url))
+    md.authors = drop_site_names(authors, site)
+    md.topics = _topics(doc, meta, art, site)
     return md
 
 
