@@ -25,10 +25,10 @@ __all__ = [
     "short_text",
 ]
 
+# "di"/"da"/"de" only in lower case: "De Rosa", "Da Silva", "Di Maio" are names
 _BY = re.compile(
-    r"^\s*(?:by|von|par|por|di|da|de|door|av|af|od|autor(?:in|es|en)?|author|authors|written by|"
-    r"text|texto|reporting by|story by|words by|от|автор|авторы|tekst)(?:\s*[:\-]\s*|\s+)(?=\S)",
-    re.IGNORECASE,
+    r"^\s*(?:(?i:by|von|par|por|door|av|af|od|autor(?:in|es|en)?|author|authors|written by|"
+    r"text|texto|reporting by|story by|words by|от|автор|авторы|tekst)|di|da|de)(?:\s*[:\-]\s*|\s+)(?=\S)",
 )
 _BY_GLUED = re.compile(r"^(?:By|Von|Par|Por)(?=[A-Z])")  # "ByEmma Mackenzie" from joined markup
 _SPLIT = re.compile(
@@ -111,7 +111,7 @@ def only_site_names(names: list[str], site_names: list[str]) -> bool:
 
 def _is_site(name: str, site_names: list[str]) -> bool:
     key = norm_name(name)
-    return any(s == key or (len(s) >= 3 and (s in key or key in s)) for s in site_names)
+    return any(s == key or (len(s) >= 4 and s in key) or (len(key) >= 4 and key in s) for s in site_names)
 
 
 def drop_site_names(names: list[str], site_names: list[str]) -> list[str]:

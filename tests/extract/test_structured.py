@@ -167,6 +167,8 @@ def test_unparseable_jsonld_falls_back_to_meta():
         (["Jane Doe", "jane-doe", "JANE DOE"], ["Jane Doe"]),
         (["(Image: Getty Images)", "Associated Press"], ["Associated Press"]),
         (["Par Claire Martin et Luc Bernard"], ["Claire Martin", "Luc Bernard"]),
+        (["di Marco Rossi"], ["Marco Rossi"]),
+        (["De Rosa", "Da Silva", "Rossi, Anna"], ["De Rosa", "Da Silva", "Rossi, Anna"]),
     ],
 )
 def test_clean_authors(raw, expected):
