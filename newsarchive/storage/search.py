@@ -193,6 +193,7 @@ _ARTICLE_KEYS = tuple(f.name for f in fields(Article) if f.name != "fetch")
 _ROW_KEYS = ("url", "canonical_url", "source", "section", "headline", "dateline", "published",
              "published_raw", "updated", "updated_raw", "description", "body", "topics", "read_also",
              "authors", "language", "fetched_at")
+_NCOLS = len(ROW_COLUMNS)
 #: Article gained or reordered fields: fall back to reordering each row
 _REORDER = _ARTICLE_KEYS != _ROW_KEYS
 
@@ -207,6 +208,11 @@ def _utc(value: Any) -> datetime | None:
 
 
 def _iso(value: Any, minutes: int | None = 0) -> str | None:
+    if minutes == 0 and isinstance(value, str) and len(value) == 26 and value[10] == " ":
+        # SQLite's stored UTC text, rewritten as datetime.isoformat() would print it
+        # (a fraction of zero is left out), without parsing: export reads millions of these
+        fraction = "" if value.endswith(".000000") else value[19:]
+        return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
     moment = _utc(value)
     if moment is None:
         return None
@@ -223,36 +229,39 @@ def _json_list(value: Any) -> list[Any]:
 
 def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
     """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
-    m = row._mapping
+    # positional access (see _COL): the mapping lookups by name cost more than the rest here
+    (article_id, canonical, cluster_id, first_seen, last_seen, _current, source, version_id, url, section,
+     headline, dateline, published, published_offset, published_raw, updated, updated_offset, updated_raw,
+     description, body, topics, read_also, authors, language, fetched_at, digest, _origin) = row[:_NCOLS]
     out = {
-        "url": m["url"],
-        "canonical_url": m["canonical_url"],
-        "source": m["source"],
-        "section": m["section"],
-        "headline": m["headline"],
-        "dateline": m["dateline"],
-        "published": _iso(m["published"], m["published_offset"]),
-        "published_raw": m["published_raw"],
-        "updated": _iso(m["updated"], m["updated_offset"]),
-        "updated_raw": m["updated_raw"],
-        "description": m["description"],
-        "body": m["body"],
-        "topics": _json_list(m["topics"]),
-        "read_also": _json_list(m["read_also"]),
-        "authors": _json_list(m["authors"]),
-        "language": m["language"],
-        "fetched_at": _iso(m["fetched_at"]),
+        "url": url,
+        "canonical_url": canonical,
+        "source": source,
+        "section": section,
+        "headline": headline,
+        "dateline": dateline,
+        "published": _iso(published, published_offset),
+        "published_raw": published_raw,
+        "updated": _iso(updated, updated_offset),
+        "updated_raw": updated_raw,
+        "description": description,
+        "body": body,
+        "topics": _json_list(topics),
+        "read_also": _json_list(read_also),
+        "authors": _json_list(authors),
+        "language": language,
+        "fetched_at": _iso(fetched_at),
     }
     if _REORDER:
         # same keys, same order as Article.to_dict(), whatever fields Article gains later
         out = {key: out.get(key) for key in _ARTICLE_KEYS}
-    out["content_hash"] = m["content_hash"]
-    out["article_id"] = m["article_id"]
-    out["version_id"] = m["version_id"]
+    out["content_hash"] = digest
+    out["article_id"] = article_id
+    out["version_id"] = version_id
     out["version_count"] = version_count
-    out["cluster_id"] = m["cluster_id"]
-    out["first_seen"] = _iso(m["first_seen"])
-    out["last_seen"] = _iso(m["last_seen"])
+    out["cluster_id"] = cluster_id
+    out["first_seen"] = _iso(first_seen)
+    out["last_seen"] = _iso(last_seen)
     return out
 
 
