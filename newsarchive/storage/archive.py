@@ -20,7 +20,13 @@ from newsarchive.storage import engine as engines
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 from newsarchive.storage.models import UrlState as UrlStateRow
 from newsarchive.storage.save import BatchWriter, SaveResult, article_key, upsert_url_state, utcnow
-from newsarchive.storage.search import ROW_COLUMNS, filters, row_dict, search_statement
+from newsarchive.storage.search import (
+    ROW_COLUMNS,
+    SearchQueryError,
+    filters,
+    row_dict,
+    search_statement,
+)
 from newsarchive.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -244,8 +250,6 @@ class Archive:
                 rows = conn.execute(stmt).all()
             except sa.exc.OperationalError as exc:
                 if "fts5" in str(exc.orig).lower():
-                    from newsarchive.storage.search import SearchQueryError
-
                     raise SearchQueryError(f"search query {query!r} cannot be run: {exc.orig}") from None
                 raise
             counts = self._version_counts(conn, [r.article_id for r in rows])
