@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -64,6 +65,12 @@ def offset_minutes(value: datetime | None) -> int | None:
 def article_key(article: Article) -> str:
     """The archive key of an Article: its canonical URL."""
     return _clean(article.canonical_url or canonical_url(article.url))
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical_link(url: str) -> str:
+    # w3lib's canonical form is the costliest step of a save; popular read-also targets repeat
+    return str(_clean(canonical_url(url)))
 
 
 def fingerprint(article: Article) -> neardup.Fingerprint:
@@ -428,7 +435,7 @@ class BatchWriter:
                 if not raw:
                     continue
                 try:
-                    target = _clean(canonical_url(raw))
+                    target = _canonical_link(raw)
                 except ValueError:
                     continue
                 edges.setdefault((story.article_id, target), _clean(link.get("title")))
