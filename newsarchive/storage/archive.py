@@ -57,9 +57,8 @@ class Archive:
         self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout)
         self.dialect = self.engine.dialect.name
         try:
-            if migrate and engines.current_revision(self.engine) != engines.head_revision():
-                engines.with_retry(self.url, lambda: engines.upgrade(self.engine),
-                                   attempts=lock_attempts)
+            if migrate:
+                self._migrate()
         except StorageError:
             self.engine.dispose()
             raise
@@ -68,6 +67,17 @@ class Archive:
             reason = getattr(exc, "orig", None) or exc
             where = engines.describe(self.url)
             raise StorageError(f"cannot write the archive at {where}: {reason}") from None
+
+    def _migrate(self) -> None:
+        current, head = engines.current_revision(self.engine), engines.head_revision()
+        if current == head:
+            return
+        if current is not None and current not in engines.known_revisions():
+            raise StorageError(
+                f"the archive at {engines.describe(self.url)} has schema revision {current}, newer than "
+                f"this version of newsarchive knows (latest {head}): upgrade newsarchive"
+            )
+        engines.with_retry(self.url, lambda: engines.upgrade(self.engine), attempts=self.lock_attempts)
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:

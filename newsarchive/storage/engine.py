@@ -149,6 +149,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every migration revision shipped with this package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
     with engine.connect() as conn:

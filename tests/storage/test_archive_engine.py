@@ -175,3 +175,10 @@ def test_concurrent_writers_lose_nothing(db_url: str) -> None:
         assert archive.count_articles() == 50
     assert outcomes.count("new") == 50
     assert outcomes.count("unchanged") == 30
+
+
+def test_archive_from_a_newer_newsarchive_is_refused_clearly(sqlite_url: str) -> None:
+    with Archive(sqlite_url) as archive, archive.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(StorageError, match="schema revision 9999_future, newer than this version"):
+        Archive(sqlite_url)
