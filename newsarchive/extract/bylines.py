@@ -272,8 +272,9 @@ def _topic(part: str) -> str | None:
 
 def dom_topics(doc: HtmlElement) -> list[str]:
     """Tag links in the article (``rel=tag`` or /tag/, /topics/, /thema/ URLs), outside page chrome."""
-    groups: dict[int, list[str]] = {}
-    order: list[int] = []
+    # keyed by the container element itself: holding it keeps lxml handing out the same proxy
+    # (an id() of a dropped proxy can be reused by another element's)
+    groups: dict[HtmlElement, list[str]] = {}
     for count, a in enumerate(doc.iter("a")):
         if count > 5000:
             break  # a page with more links than this is an index, not an article
@@ -287,13 +288,9 @@ def dom_topics(doc: HtmlElement) -> list[str]:
         text = _spaced_text(a)
         if not text or len(text) > 50 or len(text.split()) > 5:
             continue
-        key = id(container)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(text)
-    # the article's own tag list is its longest group of tag links
-    best = max((groups[k] for k in order), key=len, default=[])
+        groups.setdefault(container, []).append(text)
+    # the article's own tag list is its longest group of tag links (dicts keep insertion order)
+    best = max(groups.values(), key=len, default=[])
     return best if len(best) >= 2 else []
 
 

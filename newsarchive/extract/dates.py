@@ -294,10 +294,10 @@ def parse_timestamp(
         if number > 1e11:  # milliseconds
             number /= 1000
         try:
-            value = datetime.fromtimestamp(number, UTC)
+            stamp = datetime.fromtimestamp(number, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-        return value.astimezone(default_zone) if default_zone else value
+        return stamp.astimezone(default_zone) if default_zone else stamp
     value = _iso(text)
     if value is None:
         try:
@@ -528,17 +528,26 @@ _UPDATED_LABEL = re.compile(
 )
 
 
+_UPDATED_START = re.compile(
+    r"^\W*(?:last\s+)?(?:updated|modified|aktualisiert|geändert|modifié|mis à jour|actualizado|"
+    r"aggiornato|güncelleme|обновлено|수정|更新)",
+    re.IGNORECASE,
+)
+
+
 def _near_headline(
     doc: HtmlElement, language: str | None, timezone: str | None, reference: datetime | None
 ) -> list[tuple[datetime, str]]:
     """A full date (with its year) in the short texts around the first <h1>: the article's byline area.
 
     Looks in the h1's parent, then grandparent..., stopping before the block grows into the
-    page; a date right after an "Updated"/"Aktualisiert" label is the modification time.
+    page. A date labelled "Updated"/"Aktualisiert" is the modification time: used only when
+    the byline area shows no other date (it is still the right day far more often than not).
     """
     h1 = next(doc.iter("h1"), None)
     if h1 is None:
         return []
+    updated: list[tuple[datetime, str]] = []
     node = h1
     for _ in range(6):
         parent = node.getparent()
@@ -550,16 +559,15 @@ def _near_headline(
             break
         previous = ""
         for piece in pieces:
-            if (6 <= len(piece) <= 90 and len(piece.split()) <= 16 and _YEAR.search(piece)
-                    and not _UPDATED_LABEL.search(previous)):
-                head = _UPDATED_LABEL.search(piece[: max(0, _YEAR.search(piece).start() - 20)] + " ")
-                value = None if head else parse_timestamp(
-                    piece, language=language, timezone=timezone, reference=reference)
+            if 6 <= len(piece) <= 90 and len(piece.split()) <= 16 and _YEAR.search(piece):
+                value = parse_timestamp(piece, language=language, timezone=timezone, reference=reference)
                 if value is not None and 1995 <= value.year <= datetime.now(UTC).year + 1:
-                    return [(value, piece)]
+                    if not (_UPDATED_LABEL.search(previous) or _UPDATED_START.match(piece)):
+                        return [(value, piece)]
+                    updated = updated or [(value, piece)]
             if piece:
                 previous = piece
-    return []
+    return updated
 
 
 _NOT_BYLINE = frozenset({"figure", "figcaption", "picture", "aside", "nav", "script", "style", "noscript",
