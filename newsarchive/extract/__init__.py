@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -76,7 +77,9 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     read_also = (found.read_also if found else []) + extra_read_also
 
     headline = overrides.get("headline") or _guard("headline", choose_headline, None, doc, meta, url, profile)
-    if headline and paragraphs and _same_text(paragraphs[0], headline):
+    # the headline block repeated at the top of the text, in whichever version the page shows
+    shown = (headline, meta.og_title, meta.ld_headline, meta.page_title)
+    if paragraphs and any(h and _same_text(paragraphs[0], h) for h in shown):
         paragraphs.pop(0)
     description = overrides.get("description") or meta.description
 
@@ -174,31 +177,23 @@ def _apply_profile(
 
 
 def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteProfile | None) -> str | None:
-    """The article's headline, chosen between its <h1>s and what structured data says.
+    """The article's headline: og:title, unless the page shows it is only the <title> copy.
 
-    Structured data (JSON-LD headline, og:title) states the publisher's headline; an <h1>
-    that says the same confirms it. When they differ (a kicker prefixed to the h1, an SEO
-    variant in og:title) structured data wins unless the <title> backs the <h1>.
+    A CMS fills <title>, og:title and the JSON-LD headline from one title unless an editor
+    sets a specific one; when og:title and the JSON-LD headline disagree, the one that merely
+    repeats the <title> is the default, and the other was written for this article.
     """
     suffixes = profile.title_suffixes if profile else ()
     site_words = tuple(w for w in (meta.site_name, _host(url)) if w)
-    structured = [
-        strip_site_suffix(t, site_words, suffixes) for t in (meta.headline, meta.og_title) if t and t.strip()
-    ]
-    title_tag = strip_site_suffix(meta.title_tag, site_words, suffixes) if meta.title_tag else None
-    h1s = [_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1")]
-    h1s = [h for h in h1s if 3 <= len(h) <= 400]
-    for h1 in h1s:
-        for title in structured:
-            if _same_text(h1, title):
-                return title
-    if title_tag:
-        for h1 in h1s:
-            if _same_text(h1, title_tag):
-                return h1
-    if structured:
-        return structured[0]
-    return h1s[0] if h1s else title_tag
+    headline = meta.headline
+    og, ld, title = meta.og_title, meta.ld_headline, meta.page_title
+    # punctuation-only variants (quotes, ":" for " - ") are one wording: og:title stays
+    if og and ld and title and not _same_text(og, ld) and _same_headline(title, og):
+        headline = ld
+    if not headline:
+        h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
+        headline = next((h for h in h1s if 3 <= len(h) <= 400), None) or meta.title_tag
+    return strip_site_suffix(headline, site_words, suffixes) if headline else None
 
 
 def strip_site_suffix(title: str, site_words: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> str:
@@ -238,6 +233,18 @@ def _key(text: str) -> str:
 
 def _same_text(a: str, b: str) -> bool:
     return _key(a) == _key(b)
+
+
+_QUOTES = str.maketrans({**dict.fromkeys("‘’‚‛′`´‹›", "'"), **dict.fromkeys("“”„‟″«»", '"')})
+
+
+def _same_headline(a: str, b: str) -> bool:
+    """Same wording, punctuation included: only case, space, quote style and Unicode forms may differ."""
+    return _headline_key(a) == _headline_key(b)
+
+
+def _headline_key(text: str) -> str:
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_QUOTES)).strip().casefold()
 
 
 def _overlap(a: str, b: str) -> float:

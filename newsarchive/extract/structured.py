@@ -63,9 +63,12 @@ class Metadata:
     canonical_url: str | None = None
     site_name: str | None = None
     article_body: str | None = None
-    #: og:title (site name stripped) and the raw <title>, kept apart so the caller can choose
+    #: og:title and JSON-LD headline (site name stripped), the raw <title> and the <title> with
+    #: site and section names stripped, kept apart so the caller can choose between them
     og_title: str | None = None
     title_tag: str | None = None
+    ld_headline: str | None = None
+    page_title: str | None = None
     #: raw published strings from every structured source, best first (for dates.find_published)
     published_candidates: list[str] = field(default_factory=list)
 
@@ -333,21 +336,29 @@ _BY_SEGMENT = re.compile(r"^\s*(?:by|von|par|por|di)\s", re.IGNORECASE)
 _DATE_SEGMENT = re.compile(r"^[\d.\-/ ]{6,12}$")
 
 
-def _is_site_segment(segment: str, names: list[str], *, loose: bool = True) -> bool:
-    """Whether a title segment is the site's name (or a date or byline) rather than headline text."""
+def _is_site_segment(
+    segment: str, names: list[str], *, loose: bool = True, sections: Iterable[str] = ()
+) -> bool:
+    """Whether a title segment is the site's name (or a date, byline or section) rather than headline text."""
     seg = norm_name(segment)
     if not seg:
+        return True
+    if seg in sections:
         return True
     if not loose:
         return seg in names
     if _DATE_SEGMENT.match(segment.strip()) or (_BY_SEGMENT.match(segment) and len(segment) < 50):
         return True
+    # site names may be part of a longer segment ("NDR.de - Nachrichten"); section names may
+    # not, since they are ordinary words ("Sports" in "More than a sports venue")
     return len(segment) < 50 and any(
         n == seg or (len(n) >= 4 and n in seg) or (len(seg) >= 4 and seg in n) for n in names
     )
 
 
-def _strip_site(title: str | None, names: list[str], others: Iterable[str | None]) -> str | None:
+def _strip_site(
+    title: str | None, names: list[str], others: Iterable[str | None], sections: Iterable[str] = ()
+) -> str | None:
     """A title without a trailing " | Site", " - Site.com", " | 28.04.2023" or a leading "Site: "."""
     if not title:
         return title
@@ -362,7 +373,7 @@ def _strip_site(title: str | None, names: list[str], others: Iterable[str | None
         if not parts:
             break
         last = parts[-1]
-        if _is_site_segment(title[last.end() :], names) and last.start() > 0:
+        if _is_site_segment(title[last.end() :], names, sections=sections) and last.start() > 0:
             title = title[: last.start()].rstrip()
             continue
         first = parts[0]
@@ -410,14 +421,16 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     site = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")),
                        _first(meta, "twitter:site"), url)
     # a title may also end in its section: "Headline - Politics - Site"
-    names = site + _site_names(_text(art.get("articleSection")), _first(meta, "article:section"))
-    ld_title = _strip_site(_text(art.get("headline")), names, ())
-    md.og_title = _strip_site(_first(meta, "og:title", "twitter:title"), names, (ld_title, h1_text))
+    sections = _site_names(_text(art.get("articleSection")), _first(meta, "article:section"))
+    ld_title = md.ld_headline = _strip_site(_text(art.get("headline")), site, (), sections)
+    md.og_title = _strip_site(_first(meta, "og:title", "twitter:title"), site, (ld_title, h1_text), sections)
+    md.page_title = _strip_site(md.title_tag, site, (md.og_title, ld_title, h1_text), sections)
     # og:title is what the publisher chose to show for the article (ld headlines are more
     # often SEO variants); a JSON-LD or <title>/h1 value only when there is no og:title
-    md.headline = md.og_title or ld_title or _strip_site(_text(art.get("name")), names, ()) or _first(
+    ld_name = _strip_site(_text(art.get("name")), site, (), sections)
+    md.headline = md.og_title or ld_title or ld_name or _first(
         meta, "dc.title", "headline", "parsely-title", "sailthru.title") or next(
-        iter(_itemprop(props, "headline", 1)), None) or h1_text or _strip_site(md.title_tag, names, ())
+        iter(_itemprop(props, "headline", 1)), None) or h1_text or md.page_title
 
     md.description = _text(art.get("description")) or _first(
         meta, "og:description", "description", "twitter:description", "dc.description")

@@ -1,0 +1,121 @@
+"""Headline choice between og:title, the JSON-LD headline, <title> and <h1>, on invented pages."""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+import pytest
+
+from newsarchive.extract import extract
+from newsarchive.extract.structured import read_metadata
+
+STORY = "".join(
+    f"<p>Paragraph {i} of the invented story is long enough to be kept as prose.</p>" for i in range(4)
+)
+
+
+def page(
+    *,
+    og: str | None = None,
+    ld: str | None = None,
+    title: str | None = None,
+    h1: str | None = None,
+    section: str | None = None,
+    site: str = "Harbour Courier",
+    first_paragraph: str = "",
+) -> str:
+    head = f"<title>{title}</title>" if title is not None else ""
+    head += f'<meta property="og:site_name" content="{site}">'
+    if og is not None:
+        head += f'<meta property="og:title" content="{og}">'
+    node: dict[str, str] = {"@type": "NewsArticle", "datePublished": "2024-05-03T08:15:00Z"}
+    if ld is not None:
+        node["headline"] = ld
+    if section is not None:
+        node["articleSection"] = section
+    head += f'<script type="application/ld+json">{json.dumps(node)}</script>'
+    body = f"<h1>{h1}</h1>" if h1 is not None else ""
+    first = f"<p>{first_paragraph}</p>" if first_paragraph else ""
+    return f"<html><head>{head}</head><body><article>{body}{first}{STORY}</article></body></html>"
+
+
+SOCIAL = "Ferry captain steers through the storm"
+DISPLAY = "Night ferry reaches harbour after twelve hours at sea"
+
+
+def test_og_title_wins_when_the_title_repeats_the_json_ld_headline():
+    html = page(og=SOCIAL, ld=DISPLAY, title=f"{DISPLAY} | Harbour Courier", h1=DISPLAY)
+    assert extract(html, "https://courier.example/news/1").headline == SOCIAL
+
+
+def test_json_ld_headline_wins_when_the_title_only_repeats_og_title():
+    # <title> and og:title are the CMS default; the JSON-LD headline was set for this article
+    html = page(og=DISPLAY, ld=SOCIAL, title=f"{DISPLAY} | Harbour Courier", h1=DISPLAY)
+    assert extract(html, "https://courier.example/news/1").headline == SOCIAL
+
+
+def test_json_ld_headline_wins_over_og_title_and_title_even_without_site_suffix():
+    html = page(og=DISPLAY, ld=SOCIAL, title=DISPLAY, h1=SOCIAL)
+    assert extract(html, "https://courier.example/news/1").headline == SOCIAL
+
+
+@pytest.mark.parametrize(
+    ("og", "ld"),
+    [
+        ("Port strike: Dockers walk out at dawn", "Port strike - Dockers walk out at dawn"),
+        ("Dockers walk out at dawn", '"Dockers walk out" at dawn'),
+    ],
+)
+def test_punctuation_variants_are_one_headline_and_og_title_stays(og, ld):
+    html = page(og=og, ld=ld, title=f"{og} - Harbour Courier", h1=ld)
+    assert extract(html, "https://courier.example/news/1").headline == og
+
+
+def test_og_title_stays_without_a_title_to_compare():
+    html = page(og=SOCIAL, ld=DISPLAY, h1=DISPLAY)
+    assert extract(html, "https://courier.example/news/1").headline == SOCIAL
+
+
+def test_title_that_is_neither_leaves_og_title():
+    html = page(og=SOCIAL, ld=DISPLAY, title="Harbour news of the week | Harbour Courier", h1=DISPLAY)
+    assert extract(html, "https://courier.example/news/1").headline == SOCIAL
+
+
+def test_no_structured_headline_falls_back_to_h1():
+    html = page(h1=DISPLAY)
+    assert extract(html, "https://courier.example/news/1").headline == DISPLAY
+
+
+def test_section_name_inside_the_headline_is_kept():
+    headline = "A hundred years at the stadium: Much more than a sports venue"
+    md = read_metadata(
+        lxml.html.fromstring(page(og=headline, ld=headline, title=f"{headline} - Sports - Harbour Courier",
+                                  section="Sports")),
+        "https://courier.example/sports/1",
+    )
+    assert md.og_title == headline
+    assert md.ld_headline == headline
+    # a whole segment that is the section is still a title suffix
+    assert md.page_title == headline
+
+
+def test_section_suffix_of_the_title_is_stripped_without_og_title():
+    headline = "Dockers walk out at dawn"
+    md = read_metadata(
+        lxml.html.fromstring(page(title=f"{headline} - Business - Harbour Courier", section="Business")),
+        "https://courier.example/business/1",
+    )
+    assert md.page_title == headline
+
+
+def test_kicker_and_headline_repeated_above_the_text_are_not_body():
+    html = page(
+        og="Dockers walk out at dawn",
+        ld="Port strike: Dockers walk out at dawn",
+        title="Port strike: Dockers walk out at dawn | Harbour Courier",
+        first_paragraph="Port strikeDockers walk out at dawn",
+    )
+    article = extract(html, "https://courier.example/news/1")
+    assert article.headline == "Dockers walk out at dawn"
+    assert article.paragraphs[0].startswith("Paragraph 0 of the invented story")
