@@ -246,8 +246,12 @@ def _names(value: Any, ids: dict[str, dict[str, Any]] | None = None, depth: int 
 # ------------------------------------------------------------------------------ meta tags
 
 
-def _meta_map(doc: HtmlElement) -> dict[str, list[str]]:
-    """meta name/property/itemprop (lowercased) -> contents in document order."""
+def _meta_map(doc: HtmlElement, cut: set[str] | None = None) -> dict[str, list[str]]:
+    """meta name/property/itemprop (lowercased) -> contents in document order.
+
+    Keys whose content an unescaped quote cut short (content="Sieger und "royaler Besuch""
+    parses as content="Sieger und " plus stray attributes named royaler, besuch"") go into ``cut``.
+    """
     out: dict[str, list[str]] = {}
     for el in doc.iter("meta"):
         content = el.get("content")
@@ -256,10 +260,14 @@ def _meta_map(doc: HtmlElement) -> dict[str, list[str]]:
         content = content.strip()
         if not content:
             continue
+        broken = cut is not None and any('"' in name for name in el.attrib)
         for attr in ("property", "name", "itemprop", "http-equiv"):
             key = el.get(attr)
             if key:
-                out.setdefault(key.strip().lower(), []).append(content)
+                key = key.strip().lower()
+                out.setdefault(key, []).append(content)
+                if broken and cut is not None:
+                    cut.add(key)
     return out
 
 
@@ -403,7 +411,8 @@ def _host(url: str | None) -> str | None:
 
 def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     """Gather headline, dates, authors, topics, section, language... from structured data."""
-    meta = _meta_map(doc)
+    cut: set[str] = set()
+    meta = _meta_map(doc, cut)
     props = _Microdata(doc)
     nodes = _jsonld_nodes(doc)
     page_urls = {k for k in (_url_key(url), _url_key(_canonical(doc, meta, url))) if k}
@@ -420,10 +429,13 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     h1_text = " ".join(h1.text_content().split()) if h1 is not None else None
     site = _site_names(md.site_name, _text(art.get("publisher")), _text(org.get("name")),
                        _first(meta, "twitter:site"), url)
-    # a title may also end in its section: "Headline - Politics - Site"
-    sections = _site_names(_text(art.get("articleSection")), _first(meta, "article:section"))
+    # a title may also end in its section or category: "Headline - Politics - Site"
+    categories = [v for k, vs in meta.items() if k.endswith("category") for v in vs[:3]]
+    sections = _site_names(_text(art.get("articleSection")), _first(meta, "article:section"), *categories[:6])
     ld_title = md.ld_headline = _strip_site(_text(art.get("headline")), site, (), sections)
-    md.og_title = _strip_site(_first(meta, "og:title", "twitter:title"), site, (ld_title, h1_text), sections)
+    # a social title cut short by an unescaped quote is no headline
+    social = _first(meta, *(k for k in ("og:title", "twitter:title") if k not in cut))
+    md.og_title = _strip_site(social, site, (ld_title, h1_text), sections)
     md.page_title = _strip_site(md.title_tag, site, (md.og_title, ld_title, h1_text), sections)
     # og:title is what the publisher chose to show for the article (ld headlines are more
     # often SEO variants); a JSON-LD or <title>/h1 value only when there is no og:title

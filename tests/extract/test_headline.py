@@ -119,3 +119,35 @@ def test_kicker_and_headline_repeated_above_the_text_are_not_body():
     article = extract(html, "https://courier.example/news/1")
     assert article.headline == "Dockers walk out at dawn"
     assert article.paragraphs[0].startswith("Paragraph 0 of the invented story")
+
+
+def test_og_title_cut_by_an_unescaped_quote_is_not_used():
+    full = 'Marathon winner and "royal visit" at the finish'
+    broken = '<meta property="og:title" content="Marathon winner and "royal visit" at the finish">'
+    html = page(ld="Children run their own marathon on Saturday", title=full, h1=full).replace(
+        "<title>", broken + "<title>"
+    )
+    md = read_metadata(lxml.html.fromstring(html), "https://courier.example/news/1")
+    assert md.og_title is None
+    assert md.headline == "Children run their own marathon on Saturday"
+
+
+def test_cut_og_title_without_json_ld_falls_back_to_the_h1():
+    full = 'Marathon winner and "royal visit" at the finish'
+    html = (
+        '<html><head><meta property="og:title" content="Marathon winner and "royal visit" at the finish">'
+        f"<title>{full}</title></head><body><article><h1>{full}</h1>{STORY}</article></body></html>"
+    )
+    assert extract(html, "https://courier.example/news/1").headline == full
+
+
+def test_declared_category_is_a_title_suffix_only_as_a_whole_segment():
+    html = page(title="Dockers walk out at dawn-Politics | Harbour Courier").replace(
+        "<title>", '<meta name="content_category" content="Politics"><title>'
+    )
+    assert extract(html, "https://courier.example/news/1").headline == "Dockers walk out at dawn"
+    kept = page(title="Politics of the port: dockers walk out | Harbour Courier").replace(
+        "<title>", '<meta name="content_category" content="Politics"><title>'
+    )
+    headline = extract(kept, "https://courier.example/news/1").headline
+    assert headline == "Politics of the port: dockers walk out"
