@@ -247,13 +247,6 @@ def _headline_key(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_QUOTES)).strip().casefold()
 
 
-def _overlap(a: str, b: str) -> float:
-    wa, wb = set(re.findall(r"\w+", a.casefold())), set(re.findall(r"\w+", b.casefold()))
-    if not wa or not wb:
-        return 0.0
-    return len(wa & wb) / min(len(wa), len(wb))
-
-
 def _host(url: str | None) -> str | None:
     if not url:
         return None
