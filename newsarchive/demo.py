@@ -152,25 +152,27 @@ def crawl_child(source: str, base_url: str, db: str, *extra: str, timeout: float
         return result
 
 
-def export_csv(db: str, path: Path) -> int:
-    """Write the archive as CSV (newsarchive.storage.export); returns the number of rows."""
+def archive_summary(db: str, csv_path: Path) -> tuple[int, list[str]]:
+    """Write the archive as CSV; return its row count and lines on revisions and clusters."""
     from newsarchive.storage import Archive
-    from newsarchive.storage import export as exporter
+    from newsarchive.storage.export import write_rows
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write = getattr(exporter, "write_rows", None)
-    if write is None:  # the module's entry point moved: go through the CLI contract instead
-        argv = [sys.executable, "-c", "from newsarchive.cli import main; main()",
-                "export", "--format", "csv", "-o", str(path), "--db", db]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-        if proc.returncode != 0:
-            raise NewsarchiveError(f"CSV export failed: {(proc.stderr or '').strip()[-300:]}")
-        import csv
-
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return sum(1 for _ in csv.DictReader(fh))
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
     with Archive(db) as archive:
-        return int(write(archive.iter_articles(), "csv", str(path), progress=False))
+        rows = int(write_rows(archive.iter_articles(), "csv", str(csv_path), progress=False))
+        articles = list(archive.iter_articles())
+    path = lambda row: urlsplit(row["url"]).path  # noqa: E731
+    revised = [f"{path(r)} ({r['version_count']} versions)" for r in articles if r["version_count"] > 1]
+    clusters: dict[int, list[str]] = {}
+    for row in articles:
+        if row["cluster_id"] is not None:
+            clusters.setdefault(row["cluster_id"], []).append(path(row))
+    shared = [" ~ ".join(members) for members in clusters.values() if len(members) > 1]
+    return rows, [
+        f"  revisions {len(revised)} article(s) with earlier text kept: {', '.join(revised) or '-'}",
+        f"  clusters  {len(shared)} near-duplicate cluster(s), one story under several URLs: "
+        f"{'; '.join(shared) or '-'}",
+    ]
 
 
 def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None) -> int:
@@ -187,7 +189,7 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
         first = crawl_child("tass", site.base_url, db)
         site.set_edition(2)
         second = crawl_child("tass", site.base_url, db)
-    rows = export_csv(db, csv_file)
+    rows, archive_lines = archive_summary(db, csv_file)
     elapsed = time.monotonic() - started
     runs = [first, second]
 
@@ -208,6 +210,7 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
         note = f"   ({reasons})" if key == "skipped" and reasons else ""
         lines.append(f"  {label:22} {first['counts'].get(key, 0):>8} {second['counts'].get(key, 0):>8}{note}")
     lines += [
+        *archive_lines,
         f"  archive   {db}",
         f"  CSV       {csv_file} ({rows} rows)",
         f"  elapsed   {elapsed:.1f} s",

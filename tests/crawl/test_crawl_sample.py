@@ -36,10 +36,14 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     rows = {url_path(url): row for url, row in archived(db).items()}
     definite = {"/politics/900101", "/politics/900102", "/politics/900106", "/world/900103",
-                "/economy/900105"}
+                "/economy/900105", "/world/900108"}
     assert definite <= set(rows)
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert len(set(rows) & CONTENT_TWINS) == 1  # the syndicated copy is a duplicate, not a second story
+    # the world desk's lightly edited republication is its own article, in the original's cluster
+    (twin,) = set(rows) & CONTENT_TWINS
+    assert rows["/world/900108"]["cluster_id"] == rows[twin]["cluster_id"] is not None
+    assert rows["/world/900103"]["cluster_id"] != rows[twin]["cluster_id"]
 
     seed = rows["/politics/900101"]
     published = seed["published"]
@@ -60,14 +64,14 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
     assert run.summary["stats"]["newsarchive/duplicate"] == 1
     # every article page was fetched once, and archived as WARC
     hits = _article_hits(requests)
-    assert len(hits) == len(set(hits)) == 7
-    assert run.summary["stats"]["newsarchive/warc/records"] == 7
+    assert len(hits) == len(set(hits)) == 8
+    assert run.summary["stats"]["newsarchive/warc/records"] == 8
     assert list((tmp_path / "data" / "warc").glob("*.warc.gz"))
     # each stored version points at its raw response: re-extraction from WARC finds the same record
     with Archive(db) as archive:
         again = archive.reextract(extract=lambda html, url: extract(html, url, profile=PROFILE),
                                   warc_directory=tmp_path / "data" / "warc")
-    assert again == {"checked": 6, "changed": 0, "unchanged": 6, "failed": 0, "no_warc": 0}
+    assert again == {"checked": 7, "changed": 0, "unchanged": 7, "failed": 0, "no_warc": 0}
     assert run.summary["fill_rates"]["headline"] == 1.0
 
 
@@ -107,8 +111,8 @@ def test_refetch_fetches_everything_again(tmp_path: Path) -> None:
         again = run_crawl(tmp_path, site.base_url, "--refetch")
         hits = _article_hits(site.requests)
     assert again.returncode == 0
-    assert len(hits) == 7
-    assert again.summary["counts"]["unchanged"] >= 5
+    assert len(hits) == 8
+    assert again.summary["counts"]["unchanged"] >= 6
 
 
 def test_scrapy_crawl_from_the_repository_root(tmp_path: Path) -> None:
@@ -122,7 +126,7 @@ def test_scrapy_crawl_from_the_repository_root(tmp_path: Path) -> None:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
         )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(archived(db)) == 6
+    assert len(archived(db)) == 7
 
 
 def test_demo_runs_offline_and_reports(tmp_path: Path) -> None:
@@ -136,8 +140,11 @@ def test_demo_runs_offline_and_reports(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     table = {line[:24].strip(): line[24:].split()[:2] for line in proc.stderr.splitlines()
              if line.startswith("  ")}
-    assert table["articles stored"] == ["6", "0"]
+    assert table["articles stored"] == ["7", "0"]
     assert table["updates"] == ["0", "1"]
+    assert "revisions 1 article(s) with earlier text kept: /economy/900105 (2 versions)" in proc.stderr
+    assert "clusters  1 near-duplicate cluster(s)" in proc.stderr
+    assert "/world/900108" in proc.stderr
     assert table["robots.txt disallowed"] == ["1", "1"]
     assert table["errors"] == ["0", "0"]
     assert "CSV" in proc.stderr
