@@ -246,7 +246,15 @@ class NewsSpider(scrapy.Spider):
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
         return url
 
+    def claim_listing(self, url: str) -> bool:
+        """True the first time a listing URL is seen in this crawl (then it is recorded): stops loops."""
+        if url in self._seen_listings:
+            return False
+        self._seen_listings.add(url)
+        return True
+
     def on_site(self, url: str) -> bool:
+        """The URL's host is one of ``allowed_domains`` or below one."""
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
@@ -295,10 +303,9 @@ class NewsSpider(scrapy.Spider):
             if self.since and ref.lastmod and ref.lastmod < self.since:
                 stats.inc_value("newsarchive/discovery/out_of_range_sitemaps")
                 continue
-            if url in self._seen_listings:
+            if not self.claim_listing(url):
                 stats.inc_value("newsarchive/discovery/skipped/loop")
                 continue
-            self._seen_listings.add(url)
             yield scrapy.Request(url, callback=self.parse_listing, dont_filter=True, priority=10,
                                  meta={META_VIA: "sitemap"})
         candidates = [
@@ -338,8 +345,7 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsarchive/discovery/skipped/loop")
             elif page >= self.max_section_pages:
                 self.crawler.stats.inc_value("newsarchive/discovery/skipped/page_limit")
-            else:
-                self._seen_listings.add(url)
+            elif self.claim_listing(url):
                 yield scrapy.Request(url, callback=self.parse_section, dont_filter=True, priority=5,
                                      meta={META_VIA: via, "newsarchive_page": page + 1})
             break

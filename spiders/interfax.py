@@ -66,11 +66,9 @@ class InterfaxSpider(NewsSpider):
         # from the first page only; the seen-set stops loops
         for href in response.css("div.pages a::attr(href)").getall():
             url = self.localise(response.urljoin(href.strip()))
-            if not self.on_site(url) or url in self._seen_listings:
-                continue
-            self._seen_listings.add(url)
-            yield scrapy.Request(url, callback=self.parse_section, dont_filter=True, priority=5,
-                                 meta={META_VIA: "section", "newsarchive_paginate": False})
+            if self.on_site(url) and self.claim_listing(url):
+                yield scrapy.Request(url, callback=self.parse_section, dont_filter=True, priority=5,
+                                     meta={META_VIA: "section", "newsarchive_paginate": False})
 
 
 def archive_days(since: datetime, until: datetime) -> list[str]:
