@@ -13,13 +13,13 @@ from newsarchive.schedule import Scheduler, describe, load_config
 
 
 def _sources() -> set[str]:
-    # the spiders `newsarchive crawl` can run (the abstract base declares no site)
     from scrapy.spiderloader import SpiderLoader
 
     from newsarchive.crawl.runner import project_settings
 
     loader = SpiderLoader.from_settings(project_settings())
-    return {name for name in loader.list() if getattr(loader.load(name), "base_url", "")}
+    # the base NewsSpider has no name, so only crawlable sites are listed
+    return set(loader.list())
 
 
 def _crawl_options() -> set[str] | None:

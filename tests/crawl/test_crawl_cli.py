@@ -26,6 +26,20 @@ def test_sources_lists_tass_with_its_discovery_methods() -> None:
         assert part in details
 
 
+def test_sources_never_lists_the_base_spider() -> None:
+    from scrapy.spiderloader import SpiderLoader
+
+    from newsarchive.crawl.runner import project_settings
+
+    names = SpiderLoader.from_settings(project_settings()).list()
+    assert "tass" in names
+    assert all(names), names
+    assert "NewsSpider" not in names
+    result = CliRunner().invoke(main, ["sources"], catch_exceptions=False)
+    listed = [line.split()[0] for line in result.output.splitlines() if line and not line[0].isspace()]
+    assert sorted(listed) == sorted(names)
+
+
 def test_crawl_help_documents_the_options_and_exit_rule() -> None:
     result = CliRunner().invoke(main, ["crawl", "--help"], catch_exceptions=False)
     assert result.exit_code == 0
