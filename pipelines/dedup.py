@@ -1,9 +1,11 @@
-"""Drop repeats within one run: the same canonical URL, or the same text under another URL.
+"""Drop repeats of one canonical URL within a run; pass on the same text under another URL.
 
-Expected on every crawl (a story listed in the feed, the sitemap and a section page; tracking
-parameters; syndicated copies), so drops log at INFO and count ``newsarchive/duplicate`` plus
-``newsarchive/dedup/url`` or ``newsarchive/dedup/content``. Repeats across runs are decided by
-the archive itself (``unchanged`` / ``duplicate`` outcomes in the store pipeline).
+A story listed in the feed, the sitemap and a section page, or with tracking parameters, is
+expected on every crawl: such a repeat is dropped at INFO and counted ``newsarchive/duplicate``
+plus ``newsarchive/dedup/url``. The same text under another URL (a syndicated copy) is counted
+``newsarchive/dedup/content`` and goes on to the store pipeline, whose archive records it as a
+``duplicate`` outcome (counted ``newsarchive/duplicate`` there) and remembers the URL, so the
+next run does not fetch it again.
 """
 
 from __future__ import annotations
@@ -46,16 +48,13 @@ class DedupPipeline:
             item.canonical_url = canonical_url(item.url)
         url_key = _digest(item.canonical_url)
         if url_key in self.urls:
-            self._drop("url", f"duplicate URL in this run: {item.canonical_url}")
+            self.stats.inc_value("newsarchive/duplicate")
+            self.stats.inc_value("newsarchive/dedup/url")
+            raise DropItem(f"duplicate URL in this run: {item.canonical_url}", log_level="INFO")
+        self.urls.add(url_key)
         text_key = bytes.fromhex(item.content_hash)[:16]
         if text_key in self.hashes:
-            self.urls.add(url_key)
-            self._drop("content", f"same text as an earlier article in this run: {item.canonical_url}")
-        self.urls.add(url_key)
+            # kept: only the archive can record this URL as a duplicate of the stored story
+            self.stats.inc_value("newsarchive/dedup/content")
         self.hashes.add(text_key)
         return item
-
-    def _drop(self, why: str, message: str) -> None:
-        self.stats.inc_value("newsarchive/duplicate")
-        self.stats.inc_value(f"newsarchive/dedup/{why}")
-        raise DropItem(message, log_level="INFO")
