@@ -19,6 +19,7 @@ TRACKING_PARAMS = frozenset(
         "amp", "outputType", "print", "taxonomy-tree", "__twitter_impression",
     }
 )
+_TRACKING_LIST = tuple(sorted(TRACKING_PARAMS))  # w3lib's parameter type is a sequence
 _AMP_PATH = re.compile(r"(?:/amp/?$|/amp(?=/)|\.amp(?=\.html?$|$))")
 _PRINT_PATH = re.compile(r"/print/?$")
 
@@ -34,7 +35,7 @@ def canonical_url(url: str, rel_canonical: str | None = None) -> str:
         candidate = urljoin(url, rel_canonical.strip())
         if _same_site(url, candidate):
             url = candidate
-    url = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+    url = url_query_cleaner(url, _TRACKING_LIST, remove=True, keep_fragments=False)
     scheme, netloc, path, query, _ = urlsplit(url)
     path = _PRINT_PATH.sub("", _AMP_PATH.sub("", path)) or "/"
     netloc = netloc.lower()

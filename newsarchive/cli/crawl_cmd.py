@@ -85,7 +85,8 @@ def sources() -> None:
     loader = SpiderLoader.from_settings(project_settings())
     for name in sorted(loader.list()):
         cls = loader.load(name)
-        info = cls.discovery()
+        # newsarchive never imports spiders/, so the NewsSpider API is looked up, not typed
+        info = cls.discovery() if hasattr(cls, "discovery") else {}
         methods = [
             f"{label} {', '.join(info[key])}" for key, label in
             (("feeds", "rss"), ("sitemaps", "sitemaps"), ("sections", "sections"), ("start_pages", "start"))

@@ -41,6 +41,7 @@ __all__ = ["ExtractionError", "SiteProfile", "extract"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+D = TypeVar("D")
 
 # huge_tree lifts libxml2's nesting cap from 256 to 2048 levels: old pages with unclosed
 # <font>/<b> tags nest one level per paragraph and would otherwise lose the rest of the story.
@@ -141,7 +142,7 @@ def parse(html: bytes | str) -> HtmlElement:
     return doc
 
 
-def _guard(what: str, func: Callable[..., T], default: T, *args: Any, **kwargs: Any) -> T:
+def _guard(what: str, func: Callable[..., T], default: D, *args: Any, **kwargs: Any) -> T | D:
     """Run one field's extraction; a failure costs that field only."""
     try:
         return func(*args, **kwargs)

@@ -100,9 +100,9 @@ def sniff_binary(data: bytes) -> str | None:
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
     """Decode page bytes like a browser would, preferring valid UTF-8 over stale declarations."""
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
+            return data[len(bom) :].decode(bom_codec, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
