@@ -14,11 +14,11 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from newsarchive.errors import NewsarchiveError
+from newsarchive.urls import absolute_url
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -198,14 +198,6 @@ def parse_feed(
     raise FeedError("not_a_feed", f"root element <{kind}> is not a feed or sitemap")
 
 
-def _absolute(url: str | None, base_url: str | None) -> str | None:
-    if not url:
-        return None
-    url = url.strip()
-    absolute = urljoin(base_url, url) if base_url else url
-    return absolute if absolute.startswith(("http://", "https://")) else None
-
-
 def _keywords(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
@@ -221,7 +213,7 @@ def _parse_rss(root: etree._Element, base_url: str | None, tz: tzinfo) -> FeedDo
         link = _child_text(item, "link")
         if not link and guid and guid.startswith(("http://", "https://")):
             link = guid
-        url = _absolute(link, base_url)
+        url = absolute_url(base_url, link or "")
         if url is None:
             doc.skipped += 1
             continue
@@ -249,7 +241,7 @@ def _parse_atom(root: etree._Element, base_url: str | None, tz: tzinfo) -> FeedD
             if rel == "alternate" and link.get("href"):
                 href = link.get("href")
                 break
-        url = _absolute(href, base_url)
+        url = absolute_url(base_url, href or "")
         if url is None:
             doc.skipped += 1
             continue
@@ -270,7 +262,7 @@ def _parse_atom(root: etree._Element, base_url: str | None, tz: tzinfo) -> FeedD
 def _parse_urlset(root: etree._Element, base_url: str | None, tz: tzinfo) -> FeedDocument:
     doc = FeedDocument(kind="urlset")
     for node in _children(root, "url"):
-        url = _absolute(_child_text(node, "loc"), base_url)
+        url = absolute_url(base_url, _child_text(node, "loc") or "")
         if url is None:
             doc.skipped += 1
             continue
@@ -296,7 +288,7 @@ def _parse_urlset(root: etree._Element, base_url: str | None, tz: tzinfo) -> Fee
 def _parse_index(root: etree._Element, base_url: str | None, tz: tzinfo) -> FeedDocument:
     doc = FeedDocument(kind="sitemapindex")
     for node in _children(root, "sitemap"):
-        url = _absolute(_child_text(node, "loc"), base_url)
+        url = absolute_url(base_url, _child_text(node, "loc") or "")
         if url is None:
             doc.skipped += 1
             continue

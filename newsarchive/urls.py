@@ -44,6 +44,19 @@ def canonical_url(url: str, rel_canonical: str | None = None) -> str:
     return canonicalize_url(urlunsplit((scheme.lower(), netloc, path, query, "")))
 
 
+def absolute_url(base: str | None, href: str) -> str | None:
+    """``href`` resolved against ``base``; None unless the result is an http(s) URL."""
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    try:
+        url = urljoin(base, href) if base else href
+        ok = urlsplit(url).scheme in ("http", "https")
+    except ValueError:  # "http://[broken" and the like: a bad link costs only that link
+        return None
+    return url if ok else None
+
+
 def _same_site(a: str, b: str) -> bool:
     host_a, host_b = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
     strip = lambda h: h.removeprefix("www.").removeprefix("amp.")  # noqa: E731

@@ -60,14 +60,15 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
+from scrapy.utils.response import get_base_url
 
 from newsarchive.article import Article, FetchInfo
 from newsarchive.crawl.revisit import RevisitPolicy
 from newsarchive.errors import NewsarchiveError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.feeds import DEFAULT_MAX_BYTES, FeedError, parse_feed
-from newsarchive.urls import canonical_url
+from newsarchive.urls import absolute_url, canonical_url
 
 #: request.meta keys shared with newsarchive.crawl middlewares
 META_ARTICLE = "newsarchive_article"
@@ -253,6 +254,12 @@ class NewsSpider(scrapy.Spider):
         self._seen_listings.add(url)
         return True
 
+    def link(self, response: Response, href: str) -> str | None:
+        """``href`` on a listing page as a localised absolute http(s) URL (None for a bad link)."""
+        base = get_base_url(response) if isinstance(response, TextResponse) else response.url
+        url = absolute_url(base, href)
+        return self.localise(url) if url else None
+
     def on_site(self, url: str) -> bool:
         """The URL's host is one of ``allowed_domains`` or below one."""
         host = (urlsplit(url).hostname or "").lower()
@@ -318,8 +325,8 @@ class NewsSpider(scrapy.Spider):
         """Article URLs linked from a listing page (override for JS-driven lists)."""
         links = []
         for href in response.css("a::attr(href)").getall():
-            url = self.localise(response.urljoin(href.strip()))
-            if self.is_article_url(url):
+            url = self.link(response, href)
+            if url and self.is_article_url(url):
                 links.append(url)
         return links
 
@@ -338,8 +345,8 @@ class NewsSpider(scrapy.Spider):
             href = sel.get()
             if not href:
                 continue
-            url = self.localise(response.urljoin(href.strip()))
-            if not self.on_site(url):
+            url = self.link(response, href)
+            if not url or not self.on_site(url):
                 self.crawler.stats.inc_value("newsarchive/discovery/skipped/offsite")
             elif url in self._seen_listings:
                 self.crawler.stats.inc_value("newsarchive/discovery/skipped/loop")

@@ -65,8 +65,8 @@ class InterfaxSpider(NewsSpider):
         # the pager under div.pages links all of the day's pages at once, so they are taken
         # from the first page only; the seen-set stops loops
         for href in response.css("div.pages a::attr(href)").getall():
-            url = self.localise(response.urljoin(href.strip()))
-            if self.on_site(url) and self.claim_listing(url):
+            url = self.link(response, href)
+            if url and self.on_site(url) and self.claim_listing(url):
                 yield scrapy.Request(url, callback=self.parse_section, dont_filter=True, priority=5,
                                      meta={META_VIA: "section", "newsarchive_paginate": False})
 

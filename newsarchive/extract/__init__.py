@@ -34,8 +34,8 @@ from newsarchive.extract.profile import (
     select_values,
 )
 from newsarchive.extract.registry import profile_for
-from newsarchive.extract.text import absolute_url, main_text
-from newsarchive.urls import canonical_url
+from newsarchive.extract.text import main_text
+from newsarchive.urls import absolute_url, canonical_url
 
 __all__ = ["ExtractionError", "SiteProfile", "extract"]
 

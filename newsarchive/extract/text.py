@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
+
+from newsarchive.urls import absolute_url
 
 # Never article text, whatever their attributes say.
 SKIP_TAGS = frozenset(
@@ -435,19 +436,6 @@ def find_container(blocks: list[Block]) -> list[HtmlElement]:
             if key != best_key and (scores.get(key, 0.0) >= threshold or own.get(key, 0.0) >= SIBLING_PROSE):
                 members.append(sibling)
     return members
-
-
-def absolute_url(base: str | None, href: str) -> str | None:
-    """``href`` resolved against ``base``; None unless the result is an http(s) URL."""
-    href = href.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
-        return None
-    try:
-        url = urljoin(base, href) if base else href
-        ok = urlsplit(url).scheme in ("http", "https")
-    except ValueError:  # "http://[broken" and the like: a bad link is not worth the body
-        return None
-    return url if ok else None
 
 
 def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None = None,

@@ -53,3 +53,15 @@ def test_bounds() -> None:
     assert spider.in_range(None)  # undated entries are fetched and judged by the page's date
     assert spider.max_articles == 5
     assert spider.refetch is True
+
+
+def test_a_malformed_link_on_a_section_page_costs_only_that_link() -> None:
+    from scrapy.http import HtmlResponse
+
+    spider = TassSpider()
+    page = HtmlResponse(
+        "https://tass.com/politics", encoding="utf-8",
+        body=b'<a href="http://[broken/politics/1">x</a><a href="/politics/900101">y</a>'
+             b'<a href="javascript:void(0)">z</a>',
+    )
+    assert spider.article_links(page) == ["https://tass.com/politics/900101"]

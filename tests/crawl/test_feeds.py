@@ -147,3 +147,11 @@ def test_relative_and_non_http_links_are_skipped_or_resolved() -> None:
                      "https://tass.com/rss/v2.xml")
     assert [e.url for e in doc.entries] == ["https://tass.com/politics/3"]
     assert doc.skipped == 2
+
+
+def test_a_malformed_loc_costs_only_that_entry() -> None:
+    doc = parse_feed(b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <url><loc>http://[broken/a</loc></url><url><loc>https://tass.com/world/5</loc></url></urlset>""",
+                     "https://tass.com/sitemap.xml")
+    assert [e.url for e in doc.entries] == ["https://tass.com/world/5"]
+    assert doc.skipped == 1
