@@ -12,7 +12,6 @@ trafilatura is a benchmark-only extra (``pip install newsarchive[bench]``), impo
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 import time
 from collections.abc import Callable
@@ -20,19 +19,12 @@ from pathlib import Path
 
 import lxml.html
 
+from newsarchive.extract.decode import page_files, read_page
+
 
 def load_pages(root: Path) -> list[tuple[str, bytes]]:
     """(name, html bytes) for every page under ``root``, sorted by path."""
-    pages = []
-    for path in sorted(root.rglob("*")):
-        name = path.name.lower()
-        if not path.is_file():
-            continue
-        if name.endswith((".html.gz", ".htm.gz")):
-            pages.append((str(path), gzip.decompress(path.read_bytes())))
-        elif name.endswith((".html", ".htm")):
-            pages.append((str(path), path.read_bytes()))
-    return pages
+    return [(str(path), read_page(path)) for path in page_files([root])]
 
 
 def timed(

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from newsarchive.errors import ExtractionError
-
-PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-
-
-def _pages(paths: tuple[Path, ...]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES)
-            )
-        else:
-            yield path
-
-
-def _read(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ExtractionError(f"cannot decompress: {exc}") from None
-    return data
+from newsarchive.extract.decode import page_files, read_page
 
 
 @click.command("extract")
@@ -51,9 +27,9 @@ def extract_command(paths: tuple[Path, ...], url: str | None) -> None:
     from newsarchive.extract import extract
 
     failed = done = 0
-    for path in _pages(paths):
+    for path in page_files(paths):
         try:
-            article = extract(_read(path), url)
+            article = extract(read_page(path), url)
         except ExtractionError as exc:
             failed += 1
             click.echo(f"{path}: {exc}", err=True)

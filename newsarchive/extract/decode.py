@@ -9,7 +9,11 @@ windows-1252 as browsers do for Western pages.
 from __future__ import annotations
 
 import codecs
+import gzip
 import re
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from newsarchive.errors import ExtractionError
 
@@ -157,3 +161,29 @@ def _first_element(head: str) -> str:
             return ""
         rest = rest[end + (2 if rest.startswith("<?") else 3) :].lstrip()
     return rest
+
+
+#: file names the extract command and the benchmark read as saved pages
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+
+
+def page_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each file given, and every saved page (PAGE_SUFFIXES) below each directory, sorted."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES)
+            )
+        else:
+            yield path
+
+
+def read_page(path: Path) -> bytes:
+    """A saved page's bytes, gunzipped when it is .gz or gzip data (ExtractionError if broken)."""
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz") or data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ExtractionError(f"cannot decompress: {exc}") from None
+    return data
