@@ -61,10 +61,3 @@ def profile_for(url: str | None) -> SiteProfile | None:
             if (host == domain or host.endswith("." + domain)) and (best is None or len(domain) > best[0]):
                 best = (len(domain), profile)
     return best[1] if best else None
-
-
-def clear_cache() -> None:
-    """Forget loaded profiles (tests that register profiles at run time)."""
-    global _profiles
-    with _lock:
-        _profiles = None

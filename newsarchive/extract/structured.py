@@ -402,13 +402,6 @@ def _ld_list(value: Any) -> list[str]:
     return [text] if text else []
 
 
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.") or None
-
-
 def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
     """Gather headline, dates, authors, topics, section, language... from structured data."""
     cut: set[str] = set()

@@ -245,11 +245,6 @@ def _attribute_level(tag: str, cls: str | None, ident: str | None, role: str | N
     return NOT
 
 
-def is_boilerplate(el: HtmlElement, tag: str) -> bool:
-    """Whether an element is page furniture by its tag or attributes alone."""
-    return boilerplate_level(el, tag) != NOT
-
-
 _STRONG_SUBSTR = re.compile(
     r"share|sharing|social|cookie|consent|gdpr|newsletter|related|readalso|read-also|alsoread|"
     r"also-read|recommend|mostread|most-read|mostpopular|most-popular|morefrom|more-from|"
