@@ -55,7 +55,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -64,17 +64,19 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
 from newsarchive.article import Article, FetchInfo
+from newsarchive.crawl.middlewares import META_ARTICLE, META_WARC
 from newsarchive.crawl.revisit import RevisitPolicy
 from newsarchive.errors import NewsarchiveError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.feeds import DEFAULT_MAX_BYTES, FeedError, parse_feed
 from newsarchive.urls import absolute_url, canonical_url
 
-#: request.meta keys shared with newsarchive.crawl middlewares
-META_ARTICLE = "newsarchive_article"
+if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a crawl opens the archive
+    from newsarchive.storage.warc import WarcRef
+
+#: request.meta keys of the spiders (the middlewares' own, META_ARTICLE and META_WARC, are imported)
 META_VIA = "newsarchive_via"
 META_LISTED = "newsarchive_listed_modified"
-META_WARC = "newsarchive_warc"
 
 
 @dataclass(frozen=True)
@@ -459,14 +461,14 @@ class NewsSpider(scrapy.Spider):
 
         article = extract(response.body, response.url, profile=self.profile)
         article.source = self.name
-        ref = response.meta.get(META_WARC)
+        ref: WarcRef | None = response.meta.get(META_WARC)
         article.fetch = FetchInfo(
             status=response.status,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            warc_file=getattr(ref, "file", None),
-            warc_offset=getattr(ref, "offset", None),
-            warc_length=getattr(ref, "length", None),
+            warc_file=ref.file if ref else None,
+            warc_offset=ref.offset if ref else None,
+            warc_length=ref.length if ref else None,
             discovered_via=response.meta.get(META_VIA),
             listed_modified=response.meta.get(META_LISTED),
         )
