@@ -83,6 +83,7 @@ class Article:
 
     @property
     def paragraphs(self) -> list[str]:
+        """The body split into its non-empty paragraphs."""
         return [p for p in self.body.split("\n\n") if p.strip()]
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,4 +17,5 @@ def default_db_url() -> str:
 
 
 def warc_dir() -> Path:
+    """Where WARC files go: ``NEWSARCHIVE_WARC_DIR``, else ``data/warc``."""
     return Path(os.environ.get("NEWSARCHIVE_WARC_DIR", DATA_DIR / "warc"))

@@ -88,9 +88,11 @@ class SampleSite:
 
     @property
     def base_url(self) -> str:
+        """The loopback URL the sample site is served at."""
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def roots(self) -> list[Path]:
+        """Directories searched for a path, the edited edition first."""
         site = [self.root / "site"]
         return ([self.root / "edition2"] if self.edition >= 2 else []) + site
 
@@ -100,6 +102,7 @@ class SampleSite:
         self.edition_time = datetime.now(UTC)
 
     def resolve(self, raw_path: str) -> tuple[bytes, str] | None:
+        """A request path as (body, content type), None when not found."""
         parts = urlsplit(raw_path)
         path = parts.path.strip("/")
         if ".." in path.split("/"):

@@ -1,0 +1,1 @@
+"""Site profiles and spiders, one module per wire service (see spiders/base.py)."""

@@ -279,6 +279,7 @@ class NewsSpider(scrapy.Spider):
         return bool(self._article_re.search(target))
 
     def in_range(self, moment: datetime | None) -> bool:
+        """Within --since/--until (an unknown moment always is)."""
         if moment is None:
             return True
         if self.since and moment < self.since:

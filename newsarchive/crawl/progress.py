@@ -68,17 +68,20 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
+        """Build the extension and hook it to spider open/close."""
         ext = cls(crawler)
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         return ext
 
     def opened(self) -> None:
+        """Start the periodic tick."""
         self.started = time.monotonic()
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.interval, now=False)
 
     def tick(self) -> None:
+        """Redraw the live line (terminal) or log it (pipe)."""
         assert self.crawler.stats is not None
         counts = counts_from_stats(self.crawler.stats.get_stats())
         line = progress_line(counts, time.monotonic() - self.started)
@@ -89,6 +92,7 @@ class Progress:
             logger.info("progress: %s", line)
 
     def closed(self) -> None:
+        """Stop ticking and clear the live line."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.tty:

@@ -74,6 +74,7 @@ class CrawlResult:
     crawl_seconds: float | None = None
 
     def to_json(self) -> str:
+        """The result as indented JSON (the ``--summary-json`` file)."""
         return json.dumps(self.__dict__, indent=2, sort_keys=True, default=str)
 
 

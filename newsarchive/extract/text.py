@@ -135,6 +135,7 @@ class Block:
 
     @property
     def link_density(self) -> float:
+        """Share of the block's characters inside links."""
         return self.link_chars / max(1, len(self.text))
 
 
