@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import Any
 
 _SPACE = re.compile(r"\s+")
+#: fields whose share of filled articles per run is counted (store pipeline), reported (crawl
+#: summary) and watched for a sudden drop (layout-drift alarm in newsarchive.storage.stats)
+FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 
 
 def normalise_text(text: str) -> str:

@@ -18,12 +18,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from newsarchive.article import Article
+from newsarchive.article import FILL_FIELDS, Article
 from newsarchive.errors import StorageError
 from newsarchive.storage import Archive
 
 log = logging.getLogger(__name__)
-FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 KEPT = frozenset({"new", "updated", "unchanged"})
 
 

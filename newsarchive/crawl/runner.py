@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsarchive.article import FILL_FIELDS
 from newsarchive.config import DATA_DIR, default_db_url
 from newsarchive.crawl.progress import counts_from_stats
 from newsarchive.errors import ConfigError, NewsarchiveError
@@ -33,7 +34,6 @@ from newsarchive.errors import ConfigError, NewsarchiveError
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
 #: marker left in the job directory when a crawl stopped cleanly (its queue can be resumed)
 CLEAN_STOP = "newsarchive-clean-stop"
-FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 
 
 @dataclass

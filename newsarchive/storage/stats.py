@@ -28,9 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from newsarchive.article import FILL_FIELDS
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source, UTCDateTime
 
-FILL_FIELDS = ("headline", "published", "body", "dateline", "topics", "authors")
 FILL_DROP = 0.3
 FAILED_RISE = 0.25
 MIN_BASELINE_RUNS = 2
