@@ -269,14 +269,19 @@ class NewsSpider(scrapy.Spider):
 
     def is_article_url(self, url: str) -> bool:
         """On-site, matching ``article_pattern`` and none of ``deny_patterns``."""
+        return self._article_key(url) is not None
+
+    def _article_key(self, url: str) -> str | None:
+        # the canonical URL is both the rule's input and the dedup key: computed once per link
         if not self.on_site(url):
-            return False
+            return None
         # tracking parameters never make a URL a different page
-        parts = urlsplit(canonical_url(url))
+        key = canonical_url(url)
+        parts = urlsplit(key)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        if any(r.search(target) for r in self._deny_re):
-            return False
-        return bool(self._article_re.search(target))
+        if any(r.search(target) for r in self._deny_re) or not self._article_re.search(target):
+            return None
+        return key
 
     def in_range(self, moment: datetime | None) -> bool:
         """Within --since/--until (an unknown moment always is)."""
@@ -367,10 +372,10 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         fresh: dict[str, Candidate] = {}
         for cand in candidates:
-            if not self.is_article_url(cand.url):
+            key = self._article_key(cand.url)
+            if key is None:
                 stats.inc_value("newsarchive/discovery/skipped/not_article")
                 continue
-            key = canonical_url(cand.url)
             if key in self._not_due:
                 before = self._not_due[key]
                 if cand.modified is None or (before is not None and cand.modified <= before):
