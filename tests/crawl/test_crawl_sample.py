@@ -20,6 +20,7 @@ MSK = timezone(timedelta(hours=3))
 LISTINGS = {"/robots.txt", "/rss/v2.xml", "/sitemap.xml", "/sitemap/sitemap_news0.xml", "/",
             "/politics", "/politics?page=2", "/politics?page=1"}
 CONTENT_TWINS = {"/economy/900104", "/society/900107"}  # the same story under two sections
+SKIPPED = {"/society/900109", "/politics/900110"}  # a gallery without text; a withdrawn story (404)
 
 pytestmark = pytest.mark.slow
 
@@ -62,10 +63,13 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
     assert len([p for p in requests if p.startswith("/world/900103")]) == 1
     assert run.summary["stats"]["newsarchive/discovery/duplicate_url"] == 1
     assert run.summary["stats"]["newsarchive/duplicate"] == 1
-    # every article page was fetched once, and archived as WARC
+    # every article page was fetched once (the gallery and the withdrawn story too), and the
+    # pages that answered were archived as WARC
     hits = _article_hits(requests)
-    assert len(hits) == len(set(hits)) == 8
-    assert run.summary["stats"]["newsarchive/warc/records"] == 8
+    assert len(hits) == len(set(hits)) == 10
+    assert run.summary["stats"]["newsarchive/warc/records"] == 9
+    # a photo gallery without text and a feed entry that answers 404: skipped with their reasons
+    assert run.summary["skipped"] == {"http_404": 1, "no_body": 1}
     assert list((tmp_path / "data" / "warc").glob("*.warc.gz"))
     # each stored version points at its raw response: re-extraction from WARC finds the same record
     with Archive(db) as archive:
@@ -89,8 +93,9 @@ def test_second_run_fetches_only_listings_and_due_revisits(tmp_path: Path) -> No
         third_requests = list(site.requests)
     assert second.returncode == 0, second.stderr[-2000:]
     # listings always; of the articles only the edited one (the first run's syndicated twin
-    # was recorded as a duplicate, so the archive knows its URL too)
-    assert set(_article_hits(second_requests)) == {"/economy/900105"}
+    # was recorded as a duplicate, so the archive knows its URL too) and the two pages the
+    # first run skipped: nothing was archived for them, so they are tried again
+    assert set(_article_hits(second_requests)) == {"/economy/900105", *SKIPPED}
     assert {"/rss/v2.xml", "/sitemap.xml", "/sitemap/sitemap_news0.xml", "/politics"} <= set(second_requests)
     assert second.summary["counts"]["updated"] == 1
     assert second.summary["counts"]["stored"] == 0
@@ -99,7 +104,7 @@ def test_second_run_fetches_only_listings_and_due_revisits(tmp_path: Path) -> No
     assert "corrected estimate" in edited["body"]
     # nothing changed since: a third run fetches listings only
     assert third.returncode == 0, third.stderr[-2000:]
-    assert _article_hits(third_requests) == []
+    assert set(_article_hits(third_requests)) == SKIPPED
     assert third.summary["stats"]["newsarchive/revisit/not_due"] >= 6
 
 
@@ -110,7 +115,7 @@ def test_refetch_fetches_everything_again(tmp_path: Path) -> None:
         again = run_crawl(tmp_path, site.base_url, "--refetch")
         hits = _article_hits(site.requests)
     assert again.returncode == 0
-    assert len(hits) == 8
+    assert len(hits) == 10
     assert again.summary["counts"]["unchanged"] >= 6
 
 
