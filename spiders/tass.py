@@ -30,14 +30,12 @@ PROFILE = SiteProfile(
             ".b-material__preview::text",
         ),
         # epoch seconds on today's pages.  2017 pages show "January 19, 13:48 UTC+3" without
-        # a year; the year sits in <meta name="date" content="2017-01-19">, so the two are
-        # joined into "January 19, 2017, 13:48 UTC+3" (XPath 1.0 string functions).
+        # a year: the extractor takes it from the page's own date (<meta name="date">), so
+        # published_raw stays the string the reader saw.
         "published": (
             "dateformat[mode=abs]::attr(time)",
             "dateformat::attr(time)",
-            "xpath:concat(substring-before(normalize-space(//*[contains(@class,'b-material__date')]), ','),"
-            " ', ', substring(//meta[@name='date']/@content, 1, 4), ', ',"
-            " substring-after(normalize-space(//*[contains(@class,'b-material__date')]), ', '))",
+            ".b-material__date::text",
         ),
         "section": (
             ".news-header__section ::text",

@@ -116,10 +116,14 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         authors=overrides.get("authors") or list(meta.authors),
         language=overrides.get("language") or language,
     )
+    # A profile's timestamp may lack the year ("January 19, 13:48 UTC+3" on 2017 TASS pages):
+    # the page's own date, found by the generic layer, says which year.
+    reference = article.published or _dates.url_date(url or "")
     for key in ("published", "updated"):
         raw = overrides.get(key)
         if raw:
-            value = _guard(key, _dates.parse_timestamp, None, raw, language=language, timezone=zone)
+            value = _guard(key, _dates.parse_timestamp, None, raw, language=language, timezone=zone,
+                           reference=reference)
             if value is not None:
                 setattr(article, key, value)
                 setattr(article, key + "_raw", raw)

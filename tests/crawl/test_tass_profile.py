@@ -37,6 +37,8 @@ def test_2017_published_keeps_moscow_offset(seed_like) -> None:
     assert seed_like.published == datetime(2017, 1, 19, 13, 48, tzinfo=MSK)
     assert seed_like.published.utcoffset() == timedelta(hours=3)
     assert seed_like.to_dict()["published"] == "2017-01-19T13:48:00+03:00"
+    # the year comes from the page's own date; the raw string is what the reader saw
+    assert seed_like.published_raw == "January 19, 13:48 UTC+3"
 
 
 def test_2017_body_starts_after_the_dateline_and_has_no_boilerplate(seed_like) -> None:
