@@ -100,6 +100,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
 
     \b
     Syntax: words (all must match), "a phrase", a OR b, -excluded.
+    A query matching more than 5,000 articles ranks only the newest 5,000 of them.
     Example: newsarchive search '"foreign ministry" syria -turkey' --since 2026-01-01 --format json
     """
     with _open(db) as archive:

@@ -91,3 +91,21 @@ def _table_counts(archive: Archive) -> dict[str, int]:
 def test_fts5_expression_quotes_every_word() -> None:
     expr = fts5_expression(parse_query('a "b c" OR d -e NEAR'))
     assert expr == '("a" AND "b c") OR ("d" AND "NEAR" NOT "e")'
+
+
+def test_a_query_matching_more_than_the_cap_ranks_only_the_newest(
+    filled: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsarchive.storage import search
+
+    newest = filled.save_batch([make_article(4, headline="Moscow airports reopen", body=OTHER_STORY)])[0]
+    both = filled.search("airports")
+    assert len(both) == 2
+    assert newest.article_id in {r["article_id"] for r in both}
+    monkeypatch.setattr(search, "RANK_CAP", 1)
+    assert [r["article_id"] for r in filled.search("airports")] == [newest.article_id]
+    # the filters apply before the cap: the older match is still found within its source
+    (older,) = filled.search("airports", source="ap")
+    assert older["article_id"] != newest.article_id
+    assert filled.search("ministers")
+    assert not filled.search("ministers", since=datetime(2030, 1, 1, tzinfo=UTC))
