@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -150,8 +150,7 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
             filters = {"since": since, "until": until, "source": source, "topic": topic}
             show = not no_progress and sys.stderr.isatty()
             total = archive.count_articles(**filters) if show else None
-            rows: Iterator[dict[str, Any]] = archive.iter_articles(**filters)
-            written = exporter.write_rows(rows, fmt, output, progress=show, total=total)
+            written = exporter.export_archive(archive, fmt, output, **filters, progress=show, total=total)
     except NewsarchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)

@@ -221,6 +221,19 @@ class Archive:
                       source: str | None = None, topic: str | None = None,
                       batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
+        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, batch_size=batch_size)
+        for row in rows:
+            yield row_dict(row, row[-1])
+
+    def iter_rows(self, *, since: datetime | None = None, until: datetime | None = None,
+                  source: str | None = None, topic: str | None = None,
+                  batch_size: int = 5000) -> Iterator[Sequence[Any]]:
+        """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
+
+        Export's fast path (newsarchive.storage.export.export_archive) formats these itself.
+        Pages by id (one short read transaction per page), so memory stays constant and a long
+        export does not hold a snapshot open against concurrent crawls.
+        """
         where = filters(since=since, until=until, source=source, topic=topic)
         last_id = 0
         while True:
@@ -234,13 +247,20 @@ class Archive:
                 .limit(batch_size)
             )
             with self.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
-                counts = self._version_counts(conn, [r.article_id for r in rows])
-            if not rows:
-                return
+                result = conn.execute(stmt)
+                # the driver's plain tuples: no column here has a SQLAlchemy result processor
+                # (timestamps and JSON are read raw, see ROW_COLUMNS), and building Row objects
+                # was a tenth of the export's time
+                rows = result.cursor.fetchall() if result.cursor is not None else []
+                result.close()
+                if not rows:
+                    return
+                # almost every article has one version: one range scan of the version index
+                # finds the others (a count per row cost a third of the export's time)
+                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][0], "hi": rows[-1][0]}).all())
             for row in rows:
-                yield row_dict(row, counts.get(row.article_id, 1))
-            last_id = rows[-1].article_id
+                yield (*row, counts.get(row[0], 1))
+            last_id = rows[-1][0]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None) -> int:
@@ -282,7 +302,7 @@ class Archive:
                     sa.select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url_or_id))
                 ).scalar()
             stmt = (
-                sa.select(*ROW_COLUMNS)
+                sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
                 .select_from(ArticleVersion)
                 .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id)
                 .join(Source, Source.id == ArticleRow.source_id)
@@ -331,6 +351,14 @@ class Archive:
             return conn.execute(
                 sa.select(ArticleRow.id).where(ArticleRow.canonical_url == article_key(Article(url=url)))
             ).scalar()
+
+
+_MULTI_VERSION = (
+    sa.select(ArticleVersion.article_id, sa.func.count())
+    .where(ArticleVersion.article_id.between(sa.bindparam("lo"), sa.bindparam("hi")))
+    .group_by(ArticleVersion.article_id)
+    .having(sa.func.count() > 1)
+)
 
 
 def _alive(pid: int | None) -> bool:

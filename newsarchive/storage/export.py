@@ -27,18 +27,21 @@ interrupted export never leaves a half-written file under the real name.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
+from newsarchive.storage.search import _REORDER
+from newsarchive.storage.search import _iso as _stored_iso
 
 Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
@@ -168,7 +171,13 @@ class _Progress:
 
 
 # -- writers ---------------------------------------------------------------------------------
-def _counted(rows: Iterable[Mapping[str, Any]], progress: _Progress) -> Iterator[Mapping[str, Any]]:
+def _counted(rows: Iterable[Any], progress: _Progress) -> Iterable[Any]:
+    if isinstance(rows, _Lines):
+        return _Lines(_counting(rows, progress))
+    return _counting(rows, progress)
+
+
+def _counting(rows: Iterable[Any], progress: _Progress) -> Iterator[Any]:
     for row in rows:
         yield row
         progress.step()
@@ -202,6 +211,10 @@ _CSV_AS_IS = frozenset({str, int, type(None)})
 def _write_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
     write = stream.write
     write(csv_line(columns))
+    if isinstance(rows, _Lines):
+        for line in rows:
+            write(line)
+        return
     as_is = _CSV_AS_IS
     for row in rows:
         cells = [row.get(c) for c in columns]
@@ -269,6 +282,112 @@ def _write_parquet(rows: Iterable[Mapping[str, Any]], sink: Any, columns: Sequen
                 size = 0
         if size:
             writer.write_table(pa.Table.from_pydict(batch, schema=schema))
+
+
+# -- the archive's CSV fast path --------------------------------------------------------------
+def _list_cell(text: Any) -> str:
+    """A stored JSON list of strings as csv_value() joins it, without decoding it when possible."""
+    if text.__class__ is str:
+        if text == "[]":
+            return ""
+        # no backslash means no escapes, so no string holds a quote: '", "' can only be a
+        # separator, and the quote count proves every item is a string
+        if ("\\" not in text and text.startswith('["') and text.endswith('"]')
+                and text.count('"') == 2 * text.count('", "') + 2):
+            return text[2:-2].replace('", "', LIST_SEPARATOR)
+        text = json.loads(text)
+    return csv_value("topics", list(text or ()))
+
+
+def _json_cell(text: Any) -> str:
+    """A stored JSON list (read_also) as csv_value() writes it: JSON with non-ASCII kept."""
+    # SQLite keeps json.dumps() text; without a backslash it has no escapes, which is exactly
+    # what json.dumps(ensure_ascii=False) would write again for the decoded value
+    if text.__class__ is str and "\\" not in text and text.startswith("["):
+        return text
+    value = json.loads(text) if isinstance(text, str) else text
+    return csv_value("read_also", list(value or ()))
+
+
+# PostgreSQL's datetimes and unusual stored text take the general conversion; values repeat
+# (first_seen/last_seen of a saved batch), so most of those are cache hits
+_iso_cached = functools.lru_cache(maxsize=1 << 12)(_stored_iso)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(minutes: int) -> tuple[timedelta, str]:
+    # the suffix exactly as datetime.isoformat() prints this offset
+    delta = timedelta(minutes=minutes)
+    return delta, datetime(2000, 1, 1, tzinfo=timezone(delta)).isoformat()[19:]
+
+
+def _iso_at(value: Any, minutes: int | None) -> str:
+    """A stored UTC timestamp in its page's offset, as row_dict() renders it ("" for none)."""
+    if value is None:
+        return ""
+    if minutes is not None and value.__class__ is str and len(value) == 26 and value[10] == " ":
+        # SQLite's UTC text, printed as astimezone(offset).isoformat() would print it, without
+        # the conversions: export formats several of these per row
+        if minutes == 0:
+            fraction = "" if value.endswith(".000000") else value[19:]
+            return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
+        delta, suffix = _zone(minutes)
+        return (datetime.fromisoformat(value) + delta).isoformat() + suffix
+    return _iso_cached(value, minutes) or ""
+
+
+def _plain(values: Sequence[Any]) -> list[str]:
+    """CSV fields of text cells: the common case (no quote, comma or newline) without a call."""
+    return [v if v.__class__ is str and not ('"' in v or "," in v or "\n" in v or "\r" in v)
+            else "" if v is None else _csv_field(v) for v in values]
+
+
+def archive_csv_line(row: Sequence[Any]) -> str:
+    """One ``Archive.iter_rows()`` row as the CSV line write_rows(iter_articles()) would write."""
+    (article_id, canonical, cluster_id, first_seen, last_seen, source, _version_id, url, section,
+     headline, dateline, published, published_offset, published_raw, updated, updated_offset, updated_raw,
+     description, body, topics, read_also, authors, language, fetched_at, digest, version_count) = row
+    cells = _plain((url, canonical, source, section, headline, dateline, _iso_at(published, published_offset),
+                    published_raw, _iso_at(updated, updated_offset), updated_raw, description, body,
+                    _list_cell(topics), _json_cell(read_also), _list_cell(authors), language,
+                    _iso_at(fetched_at, 0), digest))
+    # ids and the seen timestamps never need quoting
+    return (",".join(cells) + f",{article_id},{version_count},{'' if cluster_id is None else cluster_id},"
+            f"{_iso_at(first_seen, 0)},{_iso_at(last_seen, 0)}\r\n")
+
+
+def export_archive(
+    archive: Any,
+    fmt: Format | str,
+    out: str | os.PathLike[str],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: str | None = None,
+    topic: str | None = None,
+    progress: bool = False,
+    total: int | None = None,
+) -> int:
+    """Export an Archive's current articles; CSV takes a fast path, byte for byte what write_rows writes.
+
+    The fast path formats the stored columns directly (timestamps as text, JSON lists decoded
+    only when they hold escapes) instead of building a dict per article: about 3x the rows/s.
+    """
+    filters = {"since": since, "until": until, "source": source, "topic": topic}
+    if fmt != "csv" or _REORDER:
+        return write_rows(archive.iter_articles(**filters), fmt, out, progress=progress, total=total)
+    lines = _Lines(map(archive_csv_line, archive.iter_rows(**filters)))
+    return write_rows(lines, fmt, out, progress=progress, total=total)  # type: ignore[arg-type]
+
+
+class _Lines:
+    """Ready CSV lines travelling through write_rows (which hands them to _write_csv as they are)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
 
 
 def write_rows(

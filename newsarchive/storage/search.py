@@ -166,7 +166,6 @@ ROW_COLUMNS = (
     ArticleRow.cluster_id,
     _raw(ArticleRow.first_seen),
     _raw(ArticleRow.last_seen),
-    ArticleRow.current_version_id,
     Source.key.label("source"),
     ArticleVersion.id.label("version_id"),
     ArticleVersion.url,
@@ -187,7 +186,6 @@ ROW_COLUMNS = (
     ArticleVersion.language,
     _raw(ArticleVersion.fetched_at),
     ArticleVersion.content_hash,
-    ArticleVersion.origin,
 )
 _ARTICLE_KEYS = tuple(f.name for f in fields(Article) if f.name != "fetch")
 _ROW_KEYS = ("url", "canonical_url", "source", "section", "headline", "dateline", "published",
@@ -230,9 +228,9 @@ def _json_list(value: Any) -> list[Any]:
 def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
     """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
     # positional access (see _COL): the mapping lookups by name cost more than the rest here
-    (article_id, canonical, cluster_id, first_seen, last_seen, _current, source, version_id, url, section,
+    (article_id, canonical, cluster_id, first_seen, last_seen, source, version_id, url, section,
      headline, dateline, published, published_offset, published_raw, updated, updated_offset, updated_raw,
-     description, body, topics, read_also, authors, language, fetched_at, digest, _origin) = row[:_NCOLS]
+     description, body, topics, read_also, authors, language, fetched_at, digest) = row[:_NCOLS]
     out = {
         "url": url,
         "canonical_url": canonical,

@@ -215,3 +215,39 @@ def test_csv_line_writes_exactly_what_the_csv_module_writes(cells: list[Any]) ->
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\r\n").writerow(cells)
     assert export.csv_line(cells) == expected.getvalue()
+
+
+def test_archive_csv_fast_path_writes_what_the_general_path_writes(archive: Any, tmp_path: Path) -> None:
+    from archive_helpers import make_article
+
+    from newsarchive.article import FetchInfo
+
+    naive = datetime(2026, 3, 14, 9, 30)  # a page without a zone: exported without an offset
+    tricky: dict[str, Any] = {
+        "headline": 'Minister: "no comment", for now', "dateline": "MOSCOW,\nMarch 14",
+        "topics": ["Экономика", "World, politics", 'say "hi"', "back\\slash"],
+        "authors": ["Анна Иванова"], "published_raw": None,
+        "read_also": [{"title": 'A "linked", story', "url": "https://wire.example/b"},
+                      {"title": "Доклад", "url": "https://wire.example/c"}],
+        "updated": datetime(2026, 3, 14, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-5))),
+    }
+    archive.save_batch([
+        make_article(1, **tricky),
+        make_article(2, topics=[], authors=[], read_also=[], published=naive, section=None,
+                     fetched_at=datetime(2026, 11, 20, 10, 0, 0, 500, tzinfo=UTC),
+                     fetch=FetchInfo(status=200)),
+        make_article(3, published=None, topics=["Plain"], read_also=[{"title": None, "url": "https://x.example/"}]),
+    ])
+    # a second version of the first article: version_count 2
+    archive.save_batch([make_article(1, body="A second version, with a comma.", **tricky)])
+    general, fast = tmp_path / "general.csv", tmp_path / "fast.csv"
+    assert write_rows(archive.iter_articles(), "csv", general) == 3
+    assert export.export_archive(archive, "csv", fast) == 3
+    assert fast.read_bytes() == general.read_bytes()
+    rows = list(csv.DictReader(io.StringIO(fast.read_text("utf-8-sig"), newline="")))
+    assert [r["version_count"] for r in rows] == ["2", "1", "1"]
+    assert rows[0]["topics"] == 'Экономика; World, politics; say "hi"; back\\slash'
+    assert rows[1]["published"] == "2026-03-14T09:30:00"
+    # filters reach the fast path too
+    assert export.export_archive(archive, "csv", fast, source="nosuch") == 0
+    assert export.export_archive(archive, "jsonl", tmp_path / "x.jsonl") == 3
