@@ -288,16 +288,11 @@ def search_statement(
         match = handle.op("MATCH")(sa.bindparam("fts_query", fts5_expression(groups)))
         # the cap as a rowid floor: FTS5 walks a doclist newest-first and seeks to a rowid
         # range natively, so neither the candidate scan nor the ranked query reads older rows
-        newest = (
-            sa.select(fts.c.rowid.label("rowid"))
-            .select_from(fts)
-            .join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
-            .join(ArticleRow, current)
-            .where(match, *where)
-            .order_by(fts.c.rowid.desc())
-            .limit(cap)
-            .subquery("newest")
-        )
+        newest_q = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
+        if where:
+            # only the index holds nothing but current versions; filters need the article row
+            newest_q = newest_q.join(ArticleVersion, ArticleVersion.id == fts.c.rowid).join(ArticleRow, current)
+        newest = newest_q.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
         stmt = (
             base.add_columns(
                 sa.func.bm25(handle).label("score"),
