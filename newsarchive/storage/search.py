@@ -290,8 +290,9 @@ def search_statement(
         # range natively, so neither the candidate scan nor the ranked query reads older rows
         newest_q = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
         if where:
-            # only the index holds nothing but current versions; filters need the article row
-            newest_q = newest_q.join(ArticleVersion, ArticleVersion.id == fts.c.rowid).join(ArticleRow, current)
+            # the index holds only current versions; the filters need the article row
+            newest_q = (newest_q.join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
+                        .join(ArticleRow, current))
         newest = newest_q.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
         stmt = (
             base.add_columns(
