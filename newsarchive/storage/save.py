@@ -278,7 +278,10 @@ class BatchWriter:
         self._cluster(new)
         self._insert_articles(new)
         self._insert_versions(changed, origin)
+        replaced = [s.current_version_id for s in changed]
         self._update_articles(changed, origin)
+        if not self.postgres:
+            sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
         old = [s.article_id for s in changed if not s.is_new]
         self._replace_bands(changed, old)
@@ -531,6 +534,30 @@ _RESOLVE_LINKS = (
     .where(Link.to_url == sa.bindparam("b_url"), Link.to_article_id.is_(None))
     .values(to_article_id=sa.bindparam("b_id"))
 )
+
+
+_FTS_DELETE = (
+    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
+    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v WHERE v.id IN ({})"
+)
+_FTS_INSERT = (
+    "INSERT INTO articles_fts(rowid, headline, body) "
+    "SELECT v.id, coalesce(v.headline, ''), v.body FROM article_versions v WHERE v.id IN ({})"
+)
+
+
+def sync_fts(conn: sa.Connection, removed: Iterable[int | None], added: Iterable[int | None]) -> None:
+    """SQLite: take versions that stopped being current out of articles_fts and put the new ones in.
+
+    Set-based, one statement per 500 ids (migration 0003 replaced the per-row trigger). The
+    'delete' must be given the text that was indexed: versions are never edited, so it is the
+    stored row. A version both removed and added (no change) is left alone.
+    """
+    gone, new = {i for i in removed if i is not None}, {i for i in added if i is not None}
+    gone, new = gone - new, new - gone
+    for template, ids in ((_FTS_DELETE, gone), (_FTS_INSERT, new)):
+        for chunk in _chunks(sorted(ids), 500):
+            conn.exec_driver_sql(template.format(",".join("?" * len(chunk))), tuple(chunk))
 
 
 def upsert_url_state(conn: sa.Connection, key: str, now: datetime, values: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from archive_helpers import OTHER_STORY, STORY, make_article
 
@@ -55,6 +56,22 @@ def test_fts_follows_the_current_version(archive: Archive) -> None:
     # the old text is kept as a version but is no longer searchable
     assert archive.search('"foreign ministers"') == []
     assert archive.search("Moscow") == []
+
+
+def test_fts_holds_exactly_the_current_versions_after_mixed_batches(archive: Archive) -> None:
+    if archive.dialect != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL indexes every version and joins the pointer at search time")
+    archive.save_batch([make_article(n) for n in range(1, 5)])
+    # one batch: an article updated twice, one updated once, one unchanged, one new
+    archive.save_batch([make_article(1, headline="Second"), make_article(1, headline="Third"),
+                        make_article(2, body=OTHER_STORY), make_article(3), make_article(5)])
+    archive.save_batch([make_article(2, body=OTHER_STORY)])  # unchanged again
+    with archive.engine.connect() as conn:
+        indexed = conn.execute(sa.text("SELECT id FROM articles_fts_docsize ORDER BY id")).scalars().all()
+        current = conn.execute(sa.text("SELECT current_version_id FROM articles ORDER BY 1")).scalars().all()
+    assert indexed == current
+    assert [r["headline"] for r in archive.search("Third")] == ["Third"]
+    assert archive.search("Second") == []
 
 
 def test_same_text_under_another_url_is_a_duplicate(archive: Archive) -> None:
