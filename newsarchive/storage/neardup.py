@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import struct
 import sys
 import unicodedata
 from array import array
@@ -172,20 +173,27 @@ def _digests(words: list[str]) -> tuple[bytes, bytes]:
     return sim.to_bytes(8 * lanes, "little"), minh.to_bytes(8 * lanes, "little")
 
 
-# _BIT_TABLES[j] maps a byte to 1 when its bit j is set, else to 0 (for bytes.translate)
-_BIT_TABLES = [bytes((value >> j) & 1 for value in range(256)) for j in range(8)]
+@functools.lru_cache(maxsize=64)
+def _bit_masks(size: int) -> tuple[int, ...]:
+    """Eight ints of ``size`` bytes, the j-th with bit j of every byte set."""
+    return tuple(int.from_bytes(bytes([1 << j]) * size, "little") for j in range(8))
 
 
 def _simhash(packed: bytes) -> int:
     count = len(packed) // 8
     if not count:
         return 0
+    # masks longer than a column are harmless (AND keeps the shorter length), so they are
+    # cached per power-of-two size instead of per text length
+    masks = _bit_masks(1 << max(count - 1, 1).bit_length())
+    half = count / 2
     value = 0
     for byte in range(8):
-        # byte ``byte`` (little-endian) of every shingle's value, as one bytes object
-        column = packed[byte::8]
-        for j in range(8):
-            if column.translate(_BIT_TABLES[j]).count(1) * 2 > count:
+        # byte ``byte`` (little-endian) of every shingle's value, as one int: bit j of each of
+        # its bytes counted at once with AND and bit_count, all in C
+        column = int.from_bytes(packed[byte::8], "little")
+        for j, mask in enumerate(masks):
+            if (column & mask).bit_count() > half:
                 value |= 1 << (8 * byte + j)
     return _signed(value)
 
@@ -198,29 +206,37 @@ def _values(packed: bytes) -> list[int]:
     return words.tolist()
 
 
+_BAND_HEADS = tuple(_BAND_PREFIX + band.to_bytes(2, "little") for band in range(BANDS))
+_PACK_ROWS = struct.Struct(f"<{ROWS}Q").pack
+
+
 def _band_keys(packed: bytes) -> tuple[int, ...]:
     if len(packed) // 8 < MIN_SHINGLES:
         return ()
     # the smallest value per bin: walking the values from largest to smallest, the last one
     # written to each slot is its minimum
-    smallest = {v % _BINS: v for v in sorted(_values(packed), reverse=True)}
-    bins: list[int | None] = [smallest.get(i) for i in range(_BINS)]
-    # densification by rotation: an empty bin borrows the next non-empty bin's value,
-    # offset by the distance so that two empty bins do not copy the same value
-    filled: list[int] = [0] * _BINS
-    for i in range(_BINS):
-        for step in range(_BINS):
-            value = bins[(i + step) % _BINS]
-            if value is not None:
-                filled[i] = (value + step * _GOLDEN) & _MASK64
-                break
-    keys = []
-    for band in range(BANDS):
-        rows = filled[band * ROWS : (band + 1) * ROWS]
-        packed = _BAND_PREFIX + band.to_bytes(2, "little") + b"".join(v.to_bytes(8, "little") for v in rows)
-        digest = hashlib.blake2b(packed, digest_size=8).digest()
-        keys.append(_signed(int.from_bytes(digest, "little")))
-    return tuple(keys)
+    smallest: dict[int, int] = {}
+    for v in sorted(_values(packed), reverse=True):
+        smallest[v % _BINS] = v
+    if len(smallest) == _BINS:
+        filled = [smallest[i] for i in range(_BINS)]  # the usual case: nothing to densify
+    else:
+        bins: list[int | None] = [smallest.get(i) for i in range(_BINS)]
+        # densification by rotation: an empty bin borrows the next non-empty bin's value,
+        # offset by the distance so that two empty bins do not copy the same value
+        filled = [0] * _BINS
+        for i in range(_BINS):
+            for step in range(_BINS):
+                value = bins[(i + step) % _BINS]
+                if value is not None:
+                    filled[i] = (value + step * _GOLDEN) & _MASK64
+                    break
+    blake2b = hashlib.blake2b
+    return tuple(
+        _signed(int.from_bytes(blake2b(head + _PACK_ROWS(*filled[band * ROWS : (band + 1) * ROWS]),
+                                       digest_size=8).digest(), "little"))
+        for band, head in enumerate(_BAND_HEADS)
+    )
 
 
 def fingerprint_text(body: str, headline: str | None = None) -> str:
