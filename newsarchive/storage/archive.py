@@ -258,8 +258,7 @@ class Archive:
                 # almost every article has one version: one range scan of the version index
                 # finds the others (a count per row cost a third of the export's time)
                 counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][0], "hi": rows[-1][0]}).all())
-            for row in rows:
-                yield (*row, counts.get(row[0], 1))
+            yield from [(*row, counts.get(row[0], 1)) for row in rows]
             last_id = rows[-1][0]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
