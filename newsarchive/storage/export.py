@@ -104,12 +104,6 @@ def _require_pyarrow() -> Any:
 
 
 # -- value conversion --------------------------------------------------------------------------
-def _iso(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
