@@ -87,11 +87,17 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+# ASCII text: every non-word character becomes a space, so str.split() returns exactly what
+# _WORD.findall() would (for ASCII, \w is [0-9A-Za-z_]) at a third of the cost
+_ASCII_GAPS = str.maketrans({chr(i): " " for i in range(128) if not (chr(i).isalnum() or chr(i) == "_")})
+
+
 def tokens(text: str) -> list[str]:
     """Words of ``text`` after NFKC, casefolding and ё→е (a common Russian spelling variant)."""
-    # NFKC leaves ASCII unchanged, and most wire copy is ASCII: skip it there
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        # NFKC leaves ASCII unchanged, and most wire copy is ASCII
+        return text.lower().translate(_ASCII_GAPS).split()
+    text = unicodedata.normalize("NFKC", text)
     return _WORD.findall(text.casefold().replace("ё", "е"))
 
 
@@ -213,11 +219,15 @@ _PACK_ROWS = struct.Struct(f"<{ROWS}Q").pack
 def _band_keys(packed: bytes) -> tuple[int, ...]:
     if len(packed) // 8 < MIN_SHINGLES:
         return ()
-    # the smallest value per bin: walking the values from largest to smallest, the last one
-    # written to each slot is its minimum
+    # the smallest value per bin: walking the values in ascending order, the first one seen
+    # in a bin is its minimum, and once every bin has one the rest cannot change anything
+    # (about 120 of a story's ~230 values are looked at)
     smallest: dict[int, int] = {}
-    for v in sorted(_values(packed), reverse=True):
-        smallest[v % _BINS] = v
+    for v in sorted(_values(packed)):
+        if v % _BINS not in smallest:
+            smallest[v % _BINS] = v
+            if len(smallest) == _BINS:
+                break
     if len(smallest) == _BINS:
         filled = [smallest[i] for i in range(_BINS)]  # the usual case: nothing to densify
     else:
