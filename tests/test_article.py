@@ -1,7 +1,12 @@
 import json
+import re
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
-from newsarchive.article import Article, FetchInfo, content_hash
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsarchive.article import Article, FetchInfo, content_hash, normalise_text
 
 
 def _article(**kw: object) -> Article:
@@ -40,3 +45,17 @@ def test_content_hash_ignores_markup_whitespace_and_case() -> None:
 
 def test_paragraphs() -> None:
     assert _article().paragraphs == ["First paragraph.", "Second one."]
+
+
+# every character class normalise_text treats specially: Unicode spaces (NBSP, ideographic,
+# line separator, U+001C..U+001F which \s also matches), compatibility forms NFKC folds
+# (ligatures, circled digits, full-width letters), case pairs with special folds (ß, Σ)
+_AWKWARD = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u3000\ufeff\u200b" \
+    "ﬁ①Ｆｕｌｌ ßΣσς ёЁ aZ.,"
+
+
+@given(st.text(alphabet=st.sampled_from(_AWKWARD) | st.characters(), max_size=80))
+def test_normalise_text_is_nfkc_casefold_with_whitespace_runs_collapsed(text: str) -> None:
+    # stored content hashes depend on this exact definition: the fast path must not drift
+    expected = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    assert normalise_text(text) == expected
