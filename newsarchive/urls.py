@@ -22,6 +22,8 @@ TRACKING_PARAMS = frozenset(
 _TRACKING_LIST = tuple(sorted(TRACKING_PARAMS))  # w3lib's parameter type is a sequence
 _AMP_PATH = re.compile(r"(?:/amp/?$|/amp(?=/)|\.amp(?=\.html?$|$))")
 _PRINT_PATH = re.compile(r"/print/?$")
+#: URLs canonical_url() returns unchanged (tests/test_urls.py checks this against the full path)
+_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)+/(?:[A-Za-z0-9_~-]+[./])*[A-Za-z0-9_~-]*\Z")
 
 
 def canonical_url(url: str, rel_canonical: str | None = None) -> str:
@@ -35,6 +37,18 @@ def canonical_url(url: str, rel_canonical: str | None = None) -> str:
         candidate = urljoin(url, rel_canonical.strip())
         if _same_site(url, candidate):
             url = candidate
+    if is_already_canonical(url):
+        # the usual article URL: w3lib would return it unchanged, at a tenth of a save's cost
+        return url
+    return _canonicalize(url)
+
+
+def is_already_canonical(url: str) -> bool:
+    """True for URLs in their canonical form already: lower-case host, plain path, no query or fragment."""
+    return _ALREADY_CANONICAL.match(url) is not None and "amp" not in url and "print" not in url
+
+
+def _canonicalize(url: str) -> str:
     url = url_query_cleaner(url, _TRACKING_LIST, remove=True, keep_fragments=False)
     scheme, netloc, path, query, _ = urlsplit(url)
     path = _PRINT_PATH.sub("", _AMP_PATH.sub("", path)) or "/"
