@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsarchive.article import Article, normalise_text
-from newsarchive.storage import neardup
+from newsarchive.storage import bulk, neardup
 from newsarchive.storage.models import (
     ArticleRow,
     ArticleTopic,
@@ -80,10 +80,7 @@ def fingerprint(article: Article) -> neardup.Fingerprint:
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+    bulk.executemany(conn, bulk.insert_ignore_statement(conn, table), rows)
 
 
 def _clean(value: Any) -> Any:
@@ -378,7 +375,7 @@ class BatchWriter:
         ids = list(range(first, first + len(rows)))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
-        self.conn.execute(sa.insert(model), rows)
+        bulk.executemany(self.conn, _INSERTS[model], rows)
         return ids
 
     def _update_articles(self, changed: list[_Story], origin: str) -> None:
@@ -393,13 +390,11 @@ class BatchWriter:
                          "b_cluster": story.final_cluster(), "b_published": final.published,
                          "b_offset": offset_minutes(final.published),
                          "b_simhash": story.fp.simhash if story.fp else None, "b_seen": last_seen})
-        if rows:
-            self.conn.execute(_UPDATE_ARTICLE, rows)
+        bulk.executemany(self.conn, _UPDATE_ARTICLE, rows)
 
     def _touch(self, stories: list[_Story]) -> None:
         rows = [{"b_id": s.article_id, "b_seen": s.seen} for s in stories if s.article_id is not None]
-        if rows:
-            self.conn.execute(_TOUCH_ARTICLE, rows)
+        bulk.executemany(self.conn, _TOUCH_ARTICLE, rows)
 
     def _delete_for(self, column: Any, article_ids: list[int | None]) -> None:
         for chunk in _chunks(sorted(i for i in article_ids if i is not None), 500):
@@ -480,8 +475,7 @@ class BatchWriter:
     def _resolve_incoming(self, pairs: list[tuple[str, _Story]]) -> None:
         # The other direction of arrival: links stored before their target was archived.
         rows = [{"b_url": key, "b_id": story.article_id} for key, story in pairs]
-        if rows:
-            self.conn.execute(_RESOLVE_LINKS, rows)
+        bulk.executemany(self.conn, _RESOLVE_LINKS, rows)
 
     def _url_states(self, states: list[tuple[str, Article, _Story]]) -> None:
         rows = []
@@ -497,12 +491,7 @@ class BatchWriter:
                 "published": article.published,
             })
         if rows:
-            dialect = postgresql if self.postgres else sqlite
-            stmt = dialect.insert(UrlState.__table__)  # type: ignore[arg-type]
-            # first_seen is kept from the first insert; everything else follows the latest fetch
-            updated = {c: stmt.excluded[c] for c in rows[0] if c not in ("canonical_url", "first_seen")}
-            upsert = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
-            self.conn.execute(upsert, rows)
+            bulk.executemany(self.conn, _url_state_upsert(self.postgres, tuple(rows[0])), rows)
 
 
 class _Bands:
@@ -521,6 +510,17 @@ class _Bands:
     def get_many(self, keys: Iterable[int]) -> list[tuple[int | None, int | None]]:
         ids = sorted({a for k in keys for a in self.by_key.get(to_i64(k), ())})
         return [self.details[a] for a in ids if a in self.details]
+
+
+_INSERTS: dict[Any, Any] = {ArticleRow: sa.insert(ArticleRow), ArticleVersion: sa.insert(ArticleVersion)}
+
+
+@lru_cache(maxsize=8)
+def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
+    stmt = (postgresql if postgres else sqlite).insert(UrlState.__table__)  # type: ignore[arg-type]
+    # first_seen is kept from the first insert; everything else follows the latest fetch
+    updated = {c: stmt.excluded[c] for c in columns if c not in ("canonical_url", "first_seen")}
+    return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
 
 
 _KNOWN = (

@@ -1,0 +1,81 @@
+"""bulk.executemany stores exactly what SQLAlchemy's own executemany stores, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from archive_helpers import make_article
+
+from newsarchive.storage import Archive, bulk
+from newsarchive.storage.models import ArticleRow, ArticleVersion, Source
+
+MSK = timezone(timedelta(hours=3))
+# naive (taken as UTC), aware in another zone, with and without microseconds, a leap day
+WHEN = [datetime(2024, 2, 29, 23, 30, tzinfo=MSK), datetime(2017, 1, 19, 13, 48),
+        datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), None]
+
+
+def _version_row(article_id: int, n: int) -> dict[str, Any]:
+    when = WHEN[n % len(WHEN)]
+    return {
+        "article_id": article_id, "content_hash": f"h{n}", "url": f"https://tass.com/{n}",
+        "section": None, "headline": 'Кремль: "talks", ; DROP TABLE x; --', "dateline": "MOSCOW",
+        "published": when, "published_offset": 180, "published_raw": "19 января", "updated": None,
+        "updated_offset": None, "updated_raw": None, "description": None, "body": "Текст\n\nдва",
+        "topics": ["Внешняя политика", 'quote " and \\ backslash'], "authors": [],
+        "read_also": [{"title": "Ещё", "url": "https://tass.ru/1"}], "language": "ru",
+        "fetched_at": when, "created_at": datetime(2026, 1, 1, tzinfo=UTC), "run_id": None,
+        "warc_file": None, "warc_offset": 2**40, "warc_length": None, "origin": "crawl",
+    }
+
+
+def _stored(conn: sa.Connection, ids: list[int]) -> list[tuple[Any, ...]]:
+    # raw column values, as the database holds them (no result processing)
+    cols = [c.name for c in ArticleVersion.__table__.columns if c.name not in ("id", "search_vector")]
+    result = conn.exec_driver_sql(
+        f"SELECT {', '.join(cols)} FROM article_versions WHERE id IN ({', '.join(map(str, ids))}) ORDER BY id"
+    )
+    return [tuple(row) for row in result]
+
+
+def test_bulk_rows_equal_sqlalchemy_rows(archive: Archive) -> None:
+    [saved] = archive.save_batch([make_article(1)])
+    assert saved.article_id is not None
+    with archive.engine.begin() as conn:
+        first = conn.execute(sa.select(sa.func.max(ArticleVersion.id))).scalar_one() + 1
+        mine = [{"id": first + n, **_version_row(saved.article_id, n)} for n in range(4)]
+        theirs = [{"id": first + 4 + n, **_version_row(saved.article_id, n)} for n in range(4)]
+        bulk.executemany(conn, sa.insert(ArticleVersion), mine)
+        conn.execute(sa.insert(ArticleVersion), theirs)
+        ours, reference = _stored(conn, [r["id"] for r in mine]), _stored(conn, [r["id"] for r in theirs])
+    assert ours == reference
+    assert len(ours) == 4
+
+
+def test_bulk_update_with_bound_datetimes(archive: Archive) -> None:
+    saved = archive.save_batch([make_article(1), make_article(2)])
+    stmt = (sa.update(ArticleRow).where(ArticleRow.id == sa.bindparam("b_id"))
+            .values(last_seen=sa.bindparam("b_seen", type_=ArticleRow.__table__.c.last_seen.type)))
+    later = datetime(2030, 5, 1, 12, 0, tzinfo=MSK)
+    with archive.engine.begin() as conn:
+        bulk.executemany(conn, stmt, [{"b_id": s.article_id, "b_seen": later} for s in saved])
+        seen = conn.execute(sa.select(ArticleRow.last_seen).order_by(ArticleRow.id)).scalars().all()
+    assert seen == [later.astimezone(UTC)] * 2
+
+
+def test_insert_ignore_keeps_the_first_row(archive: Archive) -> None:
+    table = Source.__table__
+    with archive.engine.begin() as conn:
+        stmt = bulk.insert_ignore_statement(conn, table)  # type: ignore[arg-type]
+        rows = [{"key": "k1", "created_at": WHEN[0]}, {"key": "k1", "created_at": WHEN[2]}]
+        bulk.executemany(conn, stmt, rows)
+        stored = conn.execute(sa.select(Source.key, Source.created_at).where(Source.key == "k1")).all()
+    assert [tuple(r) for r in stored] == [("k1", WHEN[0].astimezone(UTC))]  # type: ignore[union-attr]
+
+
+def test_nothing_to_write_runs_nothing(archive: Archive) -> None:
+    with archive.engine.begin() as conn:
+        bulk.executemany(conn, sa.insert(ArticleVersion), [])  # an empty batch is not an error
+        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleVersion)).scalar_one() == 0
