@@ -45,7 +45,8 @@ def canonical_url(url: str, rel_canonical: str | None = None) -> str:
 
 def is_already_canonical(url: str) -> bool:
     """True for URLs in their canonical form already: lower-case host, plain path, no query or fragment."""
-    return _ALREADY_CANONICAL.match(url) is not None and "amp" not in url and "print" not in url
+    return (_ALREADY_CANONICAL.match(url) is not None
+            and not any(marker in url for marker in ("/amp", ".amp", "//amp.", "/print")))
 
 
 def _canonicalize(url: str) -> str:

@@ -54,9 +54,11 @@ def test_already_canonical_urls_are_what_w3lib_returns(url: str) -> None:
 
 def test_the_shortcut_covers_ordinary_article_urls() -> None:
     for url in ("https://tass.com/politics/900101", "https://apnews.com/article/abc-def-0123",
-                "https://www.reuters.com/world/europe/some-story-2024-01-02/", "https://tass.ru/ekonomika/1.html"):
+                "https://www.reuters.com/world/europe/some-story-2024-01-02/", "https://tass.ru/ekonomika/1.html",
+                "https://news.example/sample/1", "https://example.com/camp/blueprint"):
         assert is_already_canonical(url)
         assert canonical_url(url) == _canonicalize(url) == url
     for url in ("https://TASS.com/a", "https://tass.com/a?b=1", "https://tass.com/a#c", "https://tass.com/a/amp",
-                "https://tass.com:443/a", "https://tass.com/a%20b", "https://tass.com/a/../b", "https://tass.com"):
+                "https://tass.com:443/a", "https://tass.com/a%20b", "https://tass.com/a/../b", "https://tass.com",
+                "https://amp.tass.com/a", "https://tass.com/a.amp", "https://tass.com/a/print"):
         assert not is_already_canonical(url)
