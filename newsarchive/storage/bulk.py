@@ -11,10 +11,13 @@ plain tuples. PostgreSQL keeps SQLAlchemy's own path: psycopg's executemany is t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+
+from newsarchive.storage.models import UTCDateTime
 
 _Processor = Callable[[Any], Any] | None
 # (statement id, parameter names) -> (SQL text, parameter order, bind processors); the
@@ -40,6 +43,17 @@ def executemany(conn: sa.Connection, stmt: Any, rows: Sequence[Mapping[str, Any]
     conn.exec_driver_sql(sql, params)
 
 
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    # UTCDateTime's processing and SQLite's DATETIME text in one step (a save binds about a
+    # dozen datetimes per article): naive means UTC, "YYYY-MM-DD HH:MM:SS.ffffff" as SQLAlchemy
+    # writes it (tests/storage/test_bulk.py compares the stored text)
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
 def insert_ignore_statement(conn: sa.Connection, table: sa.Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` into ``table`` for the connection's dialect (cached)."""
     key = (conn.dialect.name, table.name)
@@ -61,6 +75,7 @@ def _compiled(dialect: sa.Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compile
     names = tuple(compiled.positiontup)
     # dialect_impl: the type as this dialect runs it (SQLite keeps datetimes as text)
     types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
-    processors = tuple(t.bind_processor(dialect) for t in types)
+    processors = tuple(_sqlite_utc_text if isinstance(t, UTCDateTime) else t.bind_processor(dialect)
+                       for t in types)
     _COMPILED[cache_key] = (stmt, (compiled.string, names, processors))
     return compiled.string, names, processors

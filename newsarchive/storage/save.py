@@ -30,7 +30,6 @@ from newsarchive.urls import canonical_url
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 #: how many near-duplicate candidates one lookup may return (bounded cost per article)
 MAX_CANDIDATES = 50
-_U64 = 1 << 64
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,6 @@ class SaveResult:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def to_i64(value: int) -> int:
-    """An unsigned 64-bit value (SimHash, band key) as the signed BIGINT both databases store."""
-    value %= _U64
-    return value - _U64 if value >= 1 << 63 else value
 
 
 def offset_minutes(value: datetime | None) -> int | None:
@@ -85,6 +78,10 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
 
 def _clean(value: Any) -> Any:
     # PostgreSQL text cannot hold NUL; a stray one in a hostile page must not sink the batch
+    if value.__class__ is str:
+        return value.replace("\x00", "") if "\x00" in value else value
+    if value is None or isinstance(value, int | datetime):
+        return value
     if isinstance(value, str):
         return value.replace("\x00", "")
     if isinstance(value, list):
@@ -236,7 +233,7 @@ class BatchWriter:
 
     def find_cluster(self, fp: neardup.Fingerprint) -> int | None:
         """The cluster of an archived near-duplicate of ``fp`` (None when there is none)."""
-        candidates = self._band_candidates({to_i64(k) for k in fp.band_keys})
+        candidates = self._band_candidates(set(fp.band_keys))
         return self._match(fp, candidates.get_many(fp.band_keys))
 
     _find_cluster = find_cluster  # benchmarks/storage.py measures the lookup through this name
@@ -315,20 +312,27 @@ class BatchWriter:
         """Find each new story's cluster: archived near-duplicates first, then earlier ones in the batch."""
         if not new:
             return
-        bands = self._band_candidates({to_i64(k) for s in new for k in (s.fp.band_keys if s.fp else ())})
+        # band keys and SimHashes are signed 64-bit already (neardup returns them so)
+        bands = self._band_candidates({k for s in new for k in (s.fp.band_keys if s.fp else ())})
         earlier: dict[int, list[_Story]] = {}
         for story in new:
-            assert story.fp is not None
-            story.cluster_id = self._match(story.fp, bands.get_many(story.fp.band_keys))
-            if story.cluster_id is None:
-                for key in story.fp.band_keys:
-                    other = next((o for o in earlier.get(key, ()) if o.fp is not None
-                                  and neardup.is_near_duplicate(story.fp.simhash, o.fp.simhash)), None)
-                    if other is not None:
-                        story.cluster_of = other.root()
-                        break
-            for key in story.fp.band_keys:
+            fp = story.fp
+            assert fp is not None
+            # most new stories share no band key with anything: no candidate list to build
+            if not bands.by_key.keys().isdisjoint(fp.band_keys):
+                story.cluster_id = self._match(fp, bands.get_many(fp.band_keys))
+            if story.cluster_id is None and not earlier.keys().isdisjoint(fp.band_keys):
+                story.cluster_of = self._earlier_match(fp, earlier)
+            for key in fp.band_keys:
                 earlier.setdefault(key, []).append(story)
+
+    @staticmethod
+    def _earlier_match(fp: neardup.Fingerprint, earlier: dict[int, list[_Story]]) -> _Story | None:
+        for key in fp.band_keys:
+            for other in earlier.get(key, ()):
+                if other.fp is not None and neardup.is_near_duplicate(fp.simhash, other.fp.simhash):
+                    return other.root()
+        return None
 
     def _insert_articles(self, new: list[_Story]) -> None:
         if not new:
@@ -402,7 +406,7 @@ class BatchWriter:
 
     def _replace_bands(self, changed: list[_Story], old: list[int | None]) -> None:
         self._delete_for(NeardupBand.__table__.c.article_id, old)  # type: ignore[attr-defined]
-        rows = [{"band_key": to_i64(k), "article_id": s.article_id}
+        rows = [{"band_key": k, "article_id": s.article_id}
                 for s in changed if s.fp for k in set(s.fp.band_keys)]
         insert_ignore(self.conn, NeardupBand.__table__, rows)  # type: ignore[arg-type]
 
@@ -508,7 +512,7 @@ class _Bands:
         return {a for ids in self.by_key.values() for a in ids}
 
     def get_many(self, keys: Iterable[int]) -> list[tuple[int | None, int | None]]:
-        ids = sorted({a for k in keys for a in self.by_key.get(to_i64(k), ())})
+        ids = sorted({a for k in keys for a in self.by_key.get(k, ())})
         return [self.details[a] for a in ids if a in self.details]
 
 
