@@ -117,13 +117,18 @@ _WORD_HASHES_MAX = 200_000
 
 def _word_hashes(words: list[str]) -> list[int]:
     cache = _WORD_HASHES
+    try:
+        # the usual case once the vocabulary is warm: every word known, one C-level pass
+        return list(map(cache.__getitem__, words))
+    except KeyError:
+        pass
     missing = set(words).difference(cache)
-    if missing:
-        if len(cache) + len(missing) > _WORD_HASHES_MAX:
-            cache.clear()
-        blake2b = hashlib.blake2b
-        for word in missing:
-            cache[word] = int.from_bytes(blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    if len(cache) + len(missing) > _WORD_HASHES_MAX:
+        cache.clear()
+        missing = set(words)
+    blake2b = hashlib.blake2b
+    for word in missing:
+        cache[word] = int.from_bytes(blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
     return list(map(cache.__getitem__, words))
 
 

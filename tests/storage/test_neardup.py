@@ -207,3 +207,14 @@ def test_fingerprints_do_not_change_between_releases() -> None:
     )
     assert fp.simhash == 3958331376054816341
     assert fp.band_keys[:2] == (-6192134636367388237, 3607814259440359612)
+
+
+def test_word_hash_memo_overflow_gives_the_same_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the memo is cleared when full; words of the text being hashed must survive the clearing
+    expected = neardup.fingerprint(RATE_HIKE)
+    monkeypatch.setattr(neardup, "_WORD_HASHES_MAX", 8)
+    neardup._WORD_HASHES.clear()
+    # the memo holds some of the text's own words when it overflows on the rest
+    neardup.fingerprint(" ".join(neardup.tokens(RATE_HIKE)[:6]))
+    assert neardup.fingerprint(RATE_HIKE) == expected
+    assert neardup.fingerprint(RATE_HIKE) == expected
