@@ -230,9 +230,21 @@ class Archive:
                   batch_size: int = 5000) -> Iterator[Sequence[Any]]:
         """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
 
-        Export's fast path (newsarchive.storage.export.export_archive) formats these itself.
         Pages by id (one short read transaction per page), so memory stays constant and a long
         export does not hold a snapshot open against concurrent crawls.
+        """
+        for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
+                                                batch_size=batch_size):
+            yield from [(*row, counts.get(row[0], 1)) for row in rows]
+
+    def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
+                       source: str | None = None, topic: str | None = None, batch_size: int = 5000,
+                       text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
+        """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
+
+        Export's fast path (newsarchive.storage.export.export_archive) formats these itself.
+        ``text_as_bytes`` asks SQLite for text cells as UTF-8 bytes, undecoded (the CSV writer
+        copies them to the file as they are); PostgreSQL ignores it and gives str.
         """
         where = filters(since=since, until=until, source=source, topic=topic)
         last_id = 0
@@ -247,18 +259,19 @@ class Archive:
                 .limit(batch_size)
             )
             with self.engine.connect() as conn:
-                result = conn.execute(stmt)
-                # the driver's plain tuples: no column here has a SQLAlchemy result processor
-                # (timestamps and JSON are read raw, see ROW_COLUMNS), and building Row objects
-                # was a tenth of the export's time
-                rows = result.cursor.fetchall() if result.cursor is not None else []
-                result.close()
+                with _text_factory(conn, bytes if text_as_bytes and self.dialect == "sqlite" else None):
+                    result = conn.execute(stmt)
+                    # the driver's plain tuples: no column here has a SQLAlchemy result processor
+                    # (timestamps and JSON are read raw, see ROW_COLUMNS), and building Row objects
+                    # was a tenth of the export's time
+                    rows = result.cursor.fetchall() if result.cursor is not None else []
+                    result.close()
                 if not rows:
                     return
                 # almost every article has one version: one range scan of the version index
                 # finds the others (a count per row cost a third of the export's time)
                 counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][0], "hi": rows[-1][0]}).all())
-            yield from [(*row, counts.get(row[0], 1)) for row in rows]
+            yield rows, counts
             last_id = rows[-1][0]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -358,6 +371,22 @@ _MULTI_VERSION = (
     .group_by(ArticleVersion.article_id)
     .having(sa.func.count() > 1)
 )
+
+
+@contextmanager
+def _text_factory(conn: sa.Connection, factory: Any) -> Iterator[None]:
+    """SQLite text cells decoded by ``factory`` (e.g. bytes) for one read; None leaves them alone."""
+    if factory is None:
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    saved = raw.text_factory  # type: ignore[union-attr]
+    raw.text_factory = factory  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        # the connection goes back to the pool: every other reader expects str
+        raw.text_factory = saved  # type: ignore[union-attr]
 
 
 def _alive(pid: int | None) -> bool:
