@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from archive_helpers import make_article
 
@@ -116,3 +118,28 @@ def test_reading_bytes_leaves_pooled_connections_reading_str(sqlite_url: str, tm
         first = next(archive.iter_articles())
         assert isinstance(first["headline"], str)
         assert archive.search("ministers")[0]["source"] == "tass"
+
+
+def test_fast_path_to_stdout_has_no_bom_and_the_same_lines(
+    archive: Archive, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    archive.save_batch(tricky_articles())
+    general, _ = exported(archive, tmp_path)
+    capfdbinary.readouterr()
+    assert export.export_archive(archive, "csv", "-") == len(tricky_articles())
+    captured = capfdbinary.readouterr()
+    assert captured.out == general.removeprefix(b"\xef\xbb\xbf")
+    assert captured.err == b""
+
+
+def test_fast_path_progress_counts_every_row(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    err = io.StringIO()
+    err.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stderr", err)
+    with Archive(sqlite_url) as archive:
+        archive.save_batch(tricky_articles())
+        total = archive.count_articles()
+        assert export.export_archive(archive, "csv", tmp_path / "a.csv", progress=True, total=total) == 8
+    assert "8/8 rows" in err.getvalue()
