@@ -35,6 +35,9 @@ def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
             with archive.engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                # migration 0004: segments merged 16 at a time (the insert cost at scale)
+                config = dict(conn.exec_driver_sql("SELECT k, v FROM articles_fts_config").all())
+                assert config["automerge"] == 16
         else:
             columns = {c["name"] for c in sa.inspect(archive.engine).get_columns("article_versions")}
             assert "search_vector" in columns
