@@ -19,7 +19,15 @@ from newsarchive.errors import StorageError
 from newsarchive.storage import engine as engines
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 from newsarchive.storage.models import UrlState as UrlStateRow
-from newsarchive.storage.save import BatchWriter, SaveResult, article_key, upsert_url_state, utcnow
+from newsarchive.storage.save import (
+    BatchWriter,
+    Prepared,
+    SaveResult,
+    article_key,
+    prepare,
+    upsert_url_state,
+    utcnow,
+)
 from newsarchive.storage.search import (
     ROW_COLUMNS,
     SearchQueryError,
@@ -108,13 +116,15 @@ class Archive:
         return engines.with_retry(self.url, attempt, attempts=self.lock_attempts)
 
     # -- writes -------------------------------------------------------------------------
-    def save_batch(self, articles: Sequence[Article], run_id: int | None = None) -> list[SaveResult]:
+    def save_batch(self, articles: Sequence[Article | Prepared],
+                   run_id: int | None = None) -> list[SaveResult]:
         """Store a batch in ONE transaction and return one outcome per article, in order."""
         if not articles:
             return []
+        prepared = prepare(articles)  # outside the transaction: pure work, not redone on a retry
 
         def work(conn: sa.Connection) -> list[SaveResult]:
-            return BatchWriter(conn, run_id).save_all(articles)
+            return BatchWriter(conn, run_id).save_all(prepared)
 
         return self.write(work)
 

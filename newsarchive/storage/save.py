@@ -71,6 +71,27 @@ def fingerprint(article: Article) -> neardup.Fingerprint:
     return neardup.fingerprint(article.body, article.headline)
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """An Article with what saving it needs that does not depend on the archive.
+
+    Computed before the write transaction opens (``prepare``), so the database lock is held
+    only for the database work, a retried batch does not redo it, and a caller may prepare
+    the next batch while the previous one is being written.
+    """
+
+    article: Article
+    key: str
+    digest: str
+    fp: neardup.Fingerprint
+
+
+def prepare(articles: Iterable[Article | Prepared]) -> list[Prepared]:
+    """Archive key, content hash and near-duplicate fingerprint of each article (pure CPU work)."""
+    return [a if isinstance(a, Prepared) else Prepared(a, article_key(a), a.content_hash, fingerprint(a))
+            for a in articles]
+
+
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
     bulk.executemany(conn, bulk.insert_ignore_statement(conn, table), rows)
@@ -163,16 +184,17 @@ class BatchWriter:
         self.run_id = run_id
         self.now = utcnow()
         self.postgres = conn.dialect.name == "postgresql"
-        self._digests: dict[int, str] = {}
+        self._prepared: dict[int, Prepared] = {}
 
     # -- entry points ---------------------------------------------------------------------
-    def save_all(self, articles: Sequence[Article]) -> list[SaveResult]:
-        """Store ``articles`` and return one outcome per article, in order."""
-        keys = [article_key(a) for a in articles]
+    def save_all(self, batch: Sequence[Article | Prepared]) -> list[SaveResult]:
+        """Store the batch and return one outcome per article, in order."""
+        prepared = prepare(batch)
+        self._prepared.update((id(p.article), p) for p in prepared)
+        articles = [p.article for p in prepared]
+        keys = [p.key for p in prepared]
         stories = self._known_by_key(keys)
-        # content_hash normalises the whole text: computed once per article, not per use
-        digests = [a.content_hash for a in articles]
-        self._digests.update((id(a), d) for a, d in zip(articles, digests, strict=True))
+        digests = [p.digest for p in prepared]
         by_hash = self._current_by_hash(digests)
         plan: list[tuple[Outcome, _Story, int | None]] = []
         states: list[tuple[str, Article, _Story]] = []
@@ -252,7 +274,12 @@ class BatchWriter:
         return out
 
     def _digest(self, article: Article) -> str:
-        return self._digests.get(id(article)) or article.content_hash
+        ready = self._prepared.get(id(article))
+        return ready.digest if ready is not None else article.content_hash
+
+    def _fingerprint(self, article: Article) -> neardup.Fingerprint:
+        ready = self._prepared.get(id(article))
+        return ready.fp if ready is not None else fingerprint(article)
 
     def _current_by_hash(self, hashes: list[str]) -> dict[str, tuple[_Story, int | None]]:
         out: dict[str, tuple[_Story, int | None]] = {}
@@ -267,7 +294,7 @@ class BatchWriter:
     def _write(self, stories: list[_Story], *, origin: str) -> None:
         changed = [s for s in stories if s.versions]
         for story in changed:
-            story.fp = fingerprint(story.versions[-1])
+            story.fp = self._fingerprint(story.versions[-1])
         new = [s for s in changed if s.is_new]
         self._cluster(new)
         self._insert_articles(new)
