@@ -9,7 +9,7 @@ One database grows through the sizes in order; at each size it measures
 * insert rate: articles/s through ``Archive.save_batch`` (batches of ``--batch``), for the
   whole segment that brought the archive to this size and for its last 10k articles;
 * near-duplicate lookup: per probe article, the band-index lookup ``save_batch`` runs
-  (``BatchWriter._find_cluster``) on articles that are not in the archive, 10% of them edited
+  (``BatchWriter.find_clusters``) on articles that are not in the archive, 10% of them edited
   copies of archived ones (which must be found), plus the fingerprint time (size-independent);
 * full-text search latency p50/p95 through ``Archive.search`` over a fixed query mix;
 * CSV export rows/s and peak RSS, in a child process so the generator's memory is not counted.
@@ -36,10 +36,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from newsarchive.article import Article, FetchInfo
 from newsarchive.storage import Archive, neardup
+from newsarchive.storage import bands as band_index
+from newsarchive.storage.save import BatchWriter
 
 MSK = timezone(timedelta(hours=3))
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -149,9 +149,10 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int) 
 def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch: int) -> dict[str, float]:
     """Per-article fingerprint and band-index lookup cost for articles not yet archived.
 
-    The lookup is the SQL a batched save runs: one query per batch for every band key of the
-    batch (chunked under SQLite's variable limit), then each candidate's SimHash compared.
-    It reads the tables directly, so it measures the index, whatever save_batch does around it.
+    The lookup is ``BatchWriter.find_clusters``, what a batched save runs for its new stories:
+    one band-index query per batch over every level (``newsarchive.storage.bands``), then the
+    candidates' SimHashes compared. It runs in a transaction that is rolled back, so it
+    measures the index, whatever else save_batch does around it.
     """
     rng = random.Random(size)
     fresh = [corpus.article(n, seed=1) for n in range(probes)]
@@ -161,48 +162,25 @@ def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch
     prints = [neardup.fingerprint(a.body, a.headline) for a in probe]
     t1 = time.perf_counter()
     found = 0
-    candidates_seen = 0
     with archive.engine.connect() as conn:
-        lookup(conn, prints[:batch])  # warm the connection and statement cache
+        writer = BatchWriter(conn)
+        writer.find_clusters(prints[:batch])  # warm the connection and statement cache
         w0, c0 = time.perf_counter(), time.process_time()
         for lo in range(0, len(prints), batch):
-            chunk = prints[lo : lo + batch]
-            matches, seen = lookup(conn, chunk)
-            candidates_seen += seen
-            found += sum(1 for i, m in enumerate(matches, start=lo) if m and i >= len(fresh))
+            matches = writer.find_clusters(prints[lo : lo + batch])
+            found += sum(1 for i, m in enumerate(matches, start=lo) if m is not None and i >= len(fresh))
         w1, c1 = time.perf_counter(), time.process_time()
+        # reported, not timed: how many archived articles shared a band key with a probe
+        shared = band_index.lookup(conn, {k for fp in prints for k in fp.band_keys})
+        candidates = sum(len(ids) for ids in shared.values())
         conn.rollback()
     return {
         "fingerprint_us": (t1 - t0) / len(probe) * 1e6,
         "lookup_us": (w1 - w0) / len(probe) * 1e6,
         "lookup_cpu_us": (c1 - c0) / len(probe) * 1e6,
-        "candidates_per_article": candidates_seen / len(probe),
+        "candidates_per_article": candidates / len(probe),
         "copies_found": found / max(1, len(copies)),
     }
-
-
-_BANDS_SQL = (
-    "SELECT b.band_key, a.id, a.simhash FROM neardup_bands b JOIN articles a ON a.id = b.article_id "
-    "WHERE b.band_key IN ({})"
-)
-
-
-def lookup(conn: sa.Connection, prints: list[neardup.Fingerprint]) -> tuple[list[bool], int]:
-    """For each fingerprint: is there an archived near-duplicate? Plus how many candidates were read."""
-    keys = sorted({k for fp in prints for k in fp.band_keys})
-    hits: dict[int, list[int]] = {}
-    rows = 0
-    for lo in range(0, len(keys), 30_000):
-        chunk = keys[lo : lo + 30_000]
-        sql = sa.text(_BANDS_SQL.format(",".join(f":k{i}" for i in range(len(chunk)))))
-        for band_key, _article_id, simhash in conn.execute(sql, {f"k{i}": k for i, k in enumerate(chunk)}):
-            hits.setdefault(band_key, []).append(simhash)
-            rows += 1
-    matches = [
-        any(neardup.is_near_duplicate(fp.simhash, sh) for k in fp.band_keys for sh in hits.get(k, ()))
-        for fp in prints
-    ]
-    return matches, rows
 
 
 #: analyst-like query mix: (class, share). Word ranks follow the Zipf vocabulary: rank 5-50

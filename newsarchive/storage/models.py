@@ -153,10 +153,19 @@ class Link(Base):
 
 
 class NeardupBand(Base):
-    """LSH band keys of each article's SimHash: near-duplicate candidates by index lookup."""
+    """LSH band keys of each article's text: near-duplicate candidates by index lookup.
+
+    Kept as a small log-structured merge index (see ``newsarchive.storage.save.compact_bands``):
+    new keys go into level 0, and a level that outgrows its capacity is merged, in key order,
+    into the next. Band keys are random, so one B-tree taking every new key would dirty about
+    one page per key once the archive outgrows memory (10 per article); the levels keep
+    inserts in a small, cached key range and rewrite the large ones rarely and sequentially.
+    """
 
     __tablename__ = "neardup_bands"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it: rows live in the PK
 
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0)
     band_key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsarchive.article import Article, normalise_text
+from newsarchive.storage import bands as band_index
 from newsarchive.storage import bulk, neardup
 from newsarchive.storage.models import (
     ArticleRow,
     ArticleTopic,
     ArticleVersion,
     Link,
-    NeardupBand,
     Source,
     Topic,
     UrlState,
@@ -253,12 +253,15 @@ class BatchWriter:
             out.append(by_id[article_id].version_ids[index])
         return out
 
-    def find_cluster(self, fp: neardup.Fingerprint) -> int | None:
-        """The cluster of an archived near-duplicate of ``fp`` (None when there is none)."""
-        candidates = self._band_candidates(set(fp.band_keys))
-        return self._match(fp, candidates.get_many(fp.band_keys))
+    def find_clusters(self, fps: Sequence[neardup.Fingerprint]) -> list[int | None]:
+        """For each fingerprint, the cluster of an archived near-duplicate (None when there is none).
 
-    _find_cluster = find_cluster  # benchmarks/storage.py measures the lookup through this name
+        One band-index lookup for all of them: what a batched save runs for its new stories
+        (benchmarks/storage.py measures the near-duplicate cost through this).
+        """
+        bands = self._band_candidates({k for fp in fps for k in fp.band_keys})
+        return [self._match(fp, bands.get_many(fp.band_keys))
+                if not bands.by_key.keys().isdisjoint(fp.band_keys) else None for fp in fps]
 
     # -- classification helpers --------------------------------------------------------
     def _story(self, row: Any) -> _Story:
@@ -311,11 +314,7 @@ class BatchWriter:
 
     def _band_candidates(self, keys: set[int]) -> _Bands:
         bands = _Bands()
-        for chunk in _chunks(sorted(keys), 500):
-            for band_key, article_id in self.conn.execute(
-                sa.select(NeardupBand.band_key, NeardupBand.article_id).where(NeardupBand.band_key.in_(chunk))
-            ):
-                bands.add(band_key, article_id)
+        bands.by_key = band_index.lookup(self.conn, keys)
         ids = sorted(bands.article_ids())
         for chunk in _chunks(ids, 500):
             for row in self.conn.execute(
@@ -339,15 +338,11 @@ class BatchWriter:
         """Find each new story's cluster: archived near-duplicates first, then earlier ones in the batch."""
         if not new:
             return
-        # band keys and SimHashes are signed 64-bit already (neardup returns them so)
-        bands = self._band_candidates({k for s in new for k in (s.fp.band_keys if s.fp else ())})
+        fps = [s.fp for s in new if s.fp is not None]
+        assert len(fps) == len(new)
         earlier: dict[int, list[_Story]] = {}
-        for story in new:
-            fp = story.fp
-            assert fp is not None
-            # most new stories share no band key with anything: no candidate list to build
-            if not bands.by_key.keys().isdisjoint(fp.band_keys):
-                story.cluster_id = self._match(fp, bands.get_many(fp.band_keys))
+        for story, fp, archived in zip(new, fps, self.find_clusters(fps), strict=True):
+            story.cluster_id = archived
             if story.cluster_id is None and not earlier.keys().isdisjoint(fp.band_keys):
                 story.cluster_of = self._earlier_match(fp, earlier)
             for key in fp.band_keys:
@@ -432,10 +427,9 @@ class BatchWriter:
             self.conn.execute(sa.delete(column.table).where(column.in_(chunk)))
 
     def _replace_bands(self, changed: list[_Story], old: list[int | None]) -> None:
-        self._delete_for(NeardupBand.__table__.c.article_id, old)  # type: ignore[attr-defined]
-        rows = [{"band_key": k, "article_id": s.article_id}
-                for s in changed if s.fp for k in set(s.fp.band_keys)]
-        insert_ignore(self.conn, NeardupBand.__table__, rows)  # type: ignore[arg-type]
+        band_index.remove(self.conn, [i for i in old if i is not None])
+        band_index.add(self.conn, [(k, s.article_id) for s in changed if s.fp and s.article_id is not None
+                                   for k in set(s.fp.band_keys)])
 
     def _source_ids(self, keys: set[str]) -> dict[str, int]:
         insert_ignore(self.conn, Source.__table__,  # type: ignore[arg-type]
@@ -531,9 +525,6 @@ class _Bands:
     def __init__(self) -> None:
         self.by_key: dict[int, list[int]] = {}
         self.details: dict[int, tuple[int | None, int | None]] = {}
-
-    def add(self, band_key: int, article_id: int) -> None:
-        self.by_key.setdefault(band_key, []).append(article_id)
 
     def article_ids(self) -> set[int]:
         return {a for ids in self.by_key.values() for a in ids}
