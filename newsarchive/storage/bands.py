@@ -8,8 +8,8 @@ log-structured merge index, levelled by the first primary-key column:
 * new keys go into level 0, a key range small enough to stay cached;
 * when level ``n`` holds more than ``LEVEL0_ROWS * LEVEL_GROWTH**n`` rows it is merged, in key
   order, into level ``n + 1``, which rewrites that level's pages once, in sequence;
-* a lookup seeks each key in every level (about ``log10(rows / LEVEL0_ROWS) + 2`` levels; all
-  but the largest stay in the cache).
+* a lookup seeks each key in every non-empty level (at most ``log32(rows / LEVEL0_ROWS) + 2``;
+  all but the largest stay in the cache).
 
 Each key thus costs about ``LEVEL_GROWTH / rows-per-page`` page writes per level instead of a
 page of its own. Both databases run the same code (migration 0005 made the table).
@@ -27,8 +27,10 @@ from newsarchive.storage.models import NeardupBand
 
 #: rows level 0 may hold before it is merged into level 1 (~5,000 articles of 10 keys)
 LEVEL0_ROWS = 50_000
-#: each level may hold this many times the rows of the one before it
-LEVEL_GROWTH = 10
+#: each level may hold this many times the rows of the one before it: large, so that even a
+#: 1M-article archive has only three levels to seek (merges into a level then rewrite it more
+#: often, but in key order)
+LEVEL_GROWTH = 32
 #: keys per lookup statement (SQLite allows 32,766 bound values)
 _CHUNK = 5_000
 
@@ -41,9 +43,15 @@ def capacity(level: int) -> int:
 
 
 def levels(conn: sa.Connection) -> list[int]:
-    """Levels a lookup must read: 0 up to the highest in use (one index seek to find it)."""
+    """The levels that hold keys, which a lookup must read (one index seek per level)."""
     top = conn.execute(sa.select(sa.func.max(_TABLE.c.level))).scalar()
-    return list(range(int(top) + 1)) if top is not None else []
+    if top is None:
+        return []
+    # a merge leaves the levels below its target empty: skipping them saves a seek per key
+    probe = (sa.select(sa.literal(1)).select_from(_TABLE)
+             .where(_TABLE.c.level == sa.bindparam("level")).limit(1))
+    return [level for level in range(int(top) + 1)
+            if level == top or conn.execute(probe, {"level": level}).first() is not None]
 
 
 def lookup(conn: sa.Connection, keys: Iterable[int]) -> dict[int, list[int]]:

@@ -56,6 +56,8 @@ def test_compaction_moves_keys_down_and_loses_none(archive: Archive) -> None:
     levels = _levels(archive)
     assert all(rows <= bands.capacity(level) for level, rows in levels.items())
     assert sum(levels.values()) == len(saved) * 10  # ten distinct keys per article, none lost or doubled
+    with archive.engine.connect() as conn:
+        assert bands.levels(conn) == sorted(levels)  # lookups read exactly the levels holding keys
 
 
 @pytest.mark.usefixtures("small_levels")

@@ -29,7 +29,7 @@ depends_on = None
 
 # save.LEVEL0_ROWS and save.LEVEL_GROWTH when this migration was written
 _LEVEL0_ROWS = 50_000
-_GROWTH = 10
+_GROWTH = 32
 
 
 def _level_for(rows: int) -> int:
