@@ -8,6 +8,8 @@ log-structured merge index, levelled by the first primary-key column:
 * new keys go into level 0, a key range small enough to stay cached;
 * when level ``n`` holds more than ``LEVEL0_ROWS * LEVEL_GROWTH**n`` rows it is merged, in key
   order, into level ``n + 1``, which rewrites that level's pages once, in sequence;
+  level 0 is counted after each quarter of its capacity a process adds, so it may run a
+  quarter over;
 * a lookup seeks each key in every non-empty level (at most ``log32(rows / LEVEL0_ROWS) + 2``;
   all but the largest stay in the cache).
 
@@ -17,13 +19,14 @@ page of its own. Both databases run the same code (migration 0005 made the table
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from newsarchive.storage import bulk
-from newsarchive.storage.models import NeardupBand
+from newsarchive.storage import bulk, neardup
+from newsarchive.storage.models import ArticleVersion, NeardupBand
 
 #: rows level 0 may hold before it is merged into level 1 (~5,000 articles of 10 keys)
 LEVEL0_ROWS = 50_000
@@ -85,14 +88,51 @@ def add(conn: sa.Connection, rows: Sequence[tuple[int, int]]) -> None:
     """Add (band_key, article_id) pairs to level 0, then compact the levels that overflow."""
     records: list[dict[str, Any]] = [{"level": 0, "band_key": k, "article_id": a} for k, a in rows]
     bulk.executemany(conn, bulk.insert_ignore_statement(conn, _TABLE), records)
-    compact(conn)
+    # counting level 0 reads up to LEVEL0_ROWS index entries: done once this process has added
+    # a quarter of that since its last count, so level 0 outgrows its capacity by a quarter at
+    # most (plus what other writers add meanwhile), for a fraction of the counting
+    database = conn.engine.url.render_as_string()
+    _added[database] = _added.get(database, 0) + len(records)
+    if _added[database] >= LEVEL0_ROWS // 4:
+        _added[database] = 0
+        compact(conn)
 
 
-def remove(conn: sa.Connection, article_ids: Iterable[int]) -> None:
-    """Drop every key of these articles, whatever level holds it."""
-    ids = sorted(set(article_ids))
+#: keys this process added per database since it last counted level 0
+_added: dict[str, int] = {}
+
+
+def remove(conn: sa.Connection, versions: Mapping[int, int]) -> None:
+    """Drop the keys an article got from an earlier text: article id -> the version they came from.
+
+    The keys are recomputed from that version's stored text rather than found through an index
+    on article_id: such an index was a second B-tree to update for every key added and moved,
+    and only updates of existing articles, which are rare, need this. A key left behind (text
+    stored with a NUL, a future fingerprint change) only ever adds a candidate, which the
+    SimHash check against the article's current text then rejects.
+    """
+    if not versions:
+        return
+    texts: dict[int, tuple[str | None, str]] = {}
+    ids = sorted(set(versions.values()))
     for lo in range(0, len(ids), _CHUNK):
-        conn.execute(sa.delete(_TABLE).where(_TABLE.c.article_id.in_(ids[lo : lo + _CHUNK])))
+        stmt = sa.select(ArticleVersion.id, ArticleVersion.headline, ArticleVersion.body).where(
+            ArticleVersion.id.in_(ids[lo : lo + _CHUNK]))
+        texts.update((row.id, (row.headline, row.body)) for row in conn.execute(stmt))
+    rows = [{"b_article": article_id, "b_key": key}
+            for article_id, version_id in versions.items() if version_id in texts
+            for key in set(neardup.fingerprint(texts[version_id][1], texts[version_id][0]).band_keys)]
+    in_use = levels(conn)
+    if rows and in_use:
+        bulk.executemany(conn, _delete_statement(tuple(in_use)), rows)
+
+
+@functools.lru_cache(maxsize=16)
+def _delete_statement(in_use: tuple[int, ...]) -> sa.TextClause:
+    # the levels are our integers (bound per row they would multiply the rows); one statement
+    # object per level set, so bulk's compiled-statement cache stays small
+    return sa.text(f"DELETE FROM neardup_bands WHERE level IN ({','.join(map(str, in_use))}) "
+                   "AND band_key = :b_key AND article_id = :b_article")
 
 
 def compact(conn: sa.Connection) -> list[int]:

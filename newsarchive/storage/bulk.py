@@ -24,6 +24,7 @@ _Processor = Callable[[Any], Any] | None
 # statement itself is kept in the value so its id cannot be reused while the entry lives
 _Compiled = tuple[str, tuple[str, ...], tuple[_Processor, ...]]
 _COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[Any, _Compiled]] = {}
+_COMPILED_MAX = 256
 _INSERT_IGNORE: dict[tuple[str, str], Any] = {}
 
 
@@ -77,5 +78,7 @@ def _compiled(dialect: sa.Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compile
     types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
     processors = tuple(_sqlite_utc_text if isinstance(t, UTCDateTime) else t.bind_processor(dialect)
                        for t in types)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()  # callers pass long-lived statements; this only bounds a misuse
     _COMPILED[cache_key] = (stmt, (compiled.string, names, processors))
     return compiled.string, names, processors

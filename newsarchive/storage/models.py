@@ -167,8 +167,9 @@ class NeardupBand(Base):
 
     level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0)
     band_key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    #: no index of its own: bands.remove() finds an article's keys by recomputing them
     article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
 
 

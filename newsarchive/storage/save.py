@@ -308,7 +308,10 @@ class BatchWriter:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
         old = [s.article_id for s in changed if not s.is_new]
-        self._replace_bands(changed, old)
+        # the band keys to drop come from the text each updated article had until now
+        earlier = {s.article_id: v for s, v in zip(changed, replaced, strict=True)
+                   if not s.is_new and s.article_id is not None and v is not None}
+        self._replace_bands(changed, earlier)
         self._replace_topics(changed, old)
         self._replace_links(changed, old)
 
@@ -426,8 +429,8 @@ class BatchWriter:
         for chunk in _chunks(sorted(i for i in article_ids if i is not None), 500):
             self.conn.execute(sa.delete(column.table).where(column.in_(chunk)))
 
-    def _replace_bands(self, changed: list[_Story], old: list[int | None]) -> None:
-        band_index.remove(self.conn, [i for i in old if i is not None])
+    def _replace_bands(self, changed: list[_Story], earlier: dict[int, int]) -> None:
+        band_index.remove(self.conn, earlier)
         band_index.add(self.conn, [(k, s.article_id) for s in changed if s.fp and s.article_id is not None
                                    for k in set(s.fp.band_keys)])
 

@@ -8,7 +8,10 @@ largest single cost of an insert (benchmarks/storage.py). The primary key now st
 outgrows its capacity is merged in key order into the next (``save.compact_bands``), so the
 big levels are rewritten rarely and page by page. Lookups read every level: a few more index
 seeks per key, all but the largest level in cache. On SQLite the table is WITHOUT ROWID
-(rows live in the primary key, one B-tree instead of two).
+(rows live in the primary key, one B-tree instead of two), and the index on ``article_id`` is
+dropped: it was a second B-tree to update for every key added or moved between levels, and
+the keys of an updated article are found by recomputing them from its earlier text
+(``bands.remove``).
 
 Existing keys move to the lowest level whose capacity holds them all.
 
@@ -52,12 +55,14 @@ def _create(table: str, *, with_level: bool) -> None:
 
 
 def _swap(with_level: bool, select: str) -> None:
-    op.drop_index("ix_neardup_bands_article_id", table_name="neardup_bands")
+    if with_level:
+        op.drop_index("ix_neardup_bands_article_id", table_name="neardup_bands")
     _create("neardup_bands_new", with_level=with_level)
     op.execute(f"INSERT INTO neardup_bands_new SELECT {select} FROM neardup_bands")
     op.drop_table("neardup_bands")
     op.rename_table("neardup_bands_new", "neardup_bands")
-    op.create_index("ix_neardup_bands_article_id", "neardup_bands", ["article_id"])
+    if not with_level:
+        op.create_index("ix_neardup_bands_article_id", "neardup_bands", ["article_id"])
 
 
 def upgrade() -> None:
