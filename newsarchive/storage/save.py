@@ -316,8 +316,7 @@ class BatchWriter:
         self._replace_links(changed, old)
 
     def _band_candidates(self, keys: set[int]) -> _Bands:
-        bands = _Bands()
-        bands.by_key = band_index.lookup(self.conn, keys)
+        bands = _Bands(band_index.lookup(self.conn, keys))
         ids = sorted(bands.article_ids())
         for chunk in _chunks(ids, 500):
             for row in self.conn.execute(
@@ -342,7 +341,7 @@ class BatchWriter:
         if not new:
             return
         fps = [s.fp for s in new if s.fp is not None]
-        assert len(fps) == len(new)
+        assert len(fps) == len(new)  # _write fingerprinted every changed story
         earlier: dict[int, list[_Story]] = {}
         for story, fp, archived in zip(new, fps, self.find_clusters(fps), strict=True):
             story.cluster_id = archived
@@ -525,8 +524,8 @@ class BatchWriter:
 class _Bands:
     """Band key -> archived article ids, plus each candidate's (simhash, cluster_id)."""
 
-    def __init__(self) -> None:
-        self.by_key: dict[int, list[int]] = {}
+    def __init__(self, by_key: dict[int, list[int]]) -> None:
+        self.by_key = by_key
         self.details: dict[int, tuple[int | None, int | None]] = {}
 
     def article_ids(self) -> set[int]:
