@@ -110,3 +110,24 @@ def test_upgrade_puts_existing_keys_in_a_level_that_holds_them(db_url: str) -> N
         [result] = archive.save_batch([copy])
         original = archive.save_batch([_article(3)])[0]
         assert result.cluster_id == original.cluster_id
+
+
+def test_lookups_seek_the_primary_key_never_scan(sqlite_url: str) -> None:
+    # the levelled table is keyed (level, band_key, article_id): a lookup that forgot the
+    # levels would scan every key of a million-article archive for each batch
+    with Archive(sqlite_url) as archive:
+        archive.save_batch([_article(n) for n in range(3)])
+        plans: list[str] = []
+        with archive.engine.connect() as conn:
+            real = conn.exec_driver_sql
+
+            def explain(sql: str, params: object = None) -> object:
+                if sql.lstrip().upper().startswith("SELECT BAND_KEY"):
+                    plans.extend(str(row[-1]) for row in real("EXPLAIN QUERY PLAN " + sql, params).all())
+                return real(sql, params)
+
+            conn.exec_driver_sql = explain  # type: ignore[method-assign]
+            found = bands.lookup(conn, [1, 2, 3])
+        assert found == {}
+        assert plans
+        assert all("USING PRIMARY KEY" in plan for plan in plans), plans
