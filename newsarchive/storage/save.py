@@ -66,6 +66,14 @@ def _canonical_link(url: str) -> str:
     return str(_clean(canonical_url(url)))
 
 
+@lru_cache(maxsize=1 << 12)
+def _topic_names(name: str) -> tuple[str, str]:
+    # (display name, normalised key) of a topic label: a few hundred labels repeat across
+    # every article of a source, so most saves find them here
+    clean = " ".join(_clean(name).split())
+    return clean, normalise_text(clean)
+
+
 def fingerprint(article: Article) -> neardup.Fingerprint:
     """SimHash and LSH band keys of an article's text (see newsarchive.storage.neardup)."""
     return neardup.fingerprint(article.body, article.headline)
@@ -447,8 +455,7 @@ class BatchWriter:
             assert story.article_id is not None
             topics = wanted.setdefault(story.article_id, {})
             for name in story.versions[-1].topics:
-                clean = " ".join(_clean(str(name)).split())
-                key = normalise_text(clean)
+                clean, key = _topic_names(str(name))
                 if key:
                     topics.setdefault(key, clean)
                     names.setdefault(key, clean)
