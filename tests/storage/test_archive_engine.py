@@ -35,6 +35,7 @@ def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
             with archive.engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384  # new file
                 # migration 0004: segments merged 16 at a time (the insert cost at scale)
                 config = dict(conn.exec_driver_sql("SELECT k, v FROM articles_fts_config").all())
                 assert config["automerge"] == 16
@@ -185,3 +186,16 @@ def test_archive_from_a_newer_newsarchive_is_refused_clearly(sqlite_url: str) ->
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
     with pytest.raises(StorageError, match="schema revision 9999_future, newer than this version"):
         Archive(sqlite_url)
+
+
+def test_an_existing_database_keeps_its_page_size(tmp_path: Path) -> None:
+    # the 16 KB page size is for new files only: an archive made with 4 KB pages opens as it is
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA page_size = 4096")
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("CREATE TABLE unrelated (x INTEGER)")
+    with Archive(f"sqlite:///{path}") as archive:
+        assert archive.save_batch([make_article(1)])[0].outcome == "new"
+        with archive.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
