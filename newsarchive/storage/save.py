@@ -204,6 +204,13 @@ class BatchWriter:
         stories = self._known_by_key(keys)
         digests = [p.digest for p in prepared]
         by_hash = self._current_by_hash(digests)
+        # PostgreSQL reads each statement at its own moment: an article another writer committed
+        # between the two lookups is found by its text only. It is still this batch's key, so it
+        # is that story (unchanged), not a duplicate of itself.
+        wanted = set(keys)
+        for story, _ in list(by_hash.values()):
+            if story.key in wanted and story.key not in stories:
+                stories[story.key] = story
         plan: list[tuple[Outcome, _Story, int | None]] = []
         states: list[tuple[str, Article, _Story]] = []
         duplicate_keys: list[tuple[str, _Story]] = []
