@@ -135,9 +135,8 @@ def _delete_statement(in_use: tuple[int, ...]) -> sa.TextClause:
                    "AND band_key = :b_key AND article_id = :b_article")
 
 
-def compact(conn: sa.Connection) -> list[int]:
-    """Merge each overflowing level into the next, lowest first; the levels merged, in order."""
-    merged: list[int] = []
+def compact(conn: sa.Connection) -> None:
+    """Merge each overflowing level into the next, lowest first."""
     level = 0
     while _count(conn, level) > capacity(level):
         target = level + 1
@@ -151,9 +150,7 @@ def compact(conn: sa.Connection) -> list[int]:
             )
         )
         conn.execute(sa.delete(_TABLE).where(_TABLE.c.level == level))
-        merged.append(level)
         level = target
-    return merged
 
 
 def _count(conn: sa.Connection, level: int) -> int:
