@@ -155,7 +155,7 @@ class Link(Base):
 class NeardupBand(Base):
     """LSH band keys of each article's text: near-duplicate candidates by index lookup.
 
-    Kept as a small log-structured merge index (see ``newsarchive.storage.save.compact_bands``):
+    Kept as a small log-structured merge index (see ``newsarchive.storage.bands``):
     new keys go into level 0, and a level that outgrows its capacity is merged, in key order,
     into the next. Band keys are random, so one B-tree taking every new key would dirty about
     one page per key once the archive outgrows memory (10 per article); the levels keep
@@ -171,6 +171,24 @@ class NeardupBand(Base):
     article_id: Mapped[int] = mapped_column(
         sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class NeardupFilter(Base):
+    """A Bloom filter over the band keys in levels 1 and up of ``neardup_bands`` (one row).
+
+    A lookup seeks level 0 for every key but the larger levels only for keys the filter may
+    hold, so its cost does not grow with the number of levels (``newsarchive.storage.bands``).
+    ``token`` changes with every write, so a process knows when its cached copy is stale.
+    """
+
+    __tablename__ = "neardup_filter"
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(sa.BigInteger)
+    #: keys it was sized for, and keys added since it was built (rebuilt past capacity)
+    capacity: Mapped[int] = mapped_column(sa.BigInteger)
+    key_count: Mapped[int] = mapped_column(sa.BigInteger)
+    bits: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class CrawlRun(Base):

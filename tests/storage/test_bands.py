@@ -48,6 +48,8 @@ def small_levels(monkeypatch: pytest.MonkeyPatch) -> None:
     # capacities of 40, 80, 160 ... rows (4, 8, 16 articles) so a few dozen articles use 3+ levels
     monkeypatch.setattr(bands, "LEVEL0_ROWS", 40)
     monkeypatch.setattr(bands, "LEVEL_GROWTH", 2)
+    # and a filter that fills up after a few merges, so it is rebuilt larger along the way
+    monkeypatch.setattr(bands, "FILTER_MIN_KEYS", 60)
 
 
 @pytest.mark.usefixtures("small_levels")
@@ -131,3 +133,112 @@ def test_lookups_seek_the_primary_key_never_scan(sqlite_url: str) -> None:
         assert found == {}
         assert plans
         assert all("USING PRIMARY KEY" in plan for plan in plans), plans
+
+
+def _random_keys(seed: int, count: int) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.getrandbits(64) - (1 << 63) for _ in range(count)]
+
+
+def test_bloom_filter_keeps_every_key_and_passes_few_others() -> None:
+    keys = _random_keys(1, 20_000)
+    bloom = bands.BloomFilter.sized_for(len(keys))
+    bloom.add(keys)
+    assert all(k in bloom for k in keys)
+    others = _random_keys(2, 50_000)
+    passed = sum(k in bloom for k in others) / len(others)
+    assert passed < 0.035  # ~2.4% expected at capacity (12 bits per key, see BloomFilter)
+    empty = bands.BloomFilter.sized_for(10)
+    assert empty.keys == 0
+    assert not empty.filter(keys[:100])
+
+
+def _upper_keys(archive: Archive) -> list[int]:
+    with archive.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT band_key FROM neardup_bands WHERE level > 0")).scalars())
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_the_filter_holds_every_key_of_the_upper_levels_through_merges_and_rebuilds(archive: Archive) -> None:
+    capacities = set()
+    for start in range(0, 120, 4):
+        archive.save_batch([_article(n) for n in range(start, start + 4)])
+        with archive.engine.connect() as conn:
+            bloom = bands.current_filter(conn)[1]
+        if bloom is not None:
+            capacities.add(bloom.capacity)
+            assert all(k in bloom for k in _upper_keys(archive))
+    assert len(capacities) >= 3  # built, then rebuilt larger at least twice
+    assert len(_levels(archive)) >= 3
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_upper_levels_are_sought_only_for_keys_the_filter_may_hold(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill_until_three_levels(archive)
+    sought: dict[tuple[int, ...], int] = {}
+    real = bands._rows
+
+    def spy(conn: sa.Connection, in_use: list[int], chunk: list[int]) -> object:
+        sought[tuple(in_use)] = sought.get(tuple(in_use), 0) + len(chunk)
+        return real(conn, in_use, chunk)
+
+    monkeypatch.setattr(bands, "_rows", spy)
+    absent = _random_keys(3, 2_000)
+    present = _upper_keys(archive)[:50]
+    with archive.engine.connect() as conn:
+        found = bands.lookup(conn, absent + present)
+    assert set(found) == set(present)
+    upper = sum(n for levels, n in sought.items() if 0 not in levels)
+    assert sought[(0,)] == len(absent) + len(present)  # level 0 is sought for every key
+    assert len(present) <= upper < len(present) + 0.1 * len(absent)
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_a_process_holding_an_older_filter_reads_the_new_one(archive: Archive) -> None:
+    saved = _fill_until_three_levels(archive)
+    with archive.engine.connect() as conn:
+        stale = bands.current_filter(conn)
+    assert stale[1] is not None
+    more = archive.save_batch([_article(n) for n in range(len(saved), len(saved) + 40)])
+    with archive.engine.connect() as conn:
+        assert bands.current_filter(conn)[0] != stale[0]  # later merges wrote a new filter
+    # an article those merges moved up, none of whose keys the older filter holds
+    with archive.engine.connect() as conn:
+        keys_of: dict[int | None, list[tuple[int, int]]] = {r.article_id: [] for r in more}
+        rows = conn.execute(sa.text("SELECT article_id, level, band_key FROM neardup_bands"))
+        for article_id, level, key in rows:
+            if article_id in keys_of:
+                keys_of[article_id].append((level, key))
+    moved = [i for i, r in enumerate(more)
+             if all(level > 0 and key not in stale[1] for level, key in keys_of[r.article_id])]
+    assert moved
+    # as if another process had done those merges: this one still holds the filter it read
+    bands._filters[archive.engine.url.render_as_string()] = stale  # type: ignore[assignment]
+    source = _article(len(saved) + moved[0])
+    copy = replace(source, url="https://outlet.example/late-copy", source="outlet", headline="Republished",
+                   body=source.body + "\n\nThe outlet added this line.")
+    [result] = archive.save_batch([copy])
+    assert result.cluster_id == more[moved[0]].cluster_id
+    with archive.engine.connect() as conn:  # and it now holds the stored filter, not the older one
+        assert bands._filters[archive.engine.url.render_as_string()][0] == bands._stored_token(conn)
+
+
+def test_an_archive_upgraded_without_a_filter_still_finds_copies_in_upper_levels(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Archive(db_url) as archive:
+        archive.save_batch([_article(n) for n in range(8)])
+        with archive.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE neardup_bands SET level = 2"))  # as 0005 may leave a big index
+            conn.execute(sa.text("DELETE FROM neardup_filter"))
+        copy = replace(_article(5), url="https://outlet.example/copy", headline="Copy",
+                       body=_story(5) + "\n\nAdded.")
+        [result] = archive.save_batch([copy])
+        assert result.cluster_id == archive.save_batch([_article(5)])[0].cluster_id
+        # the next merge builds the filter from the upper levels' keys
+        monkeypatch.setattr(bands, "LEVEL0_ROWS", 5)
+        archive.save_batch([_article(n) for n in range(20, 22)])
+        with archive.engine.connect() as conn:
+            bloom = bands.current_filter(conn)[1]
+        assert bloom is not None
+        assert all(k in bloom for k in _upper_keys(archive))
