@@ -141,11 +141,16 @@ class Link(Base):
     """A "read also" edge: from an article to a canonical URL, resolved once that URL is archived."""
 
     __tablename__ = "links"
-    __table_args__ = (sa.UniqueConstraint("from_article_id", "to_url", name="uq_links_from_to"),)
+    __table_args__ = (
+        sa.UniqueConstraint("from_article_id", "to_url", name="uq_links_from_to"),
+        # only links still waiting for their target are looked up by URL (migration 0007)
+        sa.Index("ix_links_unresolved_to_url", "to_url", sqlite_where=sa.text("to_article_id IS NULL"),
+                 postgresql_where=sa.text("to_article_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     from_article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
-    to_url: Mapped[str] = mapped_column(sa.Text, index=True)
+    to_url: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str | None] = mapped_column(sa.Text)
     to_article_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("articles.id", ondelete="SET NULL"), index=True

@@ -144,6 +144,20 @@ def test_links_resolve_in_both_directions_of_arrival(archive: Archive) -> None:
                   u="https://tass.com/politics/1003") == c.article_id
 
 
+def test_waiting_links_are_found_through_the_unresolved_url_index(sqlite_url: str) -> None:
+    # the URL index covers only unresolved links (migration 0007): the resolving UPDATE must
+    # still seek it, or every saved article would scan the whole links table
+    from newsarchive.storage.save import _RESOLVE_LINKS
+
+    with Archive(sqlite_url) as archive:
+        archive.save_batch([make_article(1, read_also=[{"title": "Later", "url": "https://tass.com/politics/1003"}])])
+        with archive.engine.connect() as conn:
+            sql = str(_RESOLVE_LINKS.compile(dialect=conn.dialect))
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, (1, "https://tass.com/politics/1003")))
+    assert "USING INDEX ix_links_unresolved_to_url" in plan, plan
+
+
 def test_url_state_and_mark_fetched(archive: Archive) -> None:
     article = make_article(1)
     archive.save_batch([article])
