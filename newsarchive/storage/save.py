@@ -315,13 +315,10 @@ class BatchWriter:
             story.fp = self._fingerprint(story.versions[-1])
         new = [s for s in changed if s.is_new]
         self._cluster(new)
+        self._insert_articles(new)
+        self._insert_versions(changed, origin)
         replaced = [s.current_version_id for s in changed]
-        if self.postgres:
-            self._insert_articles(new)
-            self._insert_versions(changed, origin)
-            self._update_articles(changed, origin)
-        else:
-            self._insert_complete(new, changed, origin)
+        self._update_articles(changed, origin)
         if not self.postgres:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
@@ -379,11 +376,6 @@ class BatchWriter:
     def _insert_articles(self, new: list[_Story]) -> None:
         if not new:
             return
-        rows = self._article_rows(new)
-        for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
-            story.article_id = article_id
-
-    def _article_rows(self, new: list[_Story]) -> list[dict[str, Any]]:
         sources = self._source_ids({s.source or "unknown" for s in new})
         rows = []
         for story in new:
@@ -392,16 +384,10 @@ class BatchWriter:
                          "published": final.published, "published_offset": offset_minutes(final.published),
                          "simhash": story.fp.simhash if story.fp else None,
                          "first_seen": story.first_seen, "last_seen": story.seen})
-        return rows
+        for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
+            story.article_id = article_id
 
     def _insert_versions(self, changed: list[_Story], origin: str) -> None:
-        rows, owners = self._version_rows(changed, origin)
-        if not rows:
-            return
-        for story, version_id in zip(owners, self._insert_ids(ArticleVersion, rows), strict=True):
-            story.version_ids.append(version_id)
-
-    def _version_rows(self, changed: list[_Story], origin: str) -> tuple[list[dict[str, Any]], list[_Story]]:
         rows, owners = [], []
         for story in changed:
             for article in story.versions:
@@ -415,48 +401,21 @@ class BatchWriter:
                     **version_values(article, self._digest(article)),
                 })
                 owners.append(story)
-        return rows, owners
-
-    def _insert_complete(self, new: list[_Story], changed: list[_Story], origin: str) -> None:
-        """SQLite: new articles are inserted complete, with their current version and cluster.
-
-        The batch holds the write lock, so the ids it gives are final before anything is
-        written: a new article's row need not be inserted bare and then updated (a second
-        write of the row and of its indexes). Its version is inserted just after it, so the
-        foreign key to that version is checked at commit (``defer_foreign_keys``).
-        """
-        if new:
-            for story, article_id in zip(new, self._next_ids(ArticleRow, len(new)), strict=True):
-                story.article_id = article_id
-        rows, owners = self._version_rows(changed, origin)
-        version_ids = self._next_ids(ArticleVersion, len(rows)) if rows else range(0)
-        for row, story, version_id in zip(rows, owners, version_ids, strict=True):
-            row["id"] = version_id
+        if not rows:
+            return
+        for story, version_id in zip(owners, self._insert_ids(ArticleVersion, rows), strict=True):
             story.version_ids.append(version_id)
-        articles = self._article_rows(new) if new else []
-        for row, story in zip(articles, new, strict=True):
-            story.current_version_id = story.version_ids[-1]
-            row.update(id=story.article_id, current_version_id=story.current_version_id,
-                       cluster_id=story.final_cluster())
-        if articles:
-            self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
-            bulk.executemany(self.conn, _INSERTS[ArticleRow], articles)
-        bulk.executemany(self.conn, _INSERTS[ArticleVersion], rows)
-        self._update_articles([s for s in changed if not s.is_new], origin)
-
-    def _next_ids(self, model: Any, count: int) -> range:
-        # SQLite: RETURNING in parameter order runs one INSERT per row (~150 us each here).
-        # The batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
-        # maximum are ours to give, exactly as SQLite would pick them.
-        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
-        return range(first, first + count)
 
     def _insert_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Insert ``rows`` into ``model``'s table; their new ids, in order."""
         if self.postgres:
             stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
             return list(self.conn.execute(stmt, rows).scalars().all())
-        ids = list(self._next_ids(model, len(rows)))
+        # SQLite: RETURNING in parameter order runs one INSERT per row (~150 us each here).
+        # The batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
+        # maximum are ours to give, exactly as SQLite would pick them; one executemany.
+        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
+        ids = list(range(first, first + len(rows)))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
         bulk.executemany(self.conn, _INSERTS[model], rows)

@@ -158,21 +158,6 @@ def test_waiting_links_are_found_through_the_unresolved_url_index(sqlite_url: st
     assert "USING INDEX ix_links_unresolved_to_url" in plan, plan
 
 
-def test_new_articles_are_written_whole_with_their_keys_checked(sqlite_url: str) -> None:
-    # on SQLite a new article is inserted with its current version in place, the foreign key
-    # checked at commit: every key must hold afterwards, and the deferral must end with the batch
-    with Archive(sqlite_url) as archive:
-        results = archive.save_batch([make_article(1), make_article(2, body=OTHER_STORY),
-                                      make_article(3, body=STORY + "\n\nOne more line.")])
-        with archive.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-            assert conn.exec_driver_sql("PRAGMA defer_foreign_keys").scalar() == 0
-            rows = conn.execute(sa.text(
-                "SELECT id, current_version_id, cluster_id FROM articles ORDER BY id")).all()
-    assert [tuple(r) for r in rows] == [(r.article_id, r.version_id, r.cluster_id) for r in results]
-    assert results[2].cluster_id == results[0].cluster_id  # the edited copy joined the first story
-
-
 def test_url_state_and_mark_fetched(archive: Archive) -> None:
     article = make_article(1)
     archive.save_batch([article])
