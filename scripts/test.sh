@@ -6,4 +6,5 @@ python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[dev,postgres,parquet]'
 .venv/bin/ruff check .
+.venv/bin/mypy newsarchive spiders pipelines
 .venv/bin/python -m pytest "$@"

@@ -147,10 +147,11 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
     try:
         exporter.check_writable(output)  # before any work (issue 4: fail before exporting)
         with _open(db) as archive:
-            filters = {"since": since, "until": until, "source": source, "topic": topic}
             show = not no_progress and sys.stderr.isatty()
-            total = archive.count_articles(**filters) if show else None
-            written = exporter.export_archive(archive, fmt, output, **filters, progress=show, total=total)
+            total = (archive.count_articles(since=since, until=until, source=source, topic=topic)
+                     if show else None)
+            written = exporter.export_archive(archive, fmt, output, since=since, until=until, source=source,
+                                              topic=topic, progress=show, total=total)
     except NewsarchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)

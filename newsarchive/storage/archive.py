@@ -274,7 +274,7 @@ class Archive:
                     # the driver's plain tuples: no column here has a SQLAlchemy result processor
                     # (timestamps and JSON are read raw, see ROW_COLUMNS), and building Row objects
                     # was a tenth of the export's time
-                    rows = result.cursor.fetchall() if result.cursor is not None else []
+                    rows = list(result.cursor.fetchall()) if result.cursor is not None else []
                     result.close()
                 if not rows:
                     return

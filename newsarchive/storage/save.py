@@ -208,9 +208,9 @@ class BatchWriter:
         # between the two lookups is found by its text only. It is still this batch's key, so it
         # is that story (unchanged), not a duplicate of itself.
         wanted = set(keys)
-        for story, _ in list(by_hash.values()):
-            if story.key in wanted and story.key not in stories:
-                stories[story.key] = story
+        for known, _ in list(by_hash.values()):
+            if known.key in wanted and known.key not in stories:
+                stories[known.key] = known
         plan: list[tuple[Outcome, _Story, int | None]] = []
         states: list[tuple[str, Article, _Story]] = []
         duplicate_keys: list[tuple[str, _Story]] = []

@@ -317,7 +317,7 @@ def search_statement(
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
-        newest = sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap).scalar_subquery()
+        newest_ids = sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap).scalar_subquery()
         stmt = (
             base.add_columns(
                 (-sa.func.ts_rank(vector, tsq)).label("score"),
@@ -325,7 +325,7 @@ def search_statement(
                                     "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"),
             )
             .select_from(ArticleVersion)
-            .where(ArticleVersion.id.in_(newest))
+            .where(ArticleVersion.id.in_(newest_ids))
             .order_by(sa.literal_column("score"))
         )
     else:
