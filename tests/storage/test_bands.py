@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import replace
 
 import pytest
@@ -242,3 +243,35 @@ def test_an_archive_upgraded_without_a_filter_still_finds_copies_in_upper_levels
             bloom = bands.current_filter(conn)[1]
         assert bloom is not None
         assert all(k in bloom for k in _upper_keys(archive))
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_concurrent_writers_merging_levels_keep_the_filter_whole(db_url: str) -> None:
+    # two writers (own engines, like two crawl processes) both merge level 0 into the filter;
+    # PostgreSQL serialises them on the filter's row lock, SQLite on its write lock
+    Archive(db_url).close()
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            with Archive(db_url, lock_attempts=8) as archive:
+                for start in range(offset, offset + 40, 4):
+                    archive.save_batch([_article(n) for n in range(start, start + 4)])
+        except BaseException as exc:  # reported below: a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with Archive(db_url) as archive:
+        levels = _levels(archive)
+        assert sum(levels.values()) == 80 * 10  # every key of every article, once
+        assert max(levels) >= 2  # merges went past level 1
+        bands._filters.clear()  # read the stored filter, not this process's copy
+        with archive.engine.connect() as conn:
+            bloom = bands.current_filter(conn)[1]
+        assert bloom is not None
+        assert bloom.filter(_upper_keys(archive)) == _upper_keys(archive)
