@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -50,3 +52,21 @@ def make_article(n: int = 1, **overrides: Any) -> Article:
     }
     values.update(overrides)
     return Article(**values)
+
+
+def run_writers(work: Callable[[int], None], offsets: Iterable[int]) -> list[BaseException]:
+    """Run ``work(offset)`` in one thread per offset at once; the exceptions they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(offset: int) -> None:
+        try:
+            work(offset)
+        except BaseException as exc:  # returned: a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(o,)) for o in offsets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from archive_helpers import OTHER_STORY, make_article
+from archive_helpers import OTHER_STORY, make_article, run_writers
 
 from newsarchive.errors import StorageError
 from newsarchive.storage import Archive
@@ -155,26 +155,17 @@ def test_a_failing_article_rolls_back_its_whole_batch(
 def test_concurrent_writers_lose_nothing(db_url: str) -> None:
     """Two writers (own engines, like two crawl processes) saving overlapping batches at once."""
     Archive(db_url).close()
-    errors: list[BaseException] = []
     outcomes: list[str] = []
 
     def writer(offset: int) -> None:
-        try:
-            with Archive(db_url, lock_attempts=8) as archive:
-                for start in range(0, 40, 8):
-                    # both writers save articles 10..29: the same new keys race each other
-                    batch = [make_article(n, body=f"{OTHER_STORY} story {n}")
-                             for n in range(offset + start, offset + start + 8)]
-                    outcomes.extend(r.outcome for r in archive.save_batch(batch))
-        except BaseException as exc:  # reported below: a thread cannot fail the test itself
-            errors.append(exc)
+        with Archive(db_url, lock_attempts=8) as archive:
+            for start in range(0, 40, 8):
+                # both writers save articles 10..29: the same new keys race each other
+                batch = [make_article(n, body=f"{OTHER_STORY} story {n}")
+                         for n in range(offset + start, offset + start + 8)]
+                outcomes.extend(r.outcome for r in archive.save_batch(batch))
 
-    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_writers(writer, (0, 10)) == []
     with Archive(db_url) as archive:
         assert archive.count_articles() == 50
     assert outcomes.count("new") == 50

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import threading
 from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
-from archive_helpers import make_article
+from archive_helpers import make_article, run_writers
 
 from newsarchive.article import Article
 from newsarchive.storage import Archive, bands
@@ -250,22 +249,13 @@ def test_concurrent_writers_merging_levels_keep_the_filter_whole(db_url: str) ->
     # two writers (own engines, like two crawl processes) both merge level 0 into the filter;
     # PostgreSQL serialises them on the filter's row lock, SQLite on its write lock
     Archive(db_url).close()
-    errors: list[BaseException] = []
 
     def writer(offset: int) -> None:
-        try:
-            with Archive(db_url, lock_attempts=8) as archive:
-                for start in range(offset, offset + 40, 4):
-                    archive.save_batch([_article(n) for n in range(start, start + 4)])
-        except BaseException as exc:  # reported below: a thread cannot fail the test itself
-            errors.append(exc)
+        with Archive(db_url, lock_attempts=8) as archive:
+            for start in range(offset, offset + 40, 4):
+                archive.save_batch([_article(n) for n in range(start, start + 4)])
 
-    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 100)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_writers(writer, (0, 100)) == []
     with Archive(db_url) as archive:
         levels = _levels(archive)
         assert sum(levels.values()) == 80 * 10  # every key of every article, once
