@@ -126,7 +126,7 @@ def add(conn: sa.Connection, rows: Sequence[tuple[int, int]]) -> None:
     # counting level 0 reads up to LEVEL0_ROWS index entries: done once this process has added
     # a quarter of that since its last count, so level 0 outgrows its capacity by a quarter at
     # most (plus what other writers add meanwhile), for a fraction of the counting
-    database = conn.engine.url.render_as_string()
+    database = _database(conn)
     _added[database] = _added.get(database, 0) + len(records)
     if _added[database] >= LEVEL0_ROWS // 4:
         _added[database] = 0
@@ -244,9 +244,7 @@ class BloomFilter:
         self.keys += added
 
     def __contains__(self, key: int) -> bool:
-        key &= _MASK64
-        pattern = _PATTERNS[key >> 48]
-        return self.blocks[key % len(self.blocks)] & pattern == pattern
+        return bool(self.filter((key,)))
 
     def filter(self, keys: Iterable[int]) -> list[int]:
         """The keys that may be in the set, in order."""
@@ -261,8 +259,8 @@ class BloomFilter:
 
 # the 560 ways to pick three of 16 bits, indexed by a key's top 16 bits (not all 560 patterns
 # are equally likely then, 65536 = 117 * 560 + 16, a negligible skew)
-_PATTERNS = array("H", [sum(1 << bit for bit in pick) for pick in itertools.combinations(range(16), 3)])
-_PATTERNS = array("H", [_PATTERNS[i % len(_PATTERNS)] for i in range(1 << 16)])
+_TRIPLES = [sum(1 << bit for bit in pick) for pick in itertools.combinations(range(16), 3)]
+_PATTERNS = array("H", [_TRIPLES[i % len(_TRIPLES)] for i in range(1 << 16)])
 
 
 #: database -> (token, filter): the last filter this process read or wrote
