@@ -6,8 +6,10 @@
 
 One database grows through the sizes in order; at each size it measures
 
-* insert rate: articles/s through ``Archive.save_batch`` (batches of ``--batch``), for the
-  whole segment that brought the archive to this size and for its last 10k articles;
+* insert rate: articles/s by wall clock through ``Archive.save_stream`` (``save_batch`` on
+  batches of ``--batch``, the next batches prepared by ``--workers`` processes), for the whole
+  segment that brought the archive to this size and for its last 10k articles, with the CPU
+  time per article of all the processes;
 * near-duplicate lookup: per probe article, the band-index lookup ``save_batch`` runs
   (``BatchWriter.find_clusters``) on articles that are not in the archive, 10% of them edited
   copies of archived ones (which must be found), plus the fingerprint time (size-independent);
@@ -40,6 +42,7 @@ from newsarchive.article import Article, FetchInfo
 from newsarchive.storage import Archive, neardup
 from newsarchive.storage import bands as band_index
 from newsarchive.storage.save import BatchWriter
+from newsarchive.storage.stream import default_workers
 
 MSK = timezone(timedelta(hours=3))
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -112,35 +115,60 @@ class Corpus:
         )
 
 
-def batches(corpus: Corpus, start: int, stop: int, size: int) -> Iterator[list[Article]]:
-    for lo in range(start, stop, size):
-        yield [corpus.article(n) for n in range(lo, min(stop, lo + size))]
+#: articles generated ahead of each timed stretch of inserts (generation is not timed)
+CHUNK = 50_000
 
 
-def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int) -> dict[str, float]:
-    """Insert articles [start, stop) through save_batch; rates by wall clock and by CPU time."""
-    save_time = gen_time = save_cpu = 0.0
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
+           workers: int | None) -> dict[str, float]:
+    """Insert articles [start, stop) through ``Archive.save_stream``: rates by wall clock, CPU per article.
+
+    ``save_stream`` is ``save_batch`` on each batch in turn, with the next batches' preparation
+    (key, content hash, fingerprint) in a worker process (``--workers``; 0 prepares in this
+    process). The articles of each stretch of ``CHUNK`` are generated before its clock starts.
+    The CPU figure adds this process's time and the workers'.
+    """
+    save_time = gen_time = writer_cpu = worker_cpu = 0.0
     tail_from = max(start, stop - 10_000)
     tail_time = 0.0
-    lo = start
-    while lo < stop:
-        hi = min(stop, lo + batch)
+    for lo in range(start, stop, CHUNK):
+        hi = min(stop, lo + CHUNK)
         t0 = time.perf_counter()
         articles = [corpus.article(n) for n in range(lo, hi)]
-        t1, c1 = time.perf_counter(), time.process_time()
-        archive.save_batch(articles)
-        t2, c2 = time.perf_counter(), time.process_time()
-        gen_time += t1 - t0
-        save_time += t2 - t1
-        save_cpu += c2 - c1
-        if lo >= tail_from:
-            tail_time += t2 - t1
-        lo = hi
-        if (lo - start) % 50_000 == 0:
-            print(f"    ... {lo:,} articles, {(lo - start) / save_time:,.0f}/s", file=sys.stderr, flush=True)
+        gen_time += time.perf_counter() - t0
+        groups = [articles[i : i + batch] for i in range(0, len(articles), batch)]
+        pids = archive._pool.pids() if archive._pool is not None else []
+        k0 = sum(_cpu_seconds(p) for p in pids)
+        c0 = time.process_time()
+        last = w0 = time.perf_counter()
+        first = lo
+        for group, _ in zip(groups, archive.save_stream(groups, workers=workers), strict=True):
+            now = time.perf_counter()
+            if first >= tail_from:
+                tail_time += now - last
+            first += len(group)
+            last = now
+        save_time += last - w0
+        writer_cpu += time.process_time() - c0
+        # the pool starts with the first stretch: its workers' whole time counts then
+        worker_cpu += sum(_cpu_seconds(p) for p in (archive._pool.pids() if archive._pool else [])) - k0
+        del articles, groups
+        print(f"    ... {hi:,} articles, {(hi - start) / save_time:,.0f}/s", file=sys.stderr, flush=True)
+    count = stop - start
     return {
-        "insert_per_s": (stop - start) / save_time,
-        "insert_cpu_per_s": (stop - start) / save_cpu,
+        "insert_per_s": count / save_time,
+        "insert_cpu_us": (writer_cpu + worker_cpu) / count * 1e6,
+        "insert_writer_cpu_us": writer_cpu / count * 1e6,
         "insert_last10k_per_s": (stop - tail_from) / max(tail_time, 1e-9),
         "generate_s": gen_time,
     }
@@ -313,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="archive sizes to measure at, comma-separated (default 10000,100000)")
     parser.add_argument("--db-dir", type=Path, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--batch", type=int, default=500, help="articles per save_batch call")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes preparing articles for save_stream (default: one on two or more "
+                             "cores; 0 prepares in the writing process)")
     parser.add_argument("--probes", type=int, default=2000, help="near-dup probe articles per size")
     parser.add_argument("--queries", type=int, default=200, help="FTS queries per size")
     parser.add_argument("--no-export", action="store_true", help="skip the CSV export measurement")
@@ -331,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     workdir = Path(tempfile.mkdtemp(prefix="na-bench-", dir=args.db_dir))
     url = f"sqlite:///{workdir / 'bench.sqlite'}"
-    print(f"storage benchmark: SQLite at {workdir}, sizes {sizes}, batch {args.batch}", flush=True)
+    workers = default_workers() if args.workers is None else args.workers
+    print(f"storage benchmark: SQLite at {workdir}, sizes {sizes}, batch {args.batch}, "
+          f"preparing workers {workers}, {len(os.sched_getaffinity(0))} cores", flush=True)
     corpus = Corpus()
     results: list[dict[str, Any]] = []
     done = 0
@@ -340,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 print(f"  inserting {done:,} -> {size:,} ...", file=sys.stderr, flush=True)
                 row: dict[str, Any] = {"size": size}
-                row.update(insert(archive, corpus, done, size, args.batch))
+                row.update(insert(archive, corpus, done, size, args.batch, args.workers))
                 done = size
                 row.update(neardup_cost(archive, corpus, size, args.probes, args.batch))
                 row.update({f"fts_{k}": v for k, v in fts_latency(archive, corpus, args.queries).items()})
@@ -361,15 +394,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(results: list[dict[str, Any]]) -> None:
-    """The table and the floors. CPU-time rates are judged: the machine is shared, so wall time
-    includes waiting for a core; both are printed."""
+    """The table and the floors.
+
+    Insert is judged by wall clock: with a worker preparing articles on another core, the
+    writing process's CPU time no longer measures the rate (the CPU column adds both, the
+    writer's own share in brackets). Lookup and export run in one process and are judged by
+    CPU time, which leaves out waiting for a core on this shared machine; both are printed.
+    """
     print()
-    print("| articles | insert/s wall | insert/s CPU | near-dup lookup µs wall / CPU | candidates "
-          "| fingerprint µs | copies found | FTS p50 ms | FTS p95 ms | export rows/s wall / CPU "
+    print("| articles | insert/s wall | insert CPU µs/article (writer) | near-dup lookup µs wall / CPU "
+          "| candidates | fingerprint µs | copies found | FTS p50 ms | FTS p95 ms | export rows/s wall / CPU "
           "| export RSS MB | DB MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['size']:,} | {r['insert_per_s']:,.0f} | {r['insert_cpu_per_s']:,.0f} "
+        print(f"| {r['size']:,} | {r['insert_per_s']:,.0f} "
+              f"| {r['insert_cpu_us']:,.0f} ({r['insert_writer_cpu_us']:,.0f}) "
               f"| {r['lookup_us']:.0f} / {r['lookup_cpu_us']:.0f} | {r['candidates_per_article']:.2f} "
               f"| {r['fingerprint_us']:.0f} | {r['copies_found']:.0%} "
               f"| {r['fts_p50_ms']:.1f} | {r['fts_p95_ms']:.1f} "
@@ -383,11 +422,10 @@ def report(results: list[dict[str, Any]]) -> None:
                          if k.startswith("fts_p95_") and k != "fts_p95_ms")
     print(f"\nFTS p95 by query class at {last['size']:,}: {by_class}")
     ratio = last["lookup_cpu_us"] / first["lookup_cpu_us"]
-    slowest = min(results, key=lambda r: r["insert_cpu_per_s"])
+    slowest = min(results, key=lambda r: r["insert_per_s"])
     checks = [
-        (f"insert >= 2,000/s at every size (slowest: {slowest['insert_cpu_per_s']:,.0f}/s CPU, "
-         f"{slowest['insert_per_s']:,.0f}/s wall at {slowest['size']:,})",
-         all(r["insert_cpu_per_s"] >= 2000 for r in results)),
+        (f"insert >= 2,000/s at every size (slowest: {slowest['insert_per_s']:,.0f}/s wall "
+         f"at {slowest['size']:,})", all(r["insert_per_s"] >= 2000 for r in results)),
         (f"near-dup lookup at {last['size']:,} within 1.5x of {first['size']:,} (x{ratio:.2f} CPU, "
          f"x{last['lookup_us'] / first['lookup_us']:.2f} wall)", ratio <= 1.5),
         (f"FTS p95 < 200 ms at {last['size']:,} ({last['fts_p95_ms']:.1f} ms)", last["fts_p95_ms"] < 200),

@@ -35,6 +35,7 @@ from newsarchive.storage.search import (
     row_dict,
     search_statement,
 )
+from newsarchive.storage.stream import PreparePool, default_workers, save_stream
 from newsarchive.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Archive:
         self.url = url or default_db_url()
         self.lock_attempts = lock_attempts
         self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout)
+        self._pool: PreparePool | None = None
         self.dialect = self.engine.dialect.name
         try:
             if migrate:
@@ -89,7 +91,10 @@ class Archive:
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
-        """Release every connection."""
+        """Release every connection (and stop save_stream's worker processes)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.engine.dispose()
 
     def __enter__(self) -> Archive:
@@ -127,6 +132,19 @@ class Archive:
             return BatchWriter(conn, run_id).save_all(prepared)
 
         return self.write(work)
+
+    def save_stream(self, batches: Iterable[Sequence[Article]], run_id: int | None = None, *,
+                    workers: int | None = None) -> Iterator[list[SaveResult]]:
+        """``save_batch`` on each batch in turn, yielding its results, with the articles of the
+        next batches prepared meanwhile by ``workers`` processes (default: one when this process
+        may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
+        """
+        wanted = default_workers() if workers is None else max(0, workers)
+        if self._pool is None or self._pool.workers != wanted:
+            if self._pool is not None:
+                self._pool.close()
+            self._pool = PreparePool(wanted)
+        return save_stream(self, batches, self._pool, run_id)
 
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,
                      last_modified: str | None = None) -> None:

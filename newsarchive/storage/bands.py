@@ -8,8 +8,8 @@ log-structured merge index, levelled by the first primary-key column:
 * new keys go into level 0, a key range small enough to stay cached;
 * when level ``n`` holds more than ``LEVEL0_ROWS * LEVEL_GROWTH**n`` rows it is merged, in key
   order, into level ``n + 1``, which rewrites that level's pages once, in sequence;
-  level 0 is counted after each quarter of its capacity a process adds, so it may run a
-  quarter over;
+  a level is counted after each quarter of its capacity a process puts into it, so it may
+  run a quarter over;
 * a lookup seeks every key in level 0, and in the levels above only the keys that a Bloom
   filter over those levels (table ``neardup_filter``, migration 0006) may hold. Without it
   each key was sought in every level: at 1M articles the lookup cost ~3x what it cost at
@@ -121,20 +121,40 @@ def _rows(conn: sa.Connection, in_use: list[int], chunk: Sequence[int]) -> Itera
 
 def add(conn: sa.Connection, rows: Sequence[tuple[int, int]]) -> None:
     """Add (band_key, article_id) pairs to level 0, then compact the levels that overflow."""
-    records: list[dict[str, Any]] = [{"level": 0, "band_key": k, "article_id": a} for k, a in rows]
-    bulk.executemany(conn, bulk.insert_ignore_statement(conn, _TABLE), records)
-    # counting level 0 reads up to LEVEL0_ROWS index entries: done once this process has added
-    # a quarter of that since its last count, so level 0 outgrows its capacity by a quarter at
-    # most (plus what other writers add meanwhile), for a fraction of the counting
-    database = _database(conn)
-    _added[database] = _added.get(database, 0) + len(records)
-    if _added[database] >= LEVEL0_ROWS // 4:
-        _added[database] = 0
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        # the driver's executemany on plain tuples: ten rows per article, where building and
+        # converting a parameter dict per row cost as much as inserting it
+        conn.exec_driver_sql(_SQLITE_ADD, list(rows))
+    else:
+        records = [{"level": 0, "band_key": k, "article_id": a} for k, a in rows]
+        bulk.executemany(conn, bulk.insert_ignore_statement(conn, _TABLE), records)
+    if _added_since_count(conn, 0, len(rows)):
         compact(conn)
 
 
-#: keys this process added per database since it last counted level 0
-_added: dict[str, int] = {}
+_SQLITE_ADD = ("INSERT INTO neardup_bands (level, band_key, article_id) VALUES (0, ?, ?) "
+               "ON CONFLICT DO NOTHING")
+
+#: (database, level) -> rows this process put into the level since it last counted it
+_added: dict[tuple[str, int], int] = {}
+
+
+def _added_since_count(conn: sa.Connection, level: int, rows: int) -> bool:
+    """Whether ``level`` is due to be counted, after this process put ``rows`` more into it.
+
+    Counting reads the level's index entries, which for level 1 is up to 1.6M rows: it is done
+    once this process has put a quarter of the level's capacity into it since its last count,
+    so a level outgrows its capacity by a quarter at most (plus what other writers add meanwhile)
+    for a fraction of the counting.
+    """
+    key = (_database(conn), level)
+    _added[key] = _added.get(key, 0) + rows
+    if _added[key] < capacity(level) // 4:
+        return False
+    _added[key] = 0
+    return True
 
 
 def remove(conn: sa.Connection, versions: Mapping[int, int]) -> None:
@@ -173,7 +193,7 @@ def _delete_statement(in_use: tuple[int, ...]) -> sa.TextClause:
 def compact(conn: sa.Connection) -> None:
     """Merge each overflowing level into the next, lowest first."""
     level = 0
-    while _count(conn, level) > capacity(level):
+    while (moving := _count(conn, level)) > capacity(level):
         if level == 0:
             _cover_level0(conn)  # keys enter the upper levels only here
         target = level + 1
@@ -188,6 +208,8 @@ def compact(conn: sa.Connection) -> None:
         )
         conn.execute(sa.delete(_TABLE).where(_TABLE.c.level == level))
         level = target
+        if not _added_since_count(conn, level, moving):
+            return
 
 
 def _count(conn: sa.Connection, level: int) -> int:

@@ -100,6 +100,11 @@ def prepare(articles: Iterable[Article | Prepared]) -> list[Prepared]:
             for a in articles]
 
 
+def prepared_parts(articles: Sequence[Article]) -> list[tuple[str, str, neardup.Fingerprint]]:
+    """What ``prepare`` adds to each article, without the article (what a worker process sends back)."""
+    return [(article_key(a), a.content_hash, fingerprint(a)) for a in articles]
+
+
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
     bulk.executemany(conn, bulk.insert_ignore_statement(conn, table), rows)
