@@ -15,7 +15,9 @@ log-structured merge index, levelled by the first primary-key column:
   each key was sought in every level: at 1M articles the lookup cost ~3x what it cost at
   10k, one more level and the largest one mostly outside the cache. The filter is updated
   in the transaction that merges level 0 into level 1 (keys only ever enter the upper levels
-  that way) and rebuilt, twice as large, when it has taken more keys than it was sized for.
+  that way): the merge's keys are appended to ``neardup_filter_log`` (migration 0008), and
+  the filter row is rewritten with them every ``FILTER_LOG_ROWS`` merges, or rebuilt twice
+  as large when it has taken more keys than it was sized for.
 
 Each key thus costs about ``LEVEL_GROWTH / rows-per-page`` page writes per level instead of a
 page of its own. Both databases run the same code (migrations 0005 and 0006).
@@ -29,13 +31,14 @@ import os
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsarchive.storage import bulk, neardup
-from newsarchive.storage.models import ArticleVersion, NeardupBand, NeardupFilter
+from newsarchive.storage.models import ArticleVersion, NeardupBand, NeardupFilter, NeardupFilterLog
 
 #: rows level 0 may hold before it is merged into level 1 (~5,000 articles of 10 keys)
 LEVEL0_ROWS = 50_000
@@ -51,9 +54,13 @@ FILTER_BITS_PER_KEY = 12
 #: the smallest capacity a filter is built with (keys); past capacity it is rebuilt for twice
 #: the keys it then holds
 FILTER_MIN_KEYS = 4 * LEVEL0_ROWS
+#: merges logged (neardup_filter_log) before the filter row is rewritten with their keys: the
+#: row is ~12 bits per key (~30 MB at 1M articles), a merge's keys 400 KB
+FILTER_LOG_ROWS = 16
 
 _TABLE: sa.Table = NeardupBand.__table__  # type: ignore[assignment]
 _FILTER: sa.Table = NeardupFilter.__table__  # type: ignore[assignment]
+_LOG: sa.Table = NeardupFilterLog.__table__  # type: ignore[assignment]
 _MASK64 = (1 << 64) - 1
 
 
@@ -80,18 +87,18 @@ def lookup(conn: sa.Connection, keys: Iterable[int]) -> dict[int, list[int]]:
     if not wanted:
         return {}
     # PostgreSQL reads each statement at its own moment: a merge committed between reading the
-    # filter and seeking level 0 could move keys past both, so the filter's token is read
+    # filter and seeking level 0 could move keys past both, so the filter's signature is read
     # again afterwards and the lookup redone if it changed (SQLite reads one snapshot)
     for _ in range(3):
         in_use = levels(conn)
         upper = [level for level in in_use if level > 0]
-        token, bloom = current_filter(conn) if upper else (None, None)
+        read, bloom = current_filter(conn) if upper else ((None, ()), None)
         found: dict[int, list[int]] = {}
         if 0 in in_use:
             _collect(conn, [0], wanted, found)
         if upper:
             _collect(conn, upper, wanted if bloom is None else bloom.filter(wanted), found)
-        if bloom is None or _stored_token(conn) == token:
+        if bloom is None or signature(conn) == read:
             return found
     found = {}
     _collect(conn, levels(conn), wanted, found)  # merges kept racing: seek every level for every key
@@ -285,8 +292,21 @@ _TRIPLES = [sum(1 << bit for bit in pick) for pick in itertools.combinations(ran
 _PATTERNS = array("H", [_TRIPLES[i % len(_TRIPLES)] for i in range(1 << 16)])
 
 
-#: database -> (token, filter): the last filter this process read or wrote
-_filters: dict[str, tuple[int, BloomFilter]] = {}
+@dataclass(eq=False)
+class _Copy:
+    """This process's copy of the stored filter: the row's token and the log rows it has added."""
+
+    token: int
+    log: list[tuple[int, int]]
+    bloom: BloomFilter
+
+
+#: what a lookup compares before and after seeking: the filter row's token and the log's
+#: (seq, token) pairs; it changes with every merge that reaches the upper levels
+Signature = tuple[int | None, tuple[tuple[int, int], ...]]
+
+#: database -> this process's copy of its filter
+_filters: dict[str, _Copy] = {}
 
 
 def _database(conn: sa.Connection) -> str:
@@ -297,47 +317,93 @@ def _stored_token(conn: sa.Connection) -> int | None:
     return conn.execute(sa.select(_FILTER.c.token).where(_FILTER.c.id == 1)).scalar()
 
 
-def current_filter(conn: sa.Connection) -> tuple[int | None, BloomFilter | None]:
-    """The stored filter over levels 1 and up, with its token; (None, None) before one is built."""
+def signature(conn: sa.Connection) -> Signature:
+    """What identifies the stored filter's content (two small reads)."""
     token = _stored_token(conn)
     if token is None:
-        return None, None
-    cached = _filters.get(_database(conn))
-    if cached is not None and cached[0] == token:
-        return cached
-    row = conn.execute(sa.select(_FILTER.c.token, _FILTER.c.capacity, _FILTER.c.key_count, _FILTER.c.bits)
-                       .where(_FILTER.c.id == 1)).one()
-    loaded = (int(row.token), BloomFilter.from_bytes(row.bits, int(row.capacity), int(row.key_count)))
-    _filters[_database(conn)] = loaded
-    return loaded
+        return None, ()
+    log = conn.execute(sa.select(_LOG.c.seq, _LOG.c.token).order_by(_LOG.c.seq)).all()
+    return token, tuple((int(seq), int(tok)) for seq, tok in log)
+
+
+def current_filter(conn: sa.Connection) -> tuple[Signature, BloomFilter | None]:
+    """The stored filter over levels 1 and up with its signature; no filter before one is built.
+
+    This process's copy is reused while the filter row is the one it read, adding only the log
+    rows it has not seen; anything else (another row, a log that is not a continuation of what
+    it added, as after a rolled-back merge) reloads it.
+    """
+    token, log = signature(conn)
+    if token is None:
+        return (None, ()), None
+    database = _database(conn)
+    copy = _filters.get(database)
+    if copy is None or copy.token != token or tuple(copy.log) != log[: len(copy.log)]:
+        row = conn.execute(sa.select(_FILTER.c.capacity, _FILTER.c.key_count, _FILTER.c.bits)
+                           .where(_FILTER.c.id == 1)).one()
+        copy = _Copy(token, [], BloomFilter.from_bytes(row.bits, int(row.capacity), int(row.key_count)))
+        _filters[database] = copy
+    unseen = [seq for seq, _ in log[len(copy.log):]]
+    if unseen:
+        rows = conn.execute(sa.select(_LOG.c.seq, _LOG.c.token, _LOG.c.band_keys)
+                            .where(_LOG.c.seq.in_(unseen)).order_by(_LOG.c.seq))
+        for seq, tok, packed in rows:
+            copy.bloom.add(_unpack(packed))
+            copy.log.append((int(seq), int(tok)))
+    return (token, log), copy.bloom
+
+
+def _pack(keys: list[int]) -> bytes:
+    values = array("q", keys)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def _unpack(data: bytes) -> array[int]:
+    values = array("q")
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 def _cover_level0(conn: sa.Connection) -> None:
-    """Add level 0's keys to the filter before they move up; build or grow the filter if needed."""
+    """Add level 0's keys to the filter before they move up: a log row, or a new filter row."""
     # the row lock makes a concurrent PostgreSQL merge wait, then read what this one wrote
-    row = conn.execute(sa.select(_FILTER.c.token, _FILTER.c.capacity, _FILTER.c.key_count)
-                       .where(_FILTER.c.id == 1).with_for_update()).one_or_none()
+    row = conn.execute(sa.select(_FILTER.c.token).where(_FILTER.c.id == 1).with_for_update()).one_or_none()
     moving = [key for (key,) in conn.execute(sa.select(_TABLE.c.band_key).where(_TABLE.c.level == 0))]
-    if row is not None and row.key_count + len(moving) <= row.capacity:
-        stored = current_filter(conn)[1]
-        assert stored is not None
-        # a copy: the cached filter must not gain keys of a merge that may yet roll back
-        bloom = stored.copy()
+    (_, log), bloom = current_filter(conn) if row is not None else ((None, ()), None)
+    copy = _filters.get(_database(conn))
+    if bloom is not None and copy is not None and bloom.keys + len(moving) <= bloom.capacity:
+        # the copy changes in place before the commit: a rollback leaves it holding a log row
+        # or token the database does not, and the next read then reloads it
+        bloom.add(moving)
+        if len(log) < FILTER_LOG_ROWS:
+            seq, token = (log[-1][0] + 1 if log else 1), _new_token()
+            conn.execute(sa.insert(_LOG).values(seq=seq, token=token, band_keys=_pack(moving)))
+            copy.log.append((seq, token))
+            return
     else:
         upper = int(conn.execute(sa.select(sa.func.count()).select_from(_TABLE).where(_TABLE.c.level > 0))
                     .scalar_one())
         bloom = BloomFilter.sized_for(max(FILTER_MIN_KEYS, 2 * (upper + len(moving))))
         for part in _upper_keys(conn):
             bloom.add(part)
-    bloom.add(moving)
-    # a random token, not a counter: a rolled-back write must never match a committed one
-    token = int.from_bytes(os.urandom(8), "little") >> 1
+        bloom.add(moving)
+    token = _new_token()
     values = {"token": token, "capacity": bloom.capacity, "key_count": bloom.keys, "bits": bloom.to_bytes()}
     if row is None:
         conn.execute(sa.insert(_FILTER).values(id=1, **values))
     else:
         conn.execute(sa.update(_FILTER).where(_FILTER.c.id == 1).values(**values))
-    _filters[_database(conn)] = (token, bloom)
+    conn.execute(sa.delete(_LOG))  # the filter row now holds every key the log did
+    _filters[_database(conn)] = _Copy(token, [], bloom)
+
+
+def _new_token() -> int:
+    # random, not a counter: a rolled-back write must never match a committed one
+    return int.from_bytes(os.urandom(8), "little") >> 1
 
 
 def _upper_keys(conn: sa.Connection) -> Iterator[Iterable[int]]:

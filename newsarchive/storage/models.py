@@ -196,6 +196,21 @@ class NeardupFilter(Base):
     bits: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
+class NeardupFilterLog(Base):
+    """Band keys merged into the upper levels since ``neardup_filter`` was last written (migration 0008).
+
+    One row per merge of level 0: its keys as little-endian signed 64-bit integers, with a random
+    ``token`` so that a process can tell a row it has read from a later one with the same ``seq``
+    (a rolled-back merge's number is used again). Rewriting the filter empties the log.
+    """
+
+    __tablename__ = "neardup_filter_log"
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(sa.BigInteger)
+    band_keys: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 class CrawlRun(Base):
     """One crawl of one source: when, how it ended, counts by outcome, errors, field fill rates."""
 

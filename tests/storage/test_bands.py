@@ -12,7 +12,7 @@ from archive_helpers import make_article, run_writers
 from newsarchive.article import Article
 from newsarchive.storage import Archive, bands
 from newsarchive.storage import engine as engines
-from newsarchive.storage.save import SaveResult
+from newsarchive.storage.save import BatchWriter, SaveResult
 
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 
@@ -195,14 +195,24 @@ def test_upper_levels_are_sought_only_for_keys_the_filter_may_hold(
 
 
 @pytest.mark.usefixtures("small_levels")
-def test_a_process_holding_an_older_filter_reads_the_new_one(archive: Archive) -> None:
+@pytest.mark.parametrize(("log_rows", "min_keys"), [(1000, 100_000), (1, 60)],
+                         ids=["from-the-log", "reloaded"])
+def test_a_process_holding_an_older_filter_reads_the_new_one(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch, log_rows: int, min_keys: int) -> None:
+    # from-the-log: merges only append to the log, so the older copy is brought up to date from
+    # it; reloaded: every merge rewrites the filter row, so the older copy is replaced
+    monkeypatch.setattr(bands, "FILTER_LOG_ROWS", log_rows)
+    monkeypatch.setattr(bands, "FILTER_MIN_KEYS", min_keys)
     saved = _fill_until_three_levels(archive)
     with archive.engine.connect() as conn:
-        stale = bands.current_filter(conn)
-    assert stale[1] is not None
+        read, bloom = bands.current_filter(conn)
+    assert bloom is not None
+    stale = bands._Copy(read[0], list(read[1]), bloom.copy())  # type: ignore[arg-type]
     more = archive.save_batch([_article(n) for n in range(len(saved), len(saved) + 40)])
     with archive.engine.connect() as conn:
-        assert bands.current_filter(conn)[0] != stale[0]  # later merges wrote a new filter
+        now = bands.signature(conn)
+    assert now != read  # later merges changed the filter
+    assert (now[0] == read[0]) == (log_rows > 1)
     # an article those merges moved up, none of whose keys the older filter holds
     with archive.engine.connect() as conn:
         keys_of: dict[int | None, list[tuple[int, int]]] = {r.article_id: [] for r in more}
@@ -211,17 +221,73 @@ def test_a_process_holding_an_older_filter_reads_the_new_one(archive: Archive) -
             if article_id in keys_of:
                 keys_of[article_id].append((level, key))
     moved = [i for i, r in enumerate(more)
-             if all(level > 0 and key not in stale[1] for level, key in keys_of[r.article_id])]
+             if all(level > 0 and key not in stale.bloom for level, key in keys_of[r.article_id])]
     assert moved
     # as if another process had done those merges: this one still holds the filter it read
-    bands._filters[archive.engine.url.render_as_string()] = stale  # type: ignore[assignment]
+    bands._filters[archive.engine.url.render_as_string()] = stale
     source = _article(len(saved) + moved[0])
     copy = replace(source, url="https://outlet.example/late-copy", source="outlet", headline="Republished",
                    body=source.body + "\n\nThe outlet added this line.")
     [result] = archive.save_batch([copy])
     assert result.cluster_id == more[moved[0]].cluster_id
-    with archive.engine.connect() as conn:  # and it now holds the stored filter, not the older one
-        assert bands._filters[archive.engine.url.render_as_string()][0] == bands._stored_token(conn)
+    with archive.engine.connect() as conn:  # and its copy now matches what is stored
+        held = bands._filters[archive.engine.url.render_as_string()]
+        assert (held.token, tuple(held.log)) == bands.signature(conn)
+        assert held.bloom.filter(_upper_keys(archive)) == _upper_keys(archive)
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_merges_append_to_the_log_and_every_few_rewrite_the_filter(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bands, "FILTER_LOG_ROWS", 3)
+    monkeypatch.setattr(bands, "FILTER_MIN_KEYS", 100_000)  # no rebuild: only the log's doing
+    lengths, tokens = [], set()
+    for start in range(0, 80, 2):
+        archive.save_batch([_article(n) for n in range(start, start + 2)])
+        bands._filters.clear()  # what another process would read
+        with archive.engine.connect() as conn:
+            (token, log), bloom = bands.current_filter(conn)
+        if bloom is None:
+            continue
+        lengths.append(len(log))
+        tokens.add(token)
+        assert bloom.filter(_upper_keys(archive)) == _upper_keys(archive)
+    assert max(lengths) == 3
+    assert 0 in lengths[1:]  # the log was folded into the filter row
+    assert len(tokens) >= 3  # which was rewritten only then
+
+
+@pytest.mark.usefixtures("small_levels")
+def test_a_merge_rolled_back_is_not_trusted_by_the_process_that_made_it(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # this process's merge rolls back after its copy took the keys of log row n; another
+    # process then commits a merge under the same row number, with other keys: the copy must
+    # not take that row for the one it holds
+    monkeypatch.setattr(bands, "FILTER_MIN_KEYS", 100_000)
+    with Archive(sqlite_url) as archive:
+        _fill_until_three_levels(archive)
+        database = archive.engine.url.render_as_string()
+        with archive.engine.connect() as conn:
+            before = bands.signature(conn)
+
+        def merge_then_fail(conn: sa.Connection) -> None:
+            BatchWriter(conn).save_all([_article(n) for n in range(500, 520)])
+            assert len(bands.signature(conn)[1]) > len(before[1])  # the merge logged its keys
+            raise RuntimeError("the batch fails after its merge")
+
+        with pytest.raises(RuntimeError):
+            archive.write(merge_then_fail)
+        mistaken = bands._filters.pop(database)
+        archive.save_batch([_article(n) for n in range(600, 620)])  # the other process
+        with archive.engine.connect() as conn:
+            after = bands.signature(conn)
+        assert after[0] == before[0]
+        assert [seq for seq, _ in after[1]][: len(mistaken.log)] == [seq for seq, _ in mistaken.log]
+        bands._filters[database] = mistaken
+        with archive.engine.connect() as conn:
+            bloom = bands.current_filter(conn)[1]
+        assert bloom is not None
+        assert bloom.filter(_upper_keys(archive)) == _upper_keys(archive)
 
 
 def test_an_archive_upgraded_without_a_filter_still_finds_copies_in_upper_levels(
