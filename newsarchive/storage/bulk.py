@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,11 +46,17 @@ def executemany(conn: sa.Connection, stmt: Any, rows: Sequence[Mapping[str, Any]
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:
-    # UTCDateTime's processing and SQLite's DATETIME text in one step (a save binds about a
-    # dozen datetimes per article): naive means UTC, "YYYY-MM-DD HH:MM:SS.ffffff" as SQLAlchemy
-    # writes it (tests/storage/test_bulk.py compares the stored text)
-    if value is None:
-        return None
+    # UTCDateTime's processing and SQLite's DATETIME text in one step: naive means UTC,
+    # "YYYY-MM-DD HH:MM:SS.ffffff" as SQLAlchemy writes it (tests/storage/test_bulk.py compares
+    # the stored text)
+    return None if value is None else _utc_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    # a save binds about a dozen datetimes per article, most of them several times (published
+    # goes to four tables, the batch's own time to several columns): equal datetimes are the
+    # same instant, or both naive with the same fields, so they have the same text
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

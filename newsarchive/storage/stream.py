@@ -6,6 +6,9 @@ third of the save's CPU time. The rest is the database work, which one connectio
 order. So a worker process prepares the batches ahead while this process writes the current
 one: on two cores a long import runs at the speed of its database work.
 
+On SQLite a thread also copies the WAL into the database file meanwhile (``engine.Checkpointer``),
+so the writer's commits only append to the WAL.
+
 What is stored, and every outcome, is exactly what ``save_batch`` on each batch in turn gives
 (one transaction per batch, in order). If the worker cannot be used (one core, a pool that
 fails to start or dies, an article that cannot be pickled), the batch is prepared here
@@ -23,6 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from newsarchive.article import Article
+from newsarchive.storage.engine import Checkpointer
 from newsarchive.storage.neardup import Fingerprint
 from newsarchive.storage.save import Prepared, SaveResult, prepare, prepared_parts
 
@@ -114,9 +118,17 @@ def save_stream(archive: Archive, batches: Iterable[Sequence[Article]], pool: Pr
             articles = list(batch)
             ahead.append((articles, pool.submit(articles) if articles else None))
 
-    fill()
-    while ahead:
-        articles, future = ahead.popleft()
-        prepared = pool.result(articles, future) if articles else []
-        fill()  # the worker starts on the next batch before this one is written
-        yield archive.save_batch(prepared, run_id)
+    checkpointer = Checkpointer.start_for(archive.engine)
+    try:
+        fill()
+        while ahead:
+            articles, future = ahead.popleft()
+            prepared = pool.result(articles, future) if articles else []
+            fill()  # the worker starts on the next batch before this one is written
+            results = archive.save_batch(prepared, run_id)
+            if checkpointer is not None:
+                checkpointer.after_commit()
+            yield results
+    finally:
+        if checkpointer is not None:
+            checkpointer.close()

@@ -46,7 +46,8 @@ def _rebuild(*, foreign_key: bool) -> None:
                                   ondelete="CASCADE")
         else:
             for fk in sa.inspect(bind).get_foreign_keys("neardup_bands"):
-                op.drop_constraint(fk["name"], "neardup_bands", type_="foreignkey")
+                if fk["name"]:
+                    op.drop_constraint(fk["name"], "neardup_bands", type_="foreignkey")
         return
     # SQLite cannot drop a constraint: the table is copied, in primary-key order
     _create("neardup_bands_new", foreign_key=foreign_key)
