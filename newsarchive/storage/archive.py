@@ -126,7 +126,8 @@ class Archive:
         """Store a batch in ONE transaction and return one outcome per article, in order."""
         if not articles:
             return []
-        prepared = prepare(articles)  # outside the transaction: pure work, not redone on a retry
+        # outside the transaction: pure work, not redone on a retry
+        prepared = prepare(articles, sqlite=self.dialect == "sqlite")
 
         def work(conn: sa.Connection) -> list[SaveResult]:
             return BatchWriter(conn, run_id).save_all(prepared)
@@ -143,7 +144,7 @@ class Archive:
         if self._pool is None or self._pool.workers != wanted:
             if self._pool is not None:
                 self._pool.close()
-            self._pool = PreparePool(wanted)
+            self._pool = PreparePool(wanted, sqlite=self.dialect == "sqlite")
         return save_stream(self, batches, self._pool, run_id)
 
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,

@@ -62,6 +62,23 @@ def _utc_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+_SQLITE = sqlite.dialect()
+
+
+def sqlite_bind_values(table: sa.Table, names: tuple[str, ...], row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``row``'s values of the columns ``names`` as SQLite's driver takes them: exactly what
+    ``executemany`` binds for them (UTC datetimes as text, JSON as text), computed ahead, e.g.
+    by a worker process (``save.prepare``)."""
+    processors = _sqlite_processors(table, names)
+    return tuple([row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)])
+
+
+@lru_cache(maxsize=16)
+def _sqlite_processors(table: sa.Table, names: tuple[str, ...]) -> tuple[_Processor, ...]:
+    types = [table.c[name].type.dialect_impl(_SQLITE) for name in names]
+    return tuple(_sqlite_utc_text if isinstance(t, UTCDateTime) else t.bind_processor(_SQLITE) for t in types)
+
+
 def insert_ignore_statement(conn: sa.Connection, table: sa.Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` into ``table`` for the connection's dialect (cached)."""
     key = (conn.dialect.name, table.name)

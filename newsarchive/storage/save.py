@@ -92,17 +92,46 @@ class Prepared:
     key: str
     digest: str
     fp: neardup.Fingerprint
+    #: SQLite only: the article's article_versions values as the driver binds them, in the
+    #: order of VERSION_COLUMNS (converting and cleaning them was a tenth of a save's time)
+    version_row: tuple[Any, ...] | None = None
 
 
-def prepare(articles: Iterable[Article | Prepared]) -> list[Prepared]:
-    """Archive key, content hash and near-duplicate fingerprint of each article (pure CPU work)."""
-    return [a if isinstance(a, Prepared) else Prepared(a, article_key(a), a.content_hash, fingerprint(a))
-            for a in articles]
+#: article_versions columns whose values come from the Article alone
+VERSION_COLUMNS = (
+    "content_hash", "url", "section", "headline", "dateline", "published", "published_offset",
+    "published_raw", "updated", "updated_offset", "updated_raw", "description", "body", "topics",
+    "read_also", "authors", "language", "fetched_at", "warc_file", "warc_offset", "warc_length",
+)
+#: plus the columns of the save itself, first, in this order
+_VERSION_SQLITE = (f"INSERT INTO article_versions (id, article_id, created_at, run_id, origin, "
+                   f"{', '.join(VERSION_COLUMNS)}) VALUES ({', '.join('?' * (5 + len(VERSION_COLUMNS)))})")
+
+Parts = tuple[str, str, neardup.Fingerprint, tuple[Any, ...] | None]
 
 
-def prepared_parts(articles: Sequence[Article]) -> list[tuple[str, str, neardup.Fingerprint]]:
+def prepare(articles: Iterable[Article | Prepared], *, sqlite: bool = False) -> list[Prepared]:
+    """Archive key, content hash and near-duplicate fingerprint of each article (pure CPU work);
+    for an SQLite archive also its version row."""
+    return [a if isinstance(a, Prepared) else Prepared(a, *_parts(a, sqlite)) for a in articles]
+
+
+def prepared_parts(articles: Sequence[Article], sqlite: bool = False) -> list[Parts]:
     """What ``prepare`` adds to each article, without the article (what a worker process sends back)."""
-    return [(article_key(a), a.content_hash, fingerprint(a)) for a in articles]
+    return [_parts(a, sqlite) for a in articles]
+
+
+def _parts(article: Article, sqlite: bool) -> Parts:
+    digest = article.content_hash
+    row = None
+    if sqlite:
+        fetch = article.fetch
+        values = version_values(article, digest)
+        values.update(fetched_at=article.fetched_at, warc_file=fetch.warc_file if fetch else None,
+                      warc_offset=fetch.warc_offset if fetch else None,
+                      warc_length=fetch.warc_length if fetch else None)
+        row = bulk.sqlite_bind_values(ArticleVersion.__table__, VERSION_COLUMNS, values)  # type: ignore[arg-type]
+    return article_key(article), digest, fingerprint(article), row
 
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -202,7 +231,7 @@ class BatchWriter:
     # -- entry points ---------------------------------------------------------------------
     def save_all(self, batch: Sequence[Article | Prepared]) -> list[SaveResult]:
         """Store the batch and return one outcome per article, in order."""
-        prepared = prepare(batch)
+        prepared = prepare(batch, sqlite=not self.postgres)
         self._prepared.update((id(p.article), p) for p in prepared)
         articles = [p.article for p in prepared]
         keys = [p.key for p in prepared]
@@ -393,34 +422,51 @@ class BatchWriter:
             story.article_id = article_id
 
     def _insert_versions(self, changed: list[_Story], origin: str) -> None:
-        rows, owners = [], []
-        for story in changed:
-            for article in story.versions:
-                fetch = article.fetch
-                rows.append({
-                    "article_id": story.article_id, "fetched_at": article.fetched_at, "created_at": self.now,
-                    "run_id": self.run_id, "origin": origin,
-                    "warc_file": fetch.warc_file if fetch else None,
-                    "warc_offset": fetch.warc_offset if fetch else None,
-                    "warc_length": fetch.warc_length if fetch else None,
-                    **version_values(article, self._digest(article)),
-                })
-                owners.append(story)
-        if not rows:
+        owners = [story for story in changed for _ in story.versions]
+        articles = [article for story in changed for article in story.versions]
+        if not articles:
             return
-        for story, version_id in zip(owners, self._insert_ids(ArticleVersion, rows), strict=True):
+        prepared = [self._prepared.get(id(article)) for article in articles]
+        rows = [p.version_row for p in prepared if p is not None and p.version_row is not None]
+        if self.postgres or len(rows) < len(articles):
+            ids = self._insert_ids(ArticleVersion, [self._version_row(story, article, origin)
+                                                    for story, article in zip(owners, articles, strict=True)])
+        else:
+            # the values prepared ahead, behind the save's own
+            ids = self._next_ids(ArticleVersion, len(articles))
+            created = bulk.sqlite_bind_values(ArticleVersion.__table__,  # type: ignore[arg-type]
+                                              ("created_at",), {"created_at": self.now})
+            self.conn.exec_driver_sql(_VERSION_SQLITE, [
+                (version_id, story.article_id, *created, self.run_id, origin, *row)
+                for version_id, story, row in zip(ids, owners, rows, strict=True)])
+        for story, version_id in zip(owners, ids, strict=True):
             story.version_ids.append(version_id)
+
+    def _version_row(self, story: _Story, article: Article, origin: str) -> dict[str, Any]:
+        fetch = article.fetch
+        return {
+            "article_id": story.article_id, "fetched_at": article.fetched_at, "created_at": self.now,
+            "run_id": self.run_id, "origin": origin,
+            "warc_file": fetch.warc_file if fetch else None,
+            "warc_offset": fetch.warc_offset if fetch else None,
+            "warc_length": fetch.warc_length if fetch else None,
+            **version_values(article, self._digest(article)),
+        }
+
+    def _next_ids(self, model: Any, count: int) -> list[int]:
+        # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
+        # maximum are ours to give, exactly as SQLite would pick them
+        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
+        return list(range(first, first + count))
 
     def _insert_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Insert ``rows`` into ``model``'s table; their new ids, in order."""
         if self.postgres:
             stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
             return list(self.conn.execute(stmt, rows).scalars().all())
-        # SQLite: RETURNING in parameter order runs one INSERT per row (~150 us each here).
-        # The batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
-        # maximum are ours to give, exactly as SQLite would pick them; one executemany.
-        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
-        ids = list(range(first, first + len(rows)))
+        # SQLite: RETURNING in parameter order runs one INSERT per row (~150 us each here);
+        # the ids are given here instead, and one executemany inserts the rows
+        ids = self._next_ids(model, len(rows))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
         bulk.executemany(self.conn, _INSERTS[model], rows)
@@ -499,6 +545,12 @@ class BatchWriter:
         if not edges:
             return
         resolved = self.resolve_urls({url for _, url in edges})
+        if not self.postgres:
+            # plain tuples to the driver: about one and a half links per article, where a
+            # parameter dict per row cost more than inserting it
+            rows = [(a, u, t, resolved.get(u)) for (a, u), t in edges.items()]
+            self.conn.exec_driver_sql(_LINKS_SQLITE, rows)
+            return
         insert_ignore(self.conn, Link.__table__,  # type: ignore[arg-type]
                       [{"from_article_id": a, "to_url": u, "title": t, "to_article_id": resolved.get(u)}
                        for (a, u), t in edges.items()])
@@ -507,6 +559,11 @@ class BatchWriter:
         """Canonical URL -> article id, for archived articles and URLs known as duplicates."""
         found: dict[str, int] = {}
         for chunk in _chunks(sorted(set(urls)), 500):
+            if not self.postgres:
+                marks = ",".join("?" * len(chunk))
+                found.update(self.conn.exec_driver_sql(_RESOLVE_DUPLICATES.format(marks), tuple(chunk)).all())
+                found.update(self.conn.exec_driver_sql(_RESOLVE_ARTICLES.format(marks), tuple(chunk)).all())
+                continue
             for row in self.conn.execute(
                 sa.select(UrlState.canonical_url, UrlState.article_id)
                 .where(UrlState.canonical_url.in_(chunk), UrlState.article_id.is_not(None))
@@ -590,6 +647,14 @@ _RESOLVE_LINKS = (
     .where(Link.to_url == sa.bindparam("b_url"), Link.to_article_id.is_(None))
     .values(to_article_id=sa.bindparam("b_id"))
 )
+
+
+_LINKS_SQLITE = ("INSERT INTO links (from_article_id, to_url, title, to_article_id) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT DO NOTHING")
+# SQLite's own IN lists, the URLs bound (SQLAlchemy's expanding parameters cost more than the seeks)
+_RESOLVE_DUPLICATES = ("SELECT canonical_url, article_id FROM url_state "
+                       "WHERE canonical_url IN ({}) AND article_id IS NOT NULL")
+_RESOLVE_ARTICLES = "SELECT canonical_url, id FROM articles WHERE canonical_url IN ({})"
 
 
 _FTS_DELETE = (

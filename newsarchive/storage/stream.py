@@ -27,15 +27,14 @@ from typing import TYPE_CHECKING
 
 from newsarchive.article import Article
 from newsarchive.storage.engine import Checkpointer
-from newsarchive.storage.neardup import Fingerprint
-from newsarchive.storage.save import Prepared, SaveResult, prepare, prepared_parts
+from newsarchive.storage.save import Parts, Prepared, SaveResult, prepare, prepared_parts
 
 if TYPE_CHECKING:
     from newsarchive.storage.archive import Archive
 
 log = logging.getLogger(__name__)
 
-_Parts = Future[list[tuple[str, str, Fingerprint]]]
+_Parts = Future[list[Parts]]
 #: batches submitted ahead per worker: one being prepared, one ready when the writer wants it
 AHEAD_PER_WORKER = 2
 
@@ -53,8 +52,9 @@ def default_workers() -> int:
 class PreparePool:
     """Worker processes that run ``save.prepared_parts``; falls back to this process if they fail."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, sqlite: bool = False) -> None:
         self.workers = workers
+        self.sqlite = sqlite
         self._executor: ProcessPoolExecutor | None = None
         self._broken = workers <= 0
 
@@ -68,7 +68,7 @@ class PreparePool:
                 # (Scrapy's reactor, SQLAlchemy's pool) that a forked child must not inherit
                 spawn = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn)
-            return self._executor.submit(prepared_parts, batch)
+            return self._executor.submit(prepared_parts, batch, self.sqlite)
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)
             return None
@@ -81,9 +81,8 @@ class PreparePool:
             except Exception as exc:  # a dead worker or an unpicklable article: prepare it here
                 self._give_up(exc)
             else:
-                return [Prepared(article, key, digest, fp)
-                        for article, (key, digest, fp) in zip(batch, parts, strict=True)]
-        return prepare(batch)
+                return [Prepared(article, *part) for article, part in zip(batch, parts, strict=True)]
+        return prepare(batch, sqlite=self.sqlite)
 
     def _give_up(self, exc: BaseException) -> None:
         if not self._broken:

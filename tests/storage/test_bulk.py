@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from archive_helpers import make_article
 
-from newsarchive.storage import Archive, bulk
+from newsarchive.article import Article, FetchInfo
+from newsarchive.storage import Archive, bulk, save
 from newsarchive.storage.models import ArticleRow, ArticleVersion, Source
 
 MSK = timezone(timedelta(hours=3))
@@ -79,3 +82,37 @@ def test_nothing_to_write_runs_nothing(archive: Archive) -> None:
     with archive.engine.begin() as conn:
         bulk.executemany(conn, sa.insert(ArticleVersion), [])  # an empty batch is not an error
         assert conn.execute(sa.select(sa.func.count()).select_from(ArticleVersion)).scalar_one() == 0
+
+
+def _tricky_articles() -> list[Article]:
+    """Articles whose version values need every conversion: zones, naive times, NUL, JSON."""
+    return [
+        make_article(1, published=WHEN[0], updated=WHEN[1], fetched_at=WHEN[2],
+                     headline="Кремль\x00: \"talks\"; DROP TABLE x; --",
+                     topics=['quote " and \\ back', "Ёлка"],
+                     read_also=[{"title": "Ещё\x00", "url": "https://tass.ru/1"}], authors=[]),
+        make_article(2, published=WHEN[1], section=None, description="d", fetch=None, fetched_at=None),
+        make_article(3, published=None, dateline=None, language=None,
+                     fetch=FetchInfo(status=200, warc_file="x.warc.gz", warc_offset=2**40, warc_length=7)),
+    ]
+
+
+def test_version_rows_prepared_ahead_store_what_the_generic_path_stores(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # save.prepare converts SQLite version values ahead (in a worker for save_stream); the
+    # generic path converts them at the insert
+    with Archive(sqlite_url) as archive:
+        archive.save_batch(_tricky_articles())
+        with archive.engine.connect() as conn:
+            ahead = _stored(conn, [1, 2, 3])
+    parts = save._parts
+    monkeypatch.setattr(save, "_parts", lambda article, sqlite: parts(article, False))
+    with Archive(f"sqlite:///{tmp_path / 'generic.sqlite'}") as archive:
+        archive.save_batch(_tricky_articles())
+        with archive.engine.connect() as conn:
+            generic = _stored(conn, [1, 2, 3])
+    created = [c.name for c in ArticleVersion.__table__.columns if c.name not in ("id", "search_vector")]
+    at = created.index("created_at")
+    assert [r[:at] + r[at + 1:] for r in ahead] == [r[:at] + r[at + 1:] for r in generic]
+    assert [len(r[at]) for r in ahead] == [len(r[at]) for r in generic]  # the same text form
+    assert len(ahead) == 3
