@@ -140,6 +140,8 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
     """
     save_time = gen_time = writer_cpu = worker_cpu = 0.0
     tail_from = max(start, stop - 10_000)
+    # the workers start once per import (about a second): before the clock, not in the 10k row
+    archive.stream_workers(workers).start()
     tail_time = 0.0
     for lo in range(start, stop, CHUNK):
         hi = min(stop, lo + CHUNK)
@@ -147,7 +149,7 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
         articles = [corpus.article(n) for n in range(lo, hi)]
         gen_time += time.perf_counter() - t0
         groups = [articles[i : i + batch] for i in range(0, len(articles), batch)]
-        pids = archive._pool.pids() if archive._pool is not None else []
+        pids = archive.stream_workers(workers).pids()
         k0 = sum(_cpu_seconds(p) for p in pids)
         c0 = time.process_time()
         last = w0 = time.perf_counter()
@@ -160,8 +162,7 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
             last = now
         save_time += last - w0
         writer_cpu += time.process_time() - c0
-        # the pool starts with the first stretch: its workers' whole time counts then
-        worker_cpu += sum(_cpu_seconds(p) for p in (archive._pool.pids() if archive._pool else [])) - k0
+        worker_cpu += sum(_cpu_seconds(p) for p in pids) - k0
         del articles, groups
         print(f"    ... {hi:,} articles, {(hi - start) / save_time:,.0f}/s", file=sys.stderr, flush=True)
     count = stop - start

@@ -140,12 +140,16 @@ class Archive:
         next batches prepared meanwhile by ``workers`` processes (default: one when this process
         may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
         """
+        return save_stream(self, batches, self.stream_workers(workers), run_id)
+
+    def stream_workers(self, workers: int | None = None) -> PreparePool:
+        """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
         wanted = default_workers() if workers is None else max(0, workers)
         if self._pool is None or self._pool.workers != wanted:
             if self._pool is not None:
                 self._pool.close()
             self._pool = PreparePool(wanted, sqlite=self.dialect == "sqlite")
-        return save_stream(self, batches, self._pool, run_id)
+        return self._pool
 
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,
                      last_modified: str | None = None) -> None:

@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _Parts = Future[list[Parts]]
-#: batches submitted ahead per worker: one being prepared, one ready when the writer wants it
-AHEAD_PER_WORKER = 2
+#: batches submitted ahead per worker: enough that the writer rarely waits when one of its
+#: batches is slow (a band-index merge every ten batches takes several batches' time) and the
+#: worker is not idle meanwhile; a few MB of articles
+AHEAD_PER_WORKER = 8
 
 
 def default_workers() -> int:
@@ -72,6 +74,14 @@ class PreparePool:
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)
             return None
+
+    def start(self) -> None:
+        """Start the workers now and wait until they can work (about a second: each imports
+        newsarchive), e.g. to keep that out of a timing."""
+        futures = [self.submit([]) for _ in range(self.workers)]
+        for future in futures:
+            if future is not None:
+                self.result([], future)
 
     def result(self, batch: list[Article], future: _Parts | None) -> list[Prepared]:
         """The prepared batch: from the worker when it did the work, else prepared here."""

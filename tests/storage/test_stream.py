@@ -74,8 +74,7 @@ def reference(tmp_path: Path) -> Saved:
 def test_a_worker_prepares_and_the_archive_is_the_same_as_batch_by_batch(
         archive: Archive, reference: Saved) -> None:
     results = list(archive.save_stream(batches(), workers=1))
-    assert archive._pool is not None
-    assert archive._pool.pids(), "the batches were not prepared by a worker"
+    assert archive.stream_workers(1).pids(), "the batches were not prepared by a worker"
     assert outcomes(results) == reference[0]
     assert content(archive) == reference[1]
     assert [r.outcome for r in results[1]] == ["unchanged", "updated", "new", "duplicate"]
@@ -84,8 +83,7 @@ def test_a_worker_prepares_and_the_archive_is_the_same_as_batch_by_batch(
 
 def test_without_workers_it_prepares_in_this_process(archive: Archive, reference: Saved) -> None:
     results = list(archive.save_stream(batches(), workers=0))
-    assert archive._pool is not None
-    assert archive._pool.pids() == []
+    assert archive.stream_workers(0).pids() == []
     assert outcomes(results) == reference[0]
 
 
@@ -106,8 +104,7 @@ def test_a_worker_killed_mid_stream_loses_nothing(sqlite_url: str, tmp_path: Pat
     with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.storage.stream"):
         stream = archive.save_stream(long_batches(), workers=1)
         results = [next(stream)]
-        assert archive._pool is not None
-        for pid in archive._pool.pids():
+        for pid in archive.stream_workers(1).pids():
             os.kill(pid, signal.SIGKILL)
         results.extend(stream)
         assert outcomes(results) == reference[0]
@@ -117,10 +114,11 @@ def test_a_worker_killed_mid_stream_loses_nothing(sqlite_url: str, tmp_path: Pat
 
 def test_closing_the_archive_stops_its_workers(sqlite_url: str) -> None:
     archive = Archive(sqlite_url)
+    archive.stream_workers(1).start()
+    pids = archive.stream_workers(1).pids()
+    assert pids  # started before any batch
     list(archive.save_stream(batches(), workers=1))
-    assert archive._pool is not None
-    pids = archive._pool.pids()
-    assert pids
+    assert archive.stream_workers(1).pids() == pids
     archive.close()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
