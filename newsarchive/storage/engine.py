@@ -178,8 +178,8 @@ class Checkpointer:
                         return
                     self._requested = False
                     self._started += 1
-                # fetchall: a statement left unfinished would hold a read snapshot, which keeps
-                # SQLite from starting the WAL over
+                # fetchall finishes the statement before the thread waits: one left open would
+                # hold a read snapshot and keep SQLite from starting the WAL over
                 [(_, frames, _)] = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 with self._cond:
                     self._finished, self._frames = self._started, int(frames)
