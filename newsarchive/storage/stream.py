@@ -1,10 +1,11 @@
 """Saving a stream of batches while another core prepares the next ones (Archive.save_stream).
 
 A batched save is two kinds of work. Preparing an article (archive key, content hash,
-near-duplicate fingerprint; ``save.prepare``) needs nothing from the database and is about a
-third of the save's CPU time. The rest is the database work, which one connection must do in
-order. So a worker process prepares the batches ahead while this process writes the current
-one: on two cores a long import runs at the speed of its database work.
+near-duplicate fingerprint, on SQLite its version row; ``save.prepare``) needs nothing from
+the database: about 45% of a save's CPU time at 1M articles (benchmarks/README.md). The rest
+is the database work, which one connection must do in order. So a worker process prepares
+the batches ahead while this process writes the current one, and the save runs at the speed
+of the slower of the two.
 
 On SQLite a thread also copies the WAL into the database file meanwhile (``engine.Checkpointer``),
 so the writer's commits only append to the WAL.
@@ -47,7 +48,8 @@ def default_workers() -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    # one worker keeps up with the writer (preparing is the smaller share of a save)
+    # one: the writer is one process however many cores there are, and the two shares of the
+    # work are about even (the writer's the larger in a big archive), so a second worker idles
     return 1 if cores > 1 else 0
 
 
