@@ -261,9 +261,6 @@ class BloomFilter:
             return swapped.tobytes()
         return self.blocks.tobytes()
 
-    def copy(self) -> BloomFilter:
-        return BloomFilter(array("H", self.blocks), self.capacity, self.keys)
-
     def add(self, keys: Iterable[int]) -> None:
         blocks, count, patterns, added = self.blocks, len(self.blocks), _PATTERNS, 0
         for key in keys:
@@ -327,11 +324,17 @@ def signature(conn: sa.Connection) -> Signature:
 
 
 def current_filter(conn: sa.Connection) -> tuple[Signature, BloomFilter | None]:
-    """The stored filter over levels 1 and up with its signature; no filter before one is built.
+    """The stored filter over levels 1 and up with its signature; no filter before one is built."""
+    read, copy = _current_copy(conn)
+    return read, copy.bloom if copy is not None else None
 
-    This process's copy is reused while the filter row is the one it read, adding only the log
-    rows it has not seen; anything else (another row, a log that is not a continuation of what
-    it added, as after a rolled-back merge) reloads it.
+
+def _current_copy(conn: sa.Connection) -> tuple[Signature, _Copy | None]:
+    """This process's copy of the stored filter, brought up to date.
+
+    It is reused while the filter row is the one it read, adding only the log rows it has not
+    seen; anything else (another row, a log that is not a continuation of what it added, as
+    after a rolled-back merge) reloads it.
     """
     token, log = signature(conn)
     if token is None:
@@ -350,7 +353,7 @@ def current_filter(conn: sa.Connection) -> tuple[Signature, BloomFilter | None]:
         for seq, tok, packed in rows:
             copy.bloom.add(_unpack(packed))
             copy.log.append((int(seq), int(tok)))
-    return (token, log), copy.bloom
+    return (token, log), copy
 
 
 def _pack(keys: list[int]) -> bytes:
@@ -373,11 +376,11 @@ def _cover_level0(conn: sa.Connection) -> None:
     # the row lock makes a concurrent PostgreSQL merge wait, then read what this one wrote
     row = conn.execute(sa.select(_FILTER.c.token).where(_FILTER.c.id == 1).with_for_update()).one_or_none()
     moving = [key for (key,) in conn.execute(sa.select(_TABLE.c.band_key).where(_TABLE.c.level == 0))]
-    (_, log), bloom = current_filter(conn) if row is not None else ((None, ()), None)
-    copy = _filters.get(_database(conn))
-    if bloom is not None and copy is not None and bloom.keys + len(moving) <= bloom.capacity:
+    (_, log), copy = _current_copy(conn) if row is not None else ((None, ()), None)
+    if copy is not None and copy.bloom.keys + len(moving) <= copy.bloom.capacity:
         # the copy changes in place before the commit: a rollback leaves it holding a log row
         # or token the database does not, and the next read then reloads it
+        bloom = copy.bloom
         bloom.add(moving)
         if len(log) < FILTER_LOG_ROWS:
             seq, token = (log[-1][0] + 1 if log else 1), _new_token()

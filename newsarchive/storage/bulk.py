@@ -75,8 +75,13 @@ def sqlite_bind_values(table: sa.Table, names: tuple[str, ...], row: Mapping[str
 
 @lru_cache(maxsize=16)
 def _sqlite_processors(table: sa.Table, names: tuple[str, ...]) -> tuple[_Processor, ...]:
-    types = [table.c[name].type.dialect_impl(_SQLITE) for name in names]
-    return tuple(_sqlite_utc_text if isinstance(t, UTCDateTime) else t.bind_processor(_SQLITE) for t in types)
+    return tuple(_processor(table.c[name].type, _SQLITE) for name in names)
+
+
+def _processor(type_: Any, dialect: sa.Dialect) -> _Processor:
+    # dialect_impl: the type as this dialect runs it (SQLite keeps datetimes as text)
+    impl = type_.dialect_impl(dialect)
+    return _sqlite_utc_text if isinstance(impl, UTCDateTime) else impl.bind_processor(dialect)
 
 
 def insert_ignore_statement(conn: sa.Connection, table: sa.Table) -> Any:
@@ -98,10 +103,7 @@ def _compiled(dialect: sa.Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compile
     if not compiled.positional or compiled.positiontup is None:
         raise TypeError(f"{dialect.name} statements are expected to use positional parameters")
     names = tuple(compiled.positiontup)
-    # dialect_impl: the type as this dialect runs it (SQLite keeps datetimes as text)
-    types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
-    processors = tuple(_sqlite_utc_text if isinstance(t, UTCDateTime) else t.bind_processor(dialect)
-                       for t in types)
+    processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.clear()  # callers pass long-lived statements; this only bounds a misuse
     _COMPILED[cache_key] = (stmt, (compiled.string, names, processors))

@@ -125,12 +125,8 @@ def _parts(article: Article, sqlite: bool) -> Parts:
     digest = article.content_hash
     row = None
     if sqlite:
-        fetch = article.fetch
-        values = version_values(article, digest)
-        values.update(fetched_at=article.fetched_at, warc_file=fetch.warc_file if fetch else None,
-                      warc_offset=fetch.warc_offset if fetch else None,
-                      warc_length=fetch.warc_length if fetch else None)
-        row = bulk.sqlite_bind_values(ArticleVersion.__table__, VERSION_COLUMNS, values)  # type: ignore[arg-type]
+        row = bulk.sqlite_bind_values(ArticleVersion.__table__, VERSION_COLUMNS,  # type: ignore[arg-type]
+                                      _article_version_values(article, digest))
     return article_key(article), digest, fingerprint(article), row
 
 
@@ -176,6 +172,15 @@ def version_values(article: Article, digest: str | None = None) -> dict[str, Any
         "language": article.language,
     }
     return {key: _clean(value) for key, value in values.items()}
+
+
+def _article_version_values(article: Article, digest: str) -> dict[str, Any]:
+    """The article_versions columns (VERSION_COLUMNS) that come from the Article alone."""
+    fetch = article.fetch
+    return {**version_values(article, digest), "fetched_at": article.fetched_at,
+            "warc_file": fetch.warc_file if fetch else None,
+            "warc_offset": fetch.warc_offset if fetch else None,
+            "warc_length": fetch.warc_length if fetch else None}
 
 
 @dataclass(eq=False)
@@ -443,15 +448,8 @@ class BatchWriter:
             story.version_ids.append(version_id)
 
     def _version_row(self, story: _Story, article: Article, origin: str) -> dict[str, Any]:
-        fetch = article.fetch
-        return {
-            "article_id": story.article_id, "fetched_at": article.fetched_at, "created_at": self.now,
-            "run_id": self.run_id, "origin": origin,
-            "warc_file": fetch.warc_file if fetch else None,
-            "warc_offset": fetch.warc_offset if fetch else None,
-            "warc_length": fetch.warc_length if fetch else None,
-            **version_values(article, self._digest(article)),
-        }
+        return {"article_id": story.article_id, "created_at": self.now, "run_id": self.run_id,
+                "origin": origin, **_article_version_values(article, self._digest(article))}
 
     def _next_ids(self, model: Any, count: int) -> list[int]:
         # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current

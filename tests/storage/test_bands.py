@@ -207,7 +207,8 @@ def test_a_process_holding_an_older_filter_reads_the_new_one(
     with archive.engine.connect() as conn:
         read, bloom = bands.current_filter(conn)
     assert bloom is not None
-    stale = bands._Copy(read[0], list(read[1]), bloom.copy())  # type: ignore[arg-type]
+    snapshot = bands.BloomFilter.from_bytes(bloom.to_bytes(), bloom.capacity, bloom.keys)
+    stale = bands._Copy(read[0], list(read[1]), snapshot)  # type: ignore[arg-type]
     more = archive.save_batch([_article(n) for n in range(len(saved), len(saved) + 40)])
     with archive.engine.connect() as conn:
         now = bands.signature(conn)
