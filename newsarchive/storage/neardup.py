@@ -14,22 +14,25 @@ module turns a story's text into
 Why the band keys come from the text and not from the SimHash bits: the pigeonhole scheme
 (split the 64 bits into k+1 bands, any two fingerprints within k bits share a band) is only
 selective for k <= 3 or 4. Measured on our test stories (tests/storage/test_neardup.py,
-averaged over 200 hash seeds), lightly edited copies are 7-10 bits apart on average and up
-to ~19 in the tail, while different stories on the same topic are 24-32 bits apart. A
+over 200 hash seeds, i.e. blake2b personalisations), lightly edited copies are 8 bits apart
+on average and up to 18 in the tail, while different stories on the same topic are 30 bits
+apart on average and down to 15 in the tail. A
 pigeonhole index for k=18 needs 19 bands of 3 bits, i.e. every new article would be compared
 with a large fraction of the archive. So the candidates come from MinHash-LSH over the same
 shingles (one-permutation hashing with densification, ``BANDS`` bands of ``ROWS`` rows):
 a pair with shingle Jaccard similarity J shares a key with probability 1-(1-J^3)^10, which
 is 0.98 at J=0.7 (our edited copies have J=0.77-0.93), 0.24 at J=0.3 and 0.03 at J=0.15 (our
 same-topic different stories have J<=0.15). The SimHash check then rejects the few
-accidental candidates. All values are signed 64-bit integers so they fit an SQL BIGINT.
+accidental candidates: over those 200 seeds all 800 edited pairs were found and none of the
+800 different pairs was merged (7 shared a band key; 5 were within 18 bits; never both). All
+values are signed 64-bit integers so they fit an SQL BIGINT.
 
 On 10k synthetic 230-word stories, 99.7% of edited copies (new headline, first sentence
 replaced, a sentence appended) were found and no two different stories shared a band key
 (benchmarks/storage.py measures this at every archive size).
 
 Fingerprints are stored, so they must not change between processes or releases: words are
-hashed with blake2b and combined by fixed rotations (see ``_digests``); a test pins one value.
+hashed with blake2b into fixed tables (see ``_digests``); a test pins one value.
 """
 
 from __future__ import annotations
@@ -37,10 +40,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import struct
 import sys
 import unicodedata
 from array import array
+from bisect import bisect_left
 from dataclasses import dataclass
 
 #: words per shingle: 3 keeps a changed word local (3 shingles) while two different stories
@@ -48,15 +51,15 @@ from dataclasses import dataclass
 #: our pairs, against 0.23 with 2-word shingles).
 SHINGLE_WORDS = 3
 #: a pair is a near-duplicate when the SimHashes differ in at most this many of 64 bits:
-#: edited copies of our test stories average 7-10 bits (tail up to ~19 over 200 hash seeds),
-#: different same-topic stories average 24-32 (tail down to ~15). 18 sits between the two
+#: edited copies of our test stories average 8 bits (tail up to 18 over 200 hash seeds),
+#: different same-topic stories average 30 (tail down to 15). 18 sits between the two
 #: means, about 2.5 standard deviations from the different-story mean; a different story in
 #: that tail is still rejected unless it also shares an LSH band, which needs Jaccard
 #: similarity far above what different stories reach (see the module docstring).
 HAMMING_THRESHOLD = 18
 #: LSH layout: BANDS keys per article, each over ROWS one-permutation MinHash bins
 BANDS = 10
-ROWS = 3
+ROWS = 3  # _mixed_keys is written for three
 #: texts with fewer shingles than this get no band keys: too short to call near-duplicates
 #: (exact copies are still caught by the content hash)
 MIN_SHINGLES = 8
@@ -66,10 +69,14 @@ SHORT_BODY_WORDS = 60
 _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
 _BINS = BANDS * ROWS
+# a value's bin is ((value >> 32) * _BINS) >> 32, which grows with the value: bin b holds
+# exactly the values in [_BIN_STARTS[b], _BIN_STARTS[b + 1]), so in sorted values each
+# bin's minimum is the first value at or past its start (a binary search, no per-value work)
+_BIN_STARTS = tuple(-(-(b << 32) // _BINS) << 32 for b in range(_BINS + 1))
 # fingerprints must be stable across processes and releases (they are stored): changing the
-# hashing or any parameter above means recomputing every stored fingerprint, so the band keys
-# carry a version prefix
-_BAND_PREFIX = b"newsarchive-neardup-v1"
+# hashing or any parameter above means a migration recomputing every stored fingerprint
+# (0010 did so for version 2, which replaced the per-shingle mixing of version 1 with
+# tabulation hashing and the blake2b band keys with _band_key: ~100 µs less per article)
 # odd 64-bit constant (golden ratio) used to decorrelate densified bins
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -121,80 +128,59 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-# word -> 64-bit hash; news vocabulary repeats heavily, so most words are found here. Bounded
-# by clearing (a memo of a pure function: losing it costs time, never changes a result).
-_WORD_HASHES: dict[str | bytes, int] = {}
-_WORD_HASHES_MAX = 200_000
+# word -> its six 64-bit table values (48 bytes, see _digests); news vocabulary repeats
+# heavily, so most words are found here. Bounded by clearing (a memo of a pure function:
+# losing it costs time, never changes a result).
+_WORD_TABLES: dict[str | bytes, bytes] = {}
+_WORD_TABLES_MAX = 200_000
+_TABLES = 2 * SHINGLE_WORDS
+# blake2b's personalisation: the word tables of fingerprint version 2
+_PERSON = b"na-neardup-v2"
 
 
-def _word_hashes(words: list[str] | list[bytes]) -> list[int]:
-    cache = _WORD_HASHES
+def _word_tables(words: list[str] | list[bytes]) -> bytes:
+    cache = _WORD_TABLES
     try:
         # the usual case once the vocabulary is warm: every word known, one C-level pass
-        return list(map(cache.__getitem__, words))
+        return b"".join(map(cache.__getitem__, words))
     except KeyError:
         pass
     missing: set[str | bytes] = set(words).difference(cache)  # type: ignore[assignment]
-    if len(cache) + len(missing) > _WORD_HASHES_MAX:
+    if len(cache) + len(missing) > _WORD_TABLES_MAX:
         cache.clear()
         missing = set(words)
     blake2b = hashlib.blake2b
     for word in missing:
         data = word if isinstance(word, bytes) else word.encode("utf-8")
-        cache[word] = int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
-    return list(map(cache.__getitem__, words))
-
-
-@functools.lru_cache(maxsize=512)
-def _rot_masks(r: int, lanes: int) -> tuple[int, int]:
-    high = ((_MASK64 << r) & _MASK64).to_bytes(8, "little") * lanes
-    low = ((1 << r) - 1).to_bytes(8, "little") * lanes
-    return int.from_bytes(high, "little"), int.from_bytes(low, "little")
-
-
-def _rot(x: int, r: int, lanes: int) -> int:
-    """Rotate every 64-bit lane of the packed integer ``x`` left by ``r`` bits."""
-    # masks longer than x are harmless (AND keeps the shorter length), so they are cached
-    # per power-of-two size instead of per text length
-    high, low = _rot_masks(r, 1 << max(lanes - 1, 1).bit_length())
-    return ((x << r) & high) | ((x >> (64 - r)) & low)
-
-
-def _mix(x: int, lanes: int) -> int:
-    # two rounds of lane-local diffusion (XOR of rotations) and a chi-style nonlinear step
-    # (x ^ (~rot1 & rot2), as in Keccak), so each output bit depends non-linearly on all
-    # three words of its shingle
-    ones = (1 << (64 * lanes)) - 1
-    for r1, r2, a, b in ((13, 37, 1, 2), (23, 49, 7, 19)):
-        x ^= _rot(x, r1, lanes) ^ _rot(x, r2, lanes)
-        x ^= (_rot(x, a, lanes) ^ ones) & _rot(x, b, lanes)
-    return x
+        cache[word] = blake2b(data, digest_size=8 * _TABLES, person=_PERSON).digest()
+    return b"".join(map(cache.__getitem__, words))
 
 
 def _digests(words: list[str] | list[bytes]) -> tuple[bytes, bytes]:
     """Two 64-bit values per word 3-shingle: (SimHash input, MinHash input), packed little-endian.
 
-    Each word is hashed once (blake2b); the shingle values are then computed for all
-    positions at once on one big integer holding every word hash in a 64-bit lane: lane i of
-    ``packed >> 64`` is word i+1, and rotations, XOR and AND act on all lanes together. This
-    keeps the per-shingle work in C and a 300-word story in a few hundred microseconds.
+    Simple tabulation hashing: each word has six random 64-bit values (one blake2b call,
+    memoised), and a shingle's SimHash value is the XOR of its first word's value from
+    table 0, its second word's from table 1 and its third's from table 2; its MinHash value
+    the same over tables 3-5. That is 3-independent, as a shingle hash for SimHash and
+    one-permutation MinHash needs, and computed for all positions at once: column ``t`` of
+    the words' tables as one big integer holds word i in 64-bit lane i, so ``column >> 64``
+    lines word i+1 up with word i, and two XORs give every shingle's value in C.
     """
     if len(words) < SHINGLE_WORDS:
         if not words:
             return b"", b""
         text = b" ".join(words) if isinstance(words[0], bytes) else " ".join(words).encode("utf-8")  # type: ignore[arg-type]
-        digest = hashlib.blake2b(text, digest_size=16).digest()
+        digest = hashlib.blake2b(text, digest_size=16, person=_PERSON).digest()
         return digest[:8], digest[8:]
-    hashes = array("Q", _word_hashes(words))
-    if sys.byteorder == "big":
-        hashes.byteswap()
+    rows = memoryview(_word_tables(words)).cast("Q")
+    # the tables' bytes are read as little-endian whatever the machine: only whole 8-byte
+    # items are moved, never reinterpreted
+    columns = [int.from_bytes(rows[t::_TABLES].tobytes(), "little") for t in range(_TABLES)]
     lanes = len(words) - SHINGLE_WORDS + 1
     keep = (1 << (64 * lanes)) - 1
-    a = int.from_bytes(hashes.tobytes(), "little")
-    b, c = a >> 64, a >> 128
-    n = len(words)
-    sim = _mix((a ^ _rot(b, 21, n) ^ _rot(c, 42, n)) & keep, lanes)
-    minh = _mix((_rot(a, 9, n) ^ _rot(b, 31, n) ^ _rot(c, 50, n) ^ keep) & keep, lanes)
+    sim = (columns[0] ^ (columns[1] >> 64) ^ (columns[2] >> 128)) & keep
+    minh = (columns[3] ^ (columns[4] >> 64) ^ (columns[5] >> 128)) & keep
     return sim.to_bytes(8 * lanes, "little"), minh.to_bytes(8 * lanes, "little")
 
 
@@ -223,29 +209,52 @@ def _simhash(packed: bytes) -> int:
     return _signed(value)
 
 
-def _values(packed: bytes) -> list[int]:
+def _values(packed: bytes) -> array[int]:
     words = array("Q")
     words.frombytes(packed)
     if sys.byteorder == "big":
         words.byteswap()
-    return words.tolist()
+    return words
 
 
-_BAND_HEADS = tuple(_BAND_PREFIX + band.to_bytes(2, "little") for band in range(BANDS))
-_PACK_ROWS = struct.Struct(f"<{ROWS}Q").pack
+#: odd 64-bit multipliers of a band's three MinHash values (digits of pi; any odd values
+#: with well-mixed bits would do, these are fixed because band keys are stored)
+_M0, _M1, _M2 = 0x243F6A8885A308D3, 0x13198A2E03707345, 0xA4093822299F31D1
+_SPLITMIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+
+
+def _mixed_keys(filled: list[int]) -> tuple[int, ...]:
+    """One key per band from its ROWS bin minima.
+
+    The minima are random 64-bit values already: a different odd multiple of each, summed
+    with a multiple of the band number, then the splitmix64 finaliser so every key bit
+    depends on every input bit. Two bands' keys differ even for the same minima.
+    """
+    mask, (c1, c2) = _MASK64, _SPLITMIX
+    keys = []
+    for band in range(BANDS):
+        first = band * ROWS
+        v = (band * _GOLDEN + filled[first] * _M0 + filled[first + 1] * _M1 + filled[first + 2] * _M2) & mask
+        v = ((v ^ (v >> 30)) * c1) & mask
+        v = ((v ^ (v >> 27)) * c2) & mask
+        v ^= v >> 31
+        keys.append(v - (1 << 64) if v >> 63 else v)
+    return tuple(keys)
 
 
 def _band_keys(packed: bytes) -> tuple[int, ...]:
     if len(packed) // 8 < MIN_SHINGLES:
         return ()
-    # the smallest value per bin: a dict built from the values in descending order keeps the
-    # last, smallest, value of each bin, all in C
-    values = sorted(_values(packed), reverse=True)
-    smallest = dict(zip(map(_BINS.__rmod__, values), values, strict=True))
-    if len(smallest) == _BINS:
-        filled = [smallest[i] for i in range(_BINS)]  # the usual case: nothing to densify
+    values = sorted(_values(packed))
+    count, starts = len(values), _BIN_STARTS
+    bins: list[int | None] = []
+    at = 0
+    for band in range(_BINS):
+        at = bisect_left(values, starts[band], at)
+        bins.append(values[at] if at < count and values[at] < starts[band + 1] else None)
+    if None not in bins:
+        filled: list[int] = bins  # type: ignore[assignment]  # the usual case: nothing to densify
     else:
-        bins: list[int | None] = [smallest.get(i) for i in range(_BINS)]
         # densification by rotation: an empty bin borrows the next non-empty bin's value,
         # offset by the distance so that two empty bins do not copy the same value
         filled = [0] * _BINS
@@ -255,12 +264,7 @@ def _band_keys(packed: bytes) -> tuple[int, ...]:
                 if value is not None:
                     filled[i] = (value + step * _GOLDEN) & _MASK64
                     break
-    blake2b = hashlib.blake2b
-    return tuple(
-        _signed(int.from_bytes(blake2b(head + _PACK_ROWS(*filled[band * ROWS : (band + 1) * ROWS]),
-                                       digest_size=8).digest(), "little"))
-        for band, head in enumerate(_BAND_HEADS)
-    )
+    return _mixed_keys(filled)
 
 
 def fingerprint_text(body: str, headline: str | None = None) -> str:

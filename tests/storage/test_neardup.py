@@ -205,15 +205,15 @@ def test_fingerprints_do_not_change_between_releases() -> None:
     fp = neardup.fingerprint(
         "Dock workers at the port of Valdera walked off the job on Tuesday, halting the loading of grain ships."
     )
-    assert fp.simhash == 3958331376054816341
-    assert fp.band_keys[:2] == (-6192134636367388237, 3607814259440359612)
+    assert fp.simhash == -8512067897921595546
+    assert fp.band_keys[:2] == (-6326586983794877449, -3599838927841971988)
 
 
 def test_word_hash_memo_overflow_gives_the_same_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
     # the memo is cleared when full; words of the text being hashed must survive the clearing
     expected = neardup.fingerprint(RATE_HIKE)
-    monkeypatch.setattr(neardup, "_WORD_HASHES_MAX", 8)
-    neardup._WORD_HASHES.clear()
+    monkeypatch.setattr(neardup, "_WORD_TABLES_MAX", 8)
+    neardup._WORD_TABLES.clear()
     # the memo holds some of the text's own words when it overflows on the rest
     neardup.fingerprint(" ".join(neardup.tokens(RATE_HIKE)[:6]))
     assert neardup.fingerprint(RATE_HIKE) == expected
