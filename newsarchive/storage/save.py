@@ -393,10 +393,23 @@ class BatchWriter:
             story.fp = self._fingerprint(story.versions[-1])
         new = [s for s in changed if s.is_new]
         self._cluster(new)
-        self._insert_articles(new)
-        self._insert_versions(changed, origin)
         replaced = [s.current_version_id for s in changed]
-        self._update_articles(changed, origin)
+        if self.postgres:
+            self._insert_articles(new)
+            self._insert_versions(changed, origin)
+            self._update_articles(changed, origin)
+        else:
+            # SQLite: the ids are given here, so a new article's row is inserted with its final
+            # cluster, published and simhash, and then only pointed at its version (a full update
+            # rewrote its entries in three indexes). Deferring the foreign keys to insert it
+            # complete would be dearer: every parent row inserted while a check is pending makes
+            # SQLite look for orphans in each referring table, and url_state.article_id has no index.
+            self._give_ids(new, changed)
+            self._insert_articles(new)
+            self._insert_versions(changed, origin)
+            if new:
+                self.conn.exec_driver_sql(_POINT_ARTICLE, [(s.current_version_id, s.article_id) for s in new])
+            self._update_articles([s for s in changed if not s.is_new], origin)
         if not self.postgres:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
@@ -451,6 +464,16 @@ class BatchWriter:
                     return other.root()
         return None
 
+    def _give_ids(self, new: list[_Story], changed: list[_Story]) -> None:
+        """SQLite: ids for the batch's new articles and versions; each new article's current version."""
+        for story, article_id in zip(new, self._next_ids(ArticleRow, len(new)), strict=True):
+            story.article_id = article_id
+        ids = iter(self._next_ids(ArticleVersion, sum(len(s.versions) for s in changed)))
+        for story in changed:
+            story.version_ids.extend(next(ids) for _ in story.versions)
+        for story in new:
+            story.current_version_id = story.version_ids[-1]
+
     def _insert_articles(self, new: list[_Story]) -> None:
         if not new:
             return
@@ -462,29 +485,40 @@ class BatchWriter:
                          "published": final.published, "published_offset": offset_minutes(final.published),
                          "simhash": story.fp.simhash if story.fp else None,
                          "first_seen": story.first_seen, "last_seen": story.seen})
-        for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
-            story.article_id = article_id
+        if self.postgres:
+            for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
+                story.article_id = article_id
+            return
+        for story, row in zip(new, rows, strict=True):
+            row.update(id=story.article_id, cluster_id=story.final_cluster())
+        bulk.executemany(self.conn, _INSERTS[ArticleRow], rows)
 
     def _insert_versions(self, changed: list[_Story], origin: str) -> None:
         owners = [story for story in changed for _ in story.versions]
         articles = [article for story in changed for article in story.versions]
         if not articles:
             return
-        prepared = [self._prepared.get(id(article)) for article in articles]
-        rows = [p.version_row for p in prepared if p is not None and p.version_row is not None]
-        if self.postgres or len(rows) < len(articles):
+        if self.postgres:
             ids = self._insert_ids(ArticleVersion, [self._version_row(story, article, origin)
                                                     for story, article in zip(owners, articles, strict=True)])
-        else:
-            # the values prepared ahead, behind the save's own
-            ids = self._next_ids(ArticleVersion, len(articles))
-            created = bulk.sqlite_bind_values(ArticleVersion.__table__,  # type: ignore[arg-type]
-                                              ("created_at",), {"created_at": self.now})
-            self.conn.exec_driver_sql(_VERSION_SQLITE, [
-                (version_id, story.article_id, *created, self.run_id, origin, *row)
-                for version_id, story, row in zip(ids, owners, rows, strict=True)])
-        for story, version_id in zip(owners, ids, strict=True):
-            story.version_ids.append(version_id)
+            for story, version_id in zip(owners, ids, strict=True):
+                story.version_ids.append(version_id)
+            return
+        # SQLite: the ids come from _give_ids
+        ids = [version_id for story in changed for version_id in story.version_ids]
+        prepared = [self._prepared.get(id(article)) for article in articles]
+        rows = [p.version_row for p in prepared if p is not None and p.version_row is not None]
+        if len(rows) < len(articles):
+            bulk.executemany(self.conn, _INSERTS[ArticleVersion], [
+                {"id": version_id, **self._version_row(story, article, origin)}
+                for version_id, story, article in zip(ids, owners, articles, strict=True)])
+            return
+        # the values prepared ahead, behind the save's own
+        created = bulk.sqlite_bind_values(ArticleVersion.__table__,  # type: ignore[arg-type]
+                                          ("created_at",), {"created_at": self.now})
+        self.conn.exec_driver_sql(_VERSION_SQLITE, [
+            (version_id, story.article_id, *created, self.run_id, origin, *row)
+            for version_id, story, row in zip(ids, owners, rows, strict=True)])
 
     def _version_row(self, story: _Story, article: Article, origin: str) -> dict[str, Any]:
         return {"article_id": story.article_id, "created_at": self.now, "run_id": self.run_id,
@@ -492,22 +526,17 @@ class BatchWriter:
 
     def _next_ids(self, model: Any, count: int) -> list[int]:
         # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
-        # maximum are ours to give, exactly as SQLite would pick them
+        # maximum are ours to give, exactly as SQLite would pick them (RETURNING in parameter
+        # order would run one INSERT per row, ~150 µs each here)
+        if not count:
+            return []
         first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
         return list(range(first, first + count))
 
     def _insert_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert ``rows`` into ``model``'s table; their new ids, in order."""
-        if self.postgres:
-            stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
-            return list(self.conn.execute(stmt, rows).scalars().all())
-        # SQLite: RETURNING in parameter order runs one INSERT per row (~150 us each here);
-        # the ids are given here instead, and one executemany inserts the rows
-        ids = self._next_ids(model, len(rows))
-        for row, new_id in zip(rows, ids, strict=True):
-            row["id"] = new_id
-        bulk.executemany(self.conn, _INSERTS[model], rows)
-        return ids
+        """PostgreSQL: insert ``rows`` into ``model``'s table; their new ids, in order."""
+        stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(self.conn.execute(stmt, rows).scalars().all())
 
     def _update_articles(self, changed: list[_Story], origin: str) -> None:
         rows = []
@@ -677,6 +706,7 @@ _RESOLVE_LINKS = (
 )
 
 
+_POINT_ARTICLE = "UPDATE articles SET current_version_id = ? WHERE id = ?"
 _LINKS_SQLITE = ("INSERT INTO links (from_article_id, to_url, title, to_article_id) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT DO NOTHING")
 # SQLite's own IN lists, the URLs bound (SQLAlchemy's expanding parameters cost more than the seeks)

@@ -354,7 +354,8 @@ def test_fingerprint_migration_recomputes_every_stored_value(db_url: str) -> Non
         texts[updated.article_id] = replace(_article(1), body=_story(999))
         expected = {a: neardup.fingerprint(article.body, article.headline) for a, article in texts.items()}
         assert stored == {a: fp.simhash for a, fp in expected.items()}
-        assert sorted((k, a) for _, k, a in rows) == sorted((k, a) for a, fp in expected.items() for k in fp.band_keys)
+        wanted = sorted((k, a) for a, fp in expected.items() for k in fp.band_keys)
+        assert sorted((k, a) for _, k, a in rows) == wanted
         # one sorted pass into the lowest level that holds them all, and no stale filter
         [level] = {level for level, _, _ in rows}
         assert bands.capacity(level - 1) < len(rows) <= bands.capacity(level)

@@ -52,6 +52,8 @@ _CURRENT = sa.text(
     "WHERE a.id > :after ORDER BY a.id LIMIT :page"
 )
 
+_REBUILD_ROW = sa.text("INSERT INTO neardup_rebuild (band_key, article_id) VALUES (:b_key, :b_id)")
+
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -59,17 +61,19 @@ def upgrade() -> None:
         op.execute(f"DELETE FROM {table}")
     # keys go to a table without an index first, so the one sorted insert at the end writes
     # the band index in order instead of at random
-    op.execute("CREATE TEMPORARY TABLE neardup_rebuild (band_key BIGINT NOT NULL, article_id INTEGER NOT NULL)")
+    op.execute("CREATE TEMPORARY TABLE neardup_rebuild "
+               "(band_key BIGINT NOT NULL, article_id INTEGER NOT NULL)")
     after, done, keys = 0, 0, 0
     while rows := bind.execute(_CURRENT, {"after": after, "page": _PAGE}).all():
-        simhashes, pairs = [], []
+        simhashes: list[dict[str, int]] = []
+        pairs: list[dict[str, int]] = []
         for article_id, headline, body in rows:
             fp = neardup.fingerprint(body, headline)
             simhashes.append({"b_id": article_id, "b_simhash": fp.simhash})
             pairs.extend({"b_key": key, "b_id": article_id} for key in set(fp.band_keys))
         bind.execute(sa.text("UPDATE articles SET simhash = :b_simhash WHERE id = :b_id"), simhashes)
         if pairs:
-            bind.execute(sa.text("INSERT INTO neardup_rebuild (band_key, article_id) VALUES (:b_key, :b_id)"), pairs)
+            bind.execute(_REBUILD_ROW, pairs)
         after, done, keys = rows[-1][0], done + len(rows), keys + len(pairs)
         if done % 100_000 < _PAGE:
             log.info("near-duplicate fingerprints v2: %d articles recomputed", done)
