@@ -410,7 +410,6 @@ class BatchWriter:
             if new:
                 self.conn.exec_driver_sql(_POINT_ARTICLE, [(s.current_version_id, s.article_id) for s in new])
             self._update_articles([s for s in changed if not s.is_new], origin)
-        if not self.postgres:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
         old = [s.article_id for s in changed if not s.is_new]
