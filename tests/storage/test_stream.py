@@ -151,17 +151,19 @@ _CONNECT = sqlite3.connect
 
 
 class _SlowCheckpoints(sqlite3.Connection):
+    #: seconds each checkpoint pass sleeps first
+    pause = 0.0
+
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
         if "wal_checkpoint" in sql:
-            # longer than from one commit to the next BEGIN: a pass can only have copied every
-            # frame by then when the writer waited for it
-            time.sleep(0.02)
+            time.sleep(self.pause)
         return super().execute(sql, *args)  # type: ignore[arg-type]
 
 
-def _wal_sizes(url: str, frames: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def _wal_sizes(url: str, frames: int, pause: float, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The WAL file's size after each batch of a stream whose checkpointer waits past ``frames``."""
     monkeypatch.setattr(engines.Checkpointer, "wal_frames", frames)
+    monkeypatch.setattr(_SlowCheckpoints, "pause", pause)
     monkeypatch.setattr(engines.sqlite3, "connect",
                         lambda *args, **kwargs: _CONNECT(*args, factory=_SlowCheckpoints, **kwargs))
     stream = [[make_article(1000 + 10 * i + k, body=STORY + f" Item {i}-{k}.") for k in range(10)]
@@ -181,10 +183,11 @@ def _wal_sizes(url: str, frames: int, monkeypatch: pytest.MonkeyPatch) -> list[i
 
 def test_the_wal_starts_over_during_a_long_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # past the limit the writer waits for a pass, so that its next transaction starts the WAL
-    # over; with a limit it never reaches, the WAL only grows (writers do not checkpoint, and
-    # the slowed passes never finish between two transactions)
-    growing = _wal_sizes(f"sqlite:///{tmp_path / 'a.sqlite'}", 10**9, monkeypatch)
-    bounded = _wal_sizes(f"sqlite:///{tmp_path / 'b.sqlite'}", 4, monkeypatch)
+    # over; with a limit it never reaches, the WAL only grows: writers do not checkpoint, and
+    # passes slowed far beyond the time from one commit to the next BEGIN (a few ms, more on
+    # a loaded machine: 20 ms was once too short) never finish between two transactions
+    growing = _wal_sizes(f"sqlite:///{tmp_path / 'a.sqlite'}", 10**9, 0.5, monkeypatch)
+    bounded = _wal_sizes(f"sqlite:///{tmp_path / 'b.sqlite'}", 4, 0.02, monkeypatch)
     assert growing == sorted(growing)
     assert growing[-1] > 3 * growing[0]
     assert max(bounded) < growing[-1] / 2
