@@ -375,7 +375,7 @@ def _cover_level0(conn: sa.Connection) -> None:
     """Add level 0's keys to the filter before they move up: a log row, or a new filter row."""
     # the row lock makes a concurrent PostgreSQL merge wait, then read what this one wrote
     row = conn.execute(sa.select(_FILTER.c.token).where(_FILTER.c.id == 1).with_for_update()).one_or_none()
-    moving = [key for (key,) in conn.execute(sa.select(_TABLE.c.band_key).where(_TABLE.c.level == 0))]
+    moving = [key for part in _keys(conn, "level = 0") for key in part]
     (_, log), copy = _current_copy(conn) if row is not None else ((None, ()), None)
     if copy is not None and copy.bloom.keys + len(moving) <= copy.bloom.capacity:
         # the copy changes in place before the commit: a rollback leaves it holding a log row
@@ -411,16 +411,21 @@ def _new_token() -> int:
 
 def _upper_keys(conn: sa.Connection) -> Iterator[Iterable[int]]:
     """Every key in levels 1 and up, a page at a time (a rebuild reads millions)."""
+    return _keys(conn, "level > 0")
+
+
+def _keys(conn: sa.Connection, where: str) -> Iterator[Iterable[int]]:
+    """The keys of the rows ``where`` (our own condition on the level), a page at a time."""
     if conn.dialect.name == "sqlite":
         # the driver's own cursor on the same connection and transaction: SQLAlchemy's row
         # buffering cost twice the scan itself
         cursor = conn.connection.cursor()
         try:
-            cursor.execute("SELECT band_key FROM neardup_bands WHERE level > 0")
+            cursor.execute(f"SELECT band_key FROM neardup_bands WHERE {where}")
             while rows := cursor.fetchmany(50_000):
                 yield map(itemgetter(0), rows)
         finally:
             cursor.close()
         return
-    stmt = sa.select(_TABLE.c.band_key).where(_TABLE.c.level > 0).execution_options(yield_per=50_000)
+    stmt = sa.select(_TABLE.c.band_key).where(sa.text(where)).execution_options(yield_per=50_000)
     yield from conn.execute(stmt).scalars().partitions()

@@ -561,8 +561,9 @@ class BatchWriter:
 
     def _replace_bands(self, changed: list[_Story], earlier: dict[int, int]) -> None:
         band_index.remove(self.conn, earlier)
+        # a key twice for one article (never seen: bands mix their number in) is ignored by add
         band_index.add(self.conn, [(k, s.article_id) for s in changed if s.fp and s.article_id is not None
-                                   for k in set(s.fp.band_keys)])
+                                   for k in s.fp.band_keys])
 
     def _source_ids(self, keys: set[str]) -> dict[str, int]:
         insert_ignore(self.conn, Source.__table__,  # type: ignore[arg-type]
@@ -616,9 +617,15 @@ class BatchWriter:
         found: dict[str, int] = {}
         for chunk in _chunks(sorted(set(urls)), 500):
             if not self.postgres:
-                marks = ",".join("?" * len(chunk))
-                found.update(self.conn.exec_driver_sql(_RESOLVE_DUPLICATES.format(marks), tuple(chunk)).all())
-                found.update(self.conn.exec_driver_sql(_RESOLVE_ARTICLES.format(marks), tuple(chunk)).all())
+                # archived articles first, and url_state (duplicates) only for the rest: most
+                # read-also targets are archived articles, and each lookup is a seek in a large index
+                articles: dict[str, int] = dict(self.conn.exec_driver_sql(
+                    _RESOLVE_ARTICLES.format(",".join("?" * len(chunk))), tuple(chunk)).all())
+                rest = tuple(url for url in chunk if url not in articles)
+                if rest:
+                    found.update(self.conn.exec_driver_sql(
+                        _RESOLVE_DUPLICATES.format(",".join("?" * len(rest))), rest).all())
+                found.update(articles)
                 continue
             for row in self.conn.execute(
                 sa.select(UrlState.canonical_url, UrlState.article_id)
