@@ -176,7 +176,7 @@ class Checkpointer:
                 with self._cond:
                     self._cond.wait_for(lambda: self._requested or self._closing)
                     if self._closing:
-                        return
+                        break
                     self._requested = False
                     self._started += 1
                 # fetchall finishes the statement before the thread waits: one left open would
@@ -185,10 +185,22 @@ class Checkpointer:
                 with self._cond:
                     self._finished, self._frames = self._started, int(frames)
                     self._cond.notify_all()
+            self._truncate(connection)
         except Exception as exc:
             self._fail(exc)
         finally:
             connection.close()
+
+    @staticmethod
+    def _truncate(connection: sqlite3.Connection) -> None:
+        # at the end of the stream, copy the last frames and cut the WAL file, which would
+        # otherwise keep its largest size (up to ~650 MB) until the last connection closes;
+        # briefly, since another process may be writing, and it is only tidying
+        try:
+            connection.execute("PRAGMA busy_timeout = 200")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            log.debug("WAL left as it is after the stream: %s", exc)
 
     def _fail(self, exc: BaseException) -> None:
         # the writers checkpoint at commit again: slower, never unsafe

@@ -147,6 +147,19 @@ def test_a_thread_checkpoints_while_the_stream_writes_and_stops_with_it(sqlite_u
         assert _autocheckpoint(archive) == engines.WAL_AUTOCHECKPOINT
 
 
+def test_the_wal_file_is_cut_when_the_stream_ends(sqlite_url: str) -> None:
+    # every frame copied and the file truncated, not left at its largest size until the
+    # archive closes; the archive stays open and usable
+    with Archive(sqlite_url) as archive:
+        wal = Path(str(archive.engine.url.database) + "-wal")
+        stream = archive.save_stream(long_batches(), workers=0)
+        next(stream)
+        assert wal.stat().st_size > 0
+        list(stream)
+        assert wal.stat().st_size == 0
+        assert archive.save_batch([make_article(99_999)])[0].outcome == "new"
+
+
 _CONNECT = sqlite3.connect
 
 
