@@ -94,11 +94,11 @@ class Prepared:
     fp: neardup.Fingerprint
     #: SQLite only: the article's article_versions values as the driver binds them, in the
     #: order of VERSION_COLUMNS (converting and cleaning them was a tenth of a save's time)
-    version_row: tuple[Any, ...] | None = None
+    version_row: tuple[Any, ...] | None
     #: ``topic_names(article)`` and ``link_targets(article)``, computed ahead: canonicalising
     #: the read-also URLs alone cost the writer ~25 µs per article
-    topics: tuple[tuple[str, str], ...] | None = None
-    links: tuple[tuple[str, str | None], ...] | None = None
+    topics: tuple[tuple[str, str], ...]
+    links: tuple[tuple[str, str | None], ...]
 
 
 #: article_versions columns whose values come from the Article alone
@@ -371,11 +371,11 @@ class BatchWriter:
 
     def _topics(self, article: Article) -> tuple[tuple[str, str], ...]:
         ready = self._prepared.get(id(article))
-        return ready.topics if ready is not None and ready.topics is not None else topic_names(article)
+        return ready.topics if ready is not None else topic_names(article)
 
     def _links(self, article: Article) -> tuple[tuple[str, str | None], ...]:
         ready = self._prepared.get(id(article))
-        return ready.links if ready is not None and ready.links is not None else link_targets(article)
+        return ready.links if ready is not None else link_targets(article)
 
     def _current_by_hash(self, hashes: list[str]) -> dict[str, tuple[_Story, int | None]]:
         out: dict[str, tuple[_Story, int | None]] = {}
