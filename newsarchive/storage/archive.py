@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from newsarchive.article import Article
 from newsarchive.config import default_db_url
 from newsarchive.errors import StorageError
+from newsarchive.storage import bulk
 from newsarchive.storage import engine as engines
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 from newsarchive.storage.models import UrlState as UrlStateRow
@@ -126,13 +127,14 @@ class Archive:
         """Store a batch in ONE transaction and return one outcome per article, in order."""
         if not articles:
             return []
-        # outside the transaction: pure work, not redone on a retry
-        prepared = prepare(articles, sqlite=self.dialect == "sqlite")
+        with bulk.fewer_gc_passes():
+            # outside the transaction: pure work, not redone on a retry
+            prepared = prepare(articles, sqlite=self.dialect == "sqlite")
 
-        def work(conn: sa.Connection) -> list[SaveResult]:
-            return BatchWriter(conn, run_id).save_all(prepared)
+            def work(conn: sa.Connection) -> list[SaveResult]:
+                return BatchWriter(conn, run_id).save_all(prepared)
 
-        return self.write(work)
+            return self.write(work)
 
     def save_stream(self, batches: Iterable[Sequence[Article]], run_id: int | None = None, *,
                     workers: int | None = None) -> Iterator[list[SaveResult]]:

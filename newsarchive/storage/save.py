@@ -123,7 +123,8 @@ def prepare(articles: Iterable[Article | Prepared], *, sqlite: bool = False) -> 
 
 def prepared_parts(articles: Sequence[Article], sqlite: bool = False) -> list[Parts]:
     """What ``prepare`` adds to each article, without the article (what a worker process sends back)."""
-    return [_parts(a, sqlite) for a in articles]
+    with bulk.fewer_gc_passes():
+        return [_parts(a, sqlite) for a in articles]
 
 
 def _parts(article: Article, sqlite: bool) -> Parts:

@@ -27,6 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from newsarchive.article import Article
+from newsarchive.storage.bulk import fewer_gc_passes
 from newsarchive.storage.engine import Checkpointer
 from newsarchive.storage.save import Parts, Prepared, SaveResult, prepare, prepared_parts
 
@@ -131,15 +132,18 @@ def save_stream(archive: Archive, batches: Iterable[Sequence[Article]], pool: Pr
 
     checkpointer = Checkpointer.start_for(archive.engine)
     try:
-        fill()
-        while ahead:
-            articles, future = ahead.popleft()
-            prepared = pool.result(articles, future) if articles else []
-            fill()  # the worker starts on the next batch before this one is written
-            results = archive.save_batch(prepared, run_id)
-            if checkpointer is not None:
-                checkpointer.after_commit()
-            yield results
+        # for the whole stream, the caller's code between batches included: restoring the
+        # default after each batch made the collector pass over everything each time (~4x the cost)
+        with fewer_gc_passes():
+            fill()
+            while ahead:
+                articles, future = ahead.popleft()
+                prepared = pool.result(articles, future) if articles else []
+                fill()  # the worker starts on the next batch before this one is written
+                results = archive.save_batch(prepared, run_id)
+                if checkpointer is not None:
+                    checkpointer.after_commit()
+                yield results
     finally:
         if checkpointer is not None:
             checkpointer.close()
