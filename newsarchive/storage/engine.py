@@ -101,6 +101,9 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
             if info.get("wal_autocheckpoint", WAL_AUTOCHECKPOINT) != pages:
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
                 info["wal_autocheckpoint"] = pages
+            if not info.get("write_cache"):
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+                info["write_cache"] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -109,6 +112,13 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
 #: ~160 MB of WAL) a checkpoint copies pages that several batches rewrote (index, FTS and
 #: band-level pages) once: a third less commit cost
 WAL_AUTOCHECKPOINT = 10_000
+#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB). A batch
+#: seeks each article's key, content hash, read-also targets and URL state in large indexes
+#: with random keys: with 2 MB (125 pages of 16 KB) most of those leaves were read again from
+#: the OS for every batch, ~18 reads per article at 1M articles against ~6 with 256 MB, and
+#: the writer spent ~20% more CPU (benchmarks/README.md). Readers keep the default, so an
+#: export's memory stays small; a writer's grows up to this over a long import.
+WRITE_CACHE_KIB = 256 * 1024
 #: engines whose writers leave checkpoints to a running Checkpointer
 _checkpointed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
