@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from newsarchive.storage import bulk, neardup
@@ -236,7 +237,7 @@ class BloomFilter:
     false positives at capacity (12 bits per key) instead of ~1%.
     """
 
-    def __init__(self, blocks: array[int], capacity: int, keys: int = 0) -> None:
+    def __init__(self, blocks: np.ndarray, capacity: int, keys: int = 0) -> None:
         self.blocks = blocks
         self.capacity = capacity
         self.keys = keys
@@ -244,49 +245,41 @@ class BloomFilter:
     @classmethod
     def sized_for(cls, capacity: int) -> BloomFilter:
         count = max(4, -(-capacity * FILTER_BITS_PER_KEY // 16))
-        return cls(array("H", bytes(2 * count)), capacity)
+        return cls(np.zeros(count, np.uint16), capacity)
 
     @classmethod
     def from_bytes(cls, data: bytes, capacity: int, keys: int) -> BloomFilter:
-        blocks = array("H")
-        blocks.frombytes(data)
-        if sys.byteorder == "big":
-            blocks.byteswap()  # stored little-endian, so a file moves between machines
-        return cls(blocks, capacity, keys)
+        # stored little-endian, so a file moves between machines
+        return cls(np.frombuffer(data, "<u2").astype(np.uint16), capacity, keys)
 
     def to_bytes(self) -> bytes:
-        if sys.byteorder == "big":
-            swapped = array("H", self.blocks)
-            swapped.byteswap()
-            return swapped.tobytes()
-        return self.blocks.tobytes()
+        return self.blocks.astype("<u2").tobytes()
+
+    def _slots(self, keys: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Each key's block index and bit pattern (keys as signed 64-bit values, read unsigned)."""
+        unsigned = np.fromiter(keys, np.int64).view(np.uint64)
+        return unsigned % np.uint64(len(self.blocks)), _PATTERNS[unsigned >> np.uint64(48)]
 
     def add(self, keys: Iterable[int]) -> None:
-        blocks, count, patterns, added = self.blocks, len(self.blocks), _PATTERNS, 0
-        for key in keys:
-            key &= _MASK64
-            blocks[key % count] |= patterns[key >> 48]
-            added += 1
-        self.keys += added
+        where, patterns = self._slots(keys)
+        np.bitwise_or.at(self.blocks, where, patterns)  # .at: a block chosen twice gets both
+        self.keys += len(where)
 
     def __contains__(self, key: int) -> bool:
         return bool(self.filter((key,)))
 
     def filter(self, keys: Iterable[int]) -> list[int]:
         """The keys that may be in the set, in order."""
-        blocks, count, patterns, out = self.blocks, len(self.blocks), _PATTERNS, []
-        for key in keys:
-            unsigned = key & _MASK64
-            pattern = patterns[unsigned >> 48]
-            if blocks[unsigned % count] & pattern == pattern:
-                out.append(key)
-        return out
+        wanted = list(keys)
+        where, patterns = self._slots(wanted)
+        passed = (self.blocks[where] & patterns) == patterns
+        return list(itertools.compress(wanted, passed.tolist()))
 
 
 # the 560 ways to pick three of 16 bits, indexed by a key's top 16 bits (not all 560 patterns
 # are equally likely then, 65536 = 117 * 560 + 16, a negligible skew)
 _TRIPLES = [sum(1 << bit for bit in pick) for pick in itertools.combinations(range(16), 3)]
-_PATTERNS = array("H", [_TRIPLES[i % len(_TRIPLES)] for i in range(1 << 16)])
+_PATTERNS = np.array([_TRIPLES[i % len(_TRIPLES)] for i in range(1 << 16)], np.uint16)
 
 
 @dataclass(eq=False)
