@@ -190,3 +190,18 @@ def test_an_existing_database_keeps_its_page_size(tmp_path: Path) -> None:
         assert archive.save_batch([make_article(1)])[0].outcome == "new"
         with archive.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+
+
+def test_a_writing_connection_gets_the_large_page_cache_and_readers_keep_the_default(
+        sqlite_url: str) -> None:
+    Archive(sqlite_url).close()  # created and migrated: opening it again writes nothing
+    with Archive(sqlite_url) as archive:
+        def cache_size(conn: sa.Connection) -> int:
+            return int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+        with archive.engine.connect() as reader:
+            assert cache_size(reader) == -2000  # SQLite's default, 2 MB
+            assert archive.write(cache_size) == -engines.WRITE_CACHE_KIB
+            # set once per connection (the pool's other one: the reader is still checked out)
+            assert archive.write(cache_size) == -engines.WRITE_CACHE_KIB
+            assert cache_size(reader) == -2000

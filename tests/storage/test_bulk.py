@@ -116,3 +116,47 @@ def test_version_rows_prepared_ahead_store_what_the_generic_path_stores(
     assert [r[:at] + r[at + 1:] for r in ahead] == [r[:at] + r[at + 1:] for r in generic]
     assert [len(r[at]) for r in ahead] == [len(r[at]) for r in generic]  # the same text form
     assert len(ahead) == 3
+
+
+def test_fewer_gc_passes_raises_the_threshold_and_restores_it_after_the_last_user() -> None:
+    import gc
+    import threading
+
+    before = gc.get_threshold()
+    assert before[0] < bulk.BULK_GC_THRESHOLD  # Python's default (700)
+    entered, release = threading.Event(), threading.Event()
+
+    def other_thread() -> None:
+        with bulk.fewer_gc_passes():
+            entered.set()
+            release.wait(5)
+
+    with bulk.fewer_gc_passes():
+        assert gc.get_threshold() == (bulk.BULK_GC_THRESHOLD, *before[1:])
+        with bulk.fewer_gc_passes():  # nested
+            pass
+        assert gc.get_threshold()[0] == bulk.BULK_GC_THRESHOLD
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        assert entered.wait(5)
+    # this block is done but the other thread is still inside its own
+    assert gc.get_threshold()[0] == bulk.BULK_GC_THRESHOLD
+    release.set()
+    worker.join(5)
+    assert gc.get_threshold() == before
+
+
+def test_fewer_gc_passes_leaves_a_threshold_someone_else_set_alone() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        with bulk.fewer_gc_passes():
+            gc.set_threshold(1234, *before[1:])
+        assert gc.get_threshold()[0] == 1234
+        gc.set_threshold(0)  # collection off: left off
+        with bulk.fewer_gc_passes():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
