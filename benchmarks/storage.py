@@ -419,12 +419,6 @@ def main(argv: list[str] | None = None) -> int:
                 row: dict[str, Any] = {"size": size}
                 row.update(insert(archive, corpus, done, size, args.batch, args.workers))
                 done = size
-                # the kernel writes the inserts' dirty pages back for a while afterwards (GBs at
-                # 1M), which slowed the measurements that followed (before this, the fingerprint
-                # column read ~2.5x at 1M what it read at 10k in two runs); wait for it, untimed
-                t0 = time.perf_counter()
-                os.sync()
-                row["sync_s"] = time.perf_counter() - t0
                 row.update(neardup_cost(archive, corpus, size, args.probes, args.batch))
                 row.update({f"fts_{k}": v for k, v in fts_latency(archive, corpus, args.queries).items()})
                 if not args.no_export:
