@@ -28,8 +28,6 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-import sys
-from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -350,18 +348,12 @@ def _current_copy(conn: sa.Connection) -> tuple[Signature, _Copy | None]:
 
 
 def _pack(keys: list[int]) -> bytes:
-    values = array("q", keys)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values.tobytes()
+    # little-endian whatever the machine, as the filter's own bytes
+    return np.array(keys, "<i8").tobytes()
 
 
-def _unpack(data: bytes) -> array[int]:
-    values = array("q")
-    values.frombytes(data)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
+def _unpack(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, "<i8")
 
 
 def _cover_level0(conn: sa.Connection) -> None:

@@ -68,10 +68,9 @@ _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
 _BINS = BANDS * ROWS
 # a value's bin is ((value >> 32) * _BINS) >> 32, which grows with the value: bin b holds
-# exactly the values in [_BIN_STARTS[b], _BIN_STARTS[b + 1]), so in sorted values each
+# exactly the values from _BIN_STARTS[b] up to the next bin's start, so in sorted values each
 # bin's minimum is the first value at or past its start (a binary search, no per-value work)
-_BIN_STARTS = tuple(-(-(b << 32) // _BINS) << 32 for b in range(_BINS + 1))
-_BIN_STARTS_NP = np.array(_BIN_STARTS[:-1], np.uint64)
+_BIN_STARTS = np.array([-(-(b << 32) // _BINS) << 32 for b in range(_BINS)], np.uint64)
 _BIN_NUMBERS = np.arange(_BINS, dtype=np.uint64)
 _BINS_NP, _HIGH = np.uint64(_BINS), np.uint64(32)
 _LE64 = np.dtype("<u8")
@@ -231,7 +230,7 @@ def _band_keys(values: np.ndarray) -> tuple[int, ...]:
     if count < MIN_SHINGLES:
         return ()
     ordered = np.sort(values)
-    at = np.searchsorted(ordered, _BIN_STARTS_NP)
+    at = np.searchsorted(ordered, _BIN_STARTS)
     # each bin's minimum is the first value at or past its start, if that value is still in it
     first = ordered[np.minimum(at, count - 1)]
     present = (at < count) & ((((first >> _HIGH) * _BINS_NP) >> _HIGH) == _BIN_NUMBERS)
