@@ -17,7 +17,8 @@ from newsarchive import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("record_golden", ROOT / "scripts" / "record_golden.py")
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 record_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(record_golden)
 
@@ -36,8 +37,9 @@ def test_golden_page(page: Path, expected: Path) -> None:
     want: dict[str, Any] = json.loads(expected.read_text(encoding="utf-8"))
     got = extract(page.read_bytes(), want["url"]).to_dict()
     fields = sorted(set(got) | set(want["article"]))
-    # one assertion per field names the field that drifted, with the whole value
-    mismatched = {f: (got.get(f), want["article"].get(f)) for f in fields if got.get(f) != want["article"].get(f)}
+    expected_fields = want["article"]
+    # name every field that drifted, with its whole value, not just the first
+    mismatched = {f: (got.get(f), expected_fields.get(f)) for f in fields if got.get(f) != expected_fields.get(f)}
     assert not mismatched, "fields differ (got, expected): " + json.dumps(
         mismatched, ensure_ascii=False, indent=1
     )
