@@ -37,9 +37,9 @@ def test_golden_page(page: Path, expected: Path) -> None:
     want: dict[str, Any] = json.loads(expected.read_text(encoding="utf-8"))
     got = extract(page.read_bytes(), want["url"]).to_dict()
     fields = sorted(set(got) | set(want["article"]))
-    expected_fields = want["article"]
+    exp = want["article"]
     # name every field that drifted, with its whole value, not just the first
-    mismatched = {f: (got.get(f), expected_fields.get(f)) for f in fields if got.get(f) != expected_fields.get(f)}
+    mismatched = {f: (got.get(f), exp.get(f)) for f in fields if got.get(f) != exp.get(f)}
     assert not mismatched, "fields differ (got, expected): " + json.dumps(
         mismatched, ensure_ascii=False, indent=1
     )
