@@ -86,9 +86,8 @@ class HttpStream(io.RawIOBase):
             try:
                 if self._resp is None:
                     self._open()
-                    if self._end is not None and self.pos >= self._end:
-                        return 0
-                assert self._resp is not None
+                    if self._resp is None:
+                        continue  # retried, or past the end (checked at the top)
                 n = self._resp.readinto(buffer)
             except FetchError:
                 raise

@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import io
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,9 @@ def page(num: int, *, headline: str | None = None, charset: str = "utf-8", extra
     """A tass.com article page (today's markup) about story ``num``."""
     headline = headline or f"Story number {num} about the talks in Astana"
     text = f"""<!DOCTYPE html><html lang="en"><head><meta charset="{charset}">
-<title>{headline} - TASS</title></head><body><div class="news"><div class="news-header">
+<title>{headline} - TASS</title>
+<meta property="article:published_time" content="2017-01-19T10:{num % 60:02d}:00+00:00">
+</head><body><div class="news"><div class="news-header">
 <h1 class="news-header__title">{headline}</h1>
 <div class="news-header__date"><dateformat time="{EPOCH + num * 60}" mode="abs"></dateformat></div></div>
 <div class="text-content"><div class="text-block">
@@ -42,7 +45,8 @@ class Rec:
     body: bytes = b""
     kind: str = "response"
     status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=lambda: [("Content-Type", "text/html; charset=utf-8")])
+    headers: list[tuple[str, str]] = field(
+        default_factory=lambda: [("Content-Type", "text/html; charset=utf-8")])
     date: str = "2017-01-19T12:00:00Z"
     chunked: bool = False
     gzip_body: bool = False
@@ -87,8 +91,8 @@ def warc_bytes(records: Iterable[Rec], *, gz: bool = True) -> bytes:
             else:
                 headers.append(("Content-Length", str(len(body))))
             http = StatusAndHeaders(f"{rec.status} OK", headers, protocol="HTTP/1.1")
-            record = writer.create_warc_record(rec.url, "response", payload=io.BytesIO(body), length=len(body),
-                                               http_headers=http, warc_headers_dict=date)
+            record = writer.create_warc_record(rec.url, "response", payload=io.BytesIO(body),
+                                               length=len(body), http_headers=http, warc_headers_dict=date)
         writer.write_record(record)
     return buf.getvalue()
 
@@ -114,6 +118,8 @@ class Server:
     #: path -> callable(path, headers, attempt number) returning a Reply, or None to serve normally
     faults: dict[str, Callable[[str, dict[str, str], int], Reply | None]] = field(default_factory=dict)
     hits: list[tuple[str, str | None]] = field(default_factory=list)
+    #: path -> seconds slept after each 16 KB of its body (a slow download)
+    throttle: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> Server:
         server = self
@@ -125,6 +131,7 @@ class Server:
                 path = self.path
                 rng = self.headers.get("Range")
                 server.hits.append((path, rng))
+                self.slow = server.throttle.get(path, 0.0)
                 fault = server.faults.get(path)
                 if fault is not None:
                     attempt = sum(1 for p, _ in server.hits if p == path)
@@ -153,8 +160,12 @@ class Server:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(length if length is not None else len(body)))
                 self.end_headers()
+                slow = getattr(self, "slow", 0.0)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
+                    for start in range(0, len(body), 16384 if slow else max(1, len(body))):
+                        self.wfile.write(body[start:start + 16384] if slow else body)
+                        if slow:
+                            time.sleep(slow)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
