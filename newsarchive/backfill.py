@@ -74,7 +74,14 @@ def months(since: str, until: str) -> list[str]:
 
 def list_files(base: str, period: Sequence[str], *, attempts: int = 5, backoff: float = 0.5) -> list[str]:
     """The WARC paths (relative to ``base``) of the months, in listing order."""
-    paths: list[str] = []
+    by_month = list_months(base, period, attempts=attempts, backoff=backoff)
+    return list(dict.fromkeys(p for paths in by_month.values() for p in paths))
+
+
+def list_months(base: str, period: Sequence[str], *, attempts: int = 5,
+                backoff: float = 0.5) -> dict[str, list[str]]:
+    """Each month's WARC paths (relative to ``base``), as its ``warc.paths.gz`` lists them."""
+    out: dict[str, list[str]] = {}
     for month in period:
         url = base + LISTING.format(month=month)
         stream = HttpStream(url, attempts=attempts, backoff=backoff)
@@ -86,8 +93,8 @@ def list_files(base: str, period: Sequence[str], *, attempts: int = 5, backoff: 
             text = gzip.decompress(data).decode("utf-8") if data[:2] == b"\x1f\x8b" else data.decode("utf-8")
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise FetchError(f"{url}: not a gzipped list of paths ({exc})") from None
-        paths.extend(line.strip() for line in text.splitlines() if line.strip())
-    return list(dict.fromkeys(paths))
+        out[month] = [line.strip() for line in text.splitlines() if line.strip()]
+    return out
 
 
 def job_key(sources: Sequence[str], take_all: bool) -> str:

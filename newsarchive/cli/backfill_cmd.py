@@ -59,8 +59,9 @@ def backfill() -> None:
               help="Seconds without a heartbeat after which another worker takes a file over.")
 @click.option("--progress-interval", type=click.FloatRange(min=0.1),
               help="Seconds between progress lines [1 on a terminal, else 30].")
+@click.option("--list", "list_only", is_flag=True, help="Only print how many files each month has.")
 def cc_news(since: str, until: str, sources: tuple[str, ...], take_all: bool, db: str | None, workers: int,
-            claim_timeout: float, progress_interval: float | None) -> None:
+            claim_timeout: float, progress_interval: float | None, list_only: bool) -> None:
     """Import a period of Common Crawl's CC-NEWS, resumably, shareable between machines.
 
     Lists each month's WARC files (NEWSARCHIVE_CCNEWS_URL, default https://data.commoncrawl.org/),
@@ -73,6 +74,9 @@ def cc_news(since: str, until: str, sources: tuple[str, ...], take_all: bool, db
     """
     from newsarchive.backfill import BackfillOptions, run_backfill
 
+    if list_only:
+        _list_months(since, until)
+        return
     opts = BackfillOptions(since=since, until=until, sources=sources, take_all=take_all, db=db,
                            workers=workers, claim_timeout=claim_timeout, progress_interval=progress_interval)
     try:
@@ -81,6 +85,20 @@ def cc_news(since: str, until: str, sources: tuple[str, ...], take_all: bool, db
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     sys.exit(result.exit_code)
+
+
+def _list_months(since: str, until: str) -> None:
+    from newsarchive.backfill import base_url, list_months, months
+    from newsarchive.warcfiles import FetchError
+
+    try:
+        by_month = list_months(base_url(), months(since, until))
+    except (NewsarchiveError, FetchError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1 if not isinstance(exc, FetchError) else 3)
+    for month, paths in by_month.items():
+        click.echo(f"{month}  {len(paths)} files")
+    click.echo(f"total    {sum(len(p) for p in by_month.values())} files")
 
 
 COMMANDS: list[click.Command] = [import_warc, backfill]

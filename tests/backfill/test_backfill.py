@@ -44,7 +44,7 @@ def server() -> Iterator[Server]:
 def env(server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     monkeypatch.setenv("NEWSARCHIVE_CCNEWS_URL", server.base_url)
     monkeypatch.setenv("NEWSARCHIVE_WARC_DIR", str(tmp_path / "warc"))
-    return dict(os.environ, NEWSARCHIVE_CCNEWS_URL=server.base_url, NEWSARCHIVE_WARC_DIR=str(tmp_path / "warc"))
+    return dict(os.environ)  # after the two settings above: for the subprocesses
 
 
 def snapshot(db: str) -> dict[str, tuple[Any, ...]]:
@@ -229,3 +229,26 @@ def test_two_processes_share_one_backfill_on_postgresql(server: Server, env: dic
     articles = snapshot(pg_url)
     assert len(articles) == 180
     assert all(value[-1] == 1 for value in articles.values())
+
+
+def test_cli_lists_files_per_month_and_rejects_bad_input(server: Server, env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.cli import main
+
+    cc_news_layout(server, {"2017/01": [warc_file(1, 2), warc_file(3, 2)], "2017/02": [warc_file(5, 2)]})
+    runner = CliRunner()
+    period = ["--since", "2017-01", "--until", "2017-02"]
+    listed = runner.invoke(main, ["backfill", "cc-news", *period, "--list"])
+    assert listed.exit_code == 0, listed.output
+    assert "2017/01  2 files" in listed.output
+    assert "total    3 files" in listed.output
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    bad = runner.invoke(main, ["backfill", "cc-news", "--since", "2017-13", "--until", "2017-02", "--db", db])
+    assert bad.exit_code == 1
+    assert "YYYY-MM" in bad.output
+    unknown = runner.invoke(main, ["backfill", "cc-news", "--since", "2017-01", "--until", "2017-02",
+                                   "--source", "nosuch", "--db", db])
+    assert unknown.exit_code == 1
+    assert "unknown source" in unknown.output
