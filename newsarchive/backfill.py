@@ -431,8 +431,7 @@ def _duration(seconds: float) -> str:
 
 def run_backfill(opts: BackfillOptions, out: TextIO | None = None) -> BackfillResult:
     """Run one backfill to its end (see module docstring); raises NewsarchiveError on bad input."""
-    from newsarchive.storage import Archive
-    from newsarchive.warcimport import ImportStats, load_rules, run_counts
+    from newsarchive.warcimport import load_rules
 
     out = out or sys.stderr
     period = months(opts.since, opts.until)
@@ -441,6 +440,21 @@ def run_backfill(opts: BackfillOptions, out: TextIO | None = None) -> BackfillRe
     job = job_key(names or tuple(r.key for r in rules), opts.take_all)
     base = base_url()
     started = time.monotonic()
+    main_thread = threading.current_thread() is threading.main_thread()
+    # SIGTERM (a scheduler, systemd) stops it as Ctrl-C does: the claim is given back
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
+    try:
+        return _run(opts, names, job, base, period, started, out)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(opts: BackfillOptions, names: tuple[str, ...], job: str, base: str,
+         period: list[str], started: float, out: TextIO) -> BackfillResult:
+    from newsarchive.storage import Archive
+    from newsarchive.warcimport import ImportStats, run_counts
+
     archive = Archive(opts.db)
     try:
         source = run_source("cc-news", names, opts.take_all)
