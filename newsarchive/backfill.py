@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from newsarchive.errors import ConfigError, NewsarchiveError
 from newsarchive.storage.models import BackfillFile
-from newsarchive.warcfiles import FetchError, HttpStream, ReadCounts
+from newsarchive.warcfiles import FetchError, HttpStream, ReadCounts, shown
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def list_months(base: str, period: Sequence[str], *, attempts: int = 5,
         try:
             text = gzip.decompress(data).decode("utf-8") if data[:2] == b"\x1f\x8b" else data.decode("utf-8")
         except (OSError, EOFError, UnicodeDecodeError) as exc:
-            raise FetchError(f"{url}: not a gzipped list of paths ({exc})") from None
+            raise FetchError(f"{shown(url)}: not a gzipped list of paths ({exc})") from None
         out[month] = [line.strip() for line in text.splitlines() if line.strip()]
     return out
 
@@ -460,7 +460,7 @@ def _run(opts: BackfillOptions, names: tuple[str, ...], job: str, base: str,
         source = run_source("cc-news", names, opts.take_all)
         archive.fail_stale_runs(source)
         args = {"since": opts.since, "until": opts.until, "sources": list(names), "all": opts.take_all,
-                "workers": opts.workers, "job": job, "base_url": base}
+                "workers": opts.workers, "job": job, "base_url": shown(base)}
         run_id = archive.start_run(source, args)
         stats = ImportStats()
         queue = FileQueue(archive, job, claim_timeout=opts.claim_timeout, file_attempts=opts.file_attempts)

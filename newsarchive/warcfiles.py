@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
@@ -53,6 +54,18 @@ class FetchError(NewsarchiveError):
 
 def is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
+
+
+def shown(location: str) -> str:
+    """A location as messages and run records show it: a URL without user info or query
+    (either may hold a secret, e.g. a pre-signed URL's signature)."""
+    if not is_url(location):
+        return location
+    parts = urlsplit(location)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
 class HttpStream(io.RawIOBase):
@@ -117,7 +130,7 @@ class HttpStream(io.RawIOBase):
             if exc.code in _RETRY_STATUSES:
                 self._retry(f"HTTP {exc.code}", retry_after=exc.headers.get("Retry-After"))
                 return
-            raise FetchError(f"{self.url}: HTTP {exc.code} {exc.reason}") from None
+            raise FetchError(f"{shown(self.url)}: HTTP {exc.code} {exc.reason}") from None
         length = resp.headers.get("Content-Length")
         if resp.status == 206:
             total = (resp.headers.get("Content-Range") or "").rpartition("/")[2]
@@ -141,11 +154,11 @@ class HttpStream(io.RawIOBase):
         self._failures += 1
         self.retries += 1
         if self._failures >= self.attempts:
-            raise FetchError(f"{self.url}: {reason} (gave up after {self._failures} attempts)")
+            raise FetchError(f"{shown(self.url)}: {reason} (gave up after {self._failures} attempts)")
         delay = self.backoff * 2 ** (self._failures - 1)
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), 60.0))
-        log.info("retrying %s at byte %d in %.1f s: %s", self.url, self.pos, delay, reason)
+        log.info("retrying %s at byte %d in %.1f s: %s", shown(self.url), self.pos, delay, reason)
         time.sleep(delay)
 
     def _drop(self) -> None:
@@ -321,7 +334,8 @@ def iter_captures(where: WarcLocation, want: Callable[[str, str], T | None],
         except Exception as exc:  # one damaged record: counted, and reading resumes after it
             if not recovering:
                 counts.corrupt += 1
-                message = f"{where.location}: damaged record at byte {start}: {type(exc).__name__}: {exc}"
+                message = (f"{shown(where.location)}: damaged record at byte {start}: "
+                           f"{type(exc).__name__}: {exc}")
                 log.warning("%s", message)
                 if len(counts.errors) < 20:
                     counts.errors.append(message[:500])

@@ -32,7 +32,7 @@ from newsarchive.article import FILL_FIELDS, Article, FetchInfo
 from newsarchive.errors import ConfigError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.urls import canonical_url
-from newsarchive.warcfiles import Capture, ReadCounts, WarcLocation, iter_captures
+from newsarchive.warcfiles import Capture, ReadCounts, WarcLocation, iter_captures, shown
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -203,7 +203,7 @@ class Importer:
                 setattr(self.stats.read, key, getattr(self.stats.read, key) + value)
             room = max(0, 50 - len(self.stats.errors))
             self.stats.errors.extend(counts.errors[:room])
-        log.info("%s: %d records, %d wanted, %d corrupt in %.1f s", location, counts.records,
+        log.info("%s: %d records, %d wanted, %d corrupt in %.1f s", shown(location), counts.records,
                  counts.wanted, counts.corrupt, time.monotonic() - started)
         return counts
 
@@ -308,7 +308,7 @@ def import_warcs(locations: Sequence[str], *, sources: Sequence[str] = (), take_
     with Archive(db) as archive:
         source = run_source("warc-import", tuple(sources), take_all)
         archive.fail_stale_runs(source)
-        run_id = archive.start_run(source, {"files": list(locations), "sources": list(sources),
+        run_id = archive.start_run(source, {"files": [shown(x) for x in locations], "sources": list(sources),
                                             "all": take_all})
         importer = Importer(archive, matcher, run_id=run_id, stats=stats)
         failed: list[str] = []

@@ -169,3 +169,29 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     result = runner.invoke(main, ["import-warc", str(not_warc), "--db", db])
     assert result.exit_code == 0, result.output
     assert "1 damaged" in result.output
+
+
+def test_secrets_in_a_url_stay_out_of_messages_and_the_run_record(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    server = Server().start()
+    try:
+        # a pre-signed URL: its query is the secret
+        url = server.base_url + "gone.warc.gz?X-Signature=s3cr3t"
+        db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+        assert import_warcs([url], db=db) == 3
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert "HTTP 404" in err
+    assert "s3cr3t" not in err
+    with Archive(db) as archive:
+        run = archive.runs()[0]
+    assert "s3cr3t" not in repr(run)
+    assert run["exit_status"] == 3
+
+
+def test_shown_hides_user_info_and_query() -> None:
+    from newsarchive.warcfiles import shown
+
+    assert shown("https://u:pw@example.org:8443/a/b.warc.gz?sig=x") == "https://example.org:8443/a/b.warc.gz?…"
+    assert shown("/data/x.warc.gz") == "/data/x.warc.gz"
