@@ -195,3 +195,19 @@ def test_shown_hides_user_info_and_query() -> None:
 
     assert shown("https://u:pw@example.org:8443/a/b.warc.gz?sig=x") == "https://example.org:8443/a/b.warc.gz?…"
     assert shown("/data/x.warc.gz") == "/data/x.warc.gz"
+
+
+@pytest.mark.postgres
+def test_import_into_postgresql(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSARCHIVE_WARC_DIR", str(tmp_path / "warc"))
+    warc = write_warc(tmp_path / "in.warc.gz", mixed())
+    assert import_warcs([str(warc)], db=pg_url) == 0
+    assert import_warcs([str(warc)], db=pg_url) == 0  # again: nothing new, nothing doubled
+    rows = stored(pg_url)
+    assert sorted(rows) == [f"https://tass.com/politics/{n}" for n in (1, 3, 4, 9)]
+    assert {row["version_count"] for row in rows.values()} == {1}
+    with Archive(pg_url) as archive:
+        runs = archive.runs()
+        assert archive.reextract()["unchanged"] == 4
+    assert runs[0]["counts"]["unchanged"] == 4
+    assert runs[1]["counts"]["stored"] == 4
