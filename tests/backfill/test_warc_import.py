@@ -90,7 +90,10 @@ def test_all_takes_any_site_and_pointers_name_the_file(tmp_path: Path) -> None:
     assert pointers[1][1] > 0
 
 
-def test_damaged_records_are_counted_and_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("over_http", [False, True], ids=["file", "http"])
+def test_damaged_records_are_counted_and_skipped(tmp_path: Path, over_http: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSARCHIVE_WARC_DIR", str(tmp_path / "warc"))
     members = [warc_bytes([tass(n)]) for n in range(1, 6)]
     cut = members[1][: len(members[1]) // 2]                     # a truncated gzip member mid-file
     garbled = bytearray(members[3])
@@ -99,7 +102,11 @@ def test_damaged_records_are_counted_and_skipped(tmp_path: Path) -> None:
     warc = tmp_path / "damaged.warc.gz"
     warc.write_bytes(data)
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
-    assert import_warcs([str(warc)], db=db) == 0
+    server = Server(files={"/damaged.warc.gz": data}).start()
+    try:
+        assert import_warcs([server.base_url + "damaged.warc.gz" if over_http else str(warc)], db=db) == 0
+    finally:
+        server.stop()
     assert sorted(stored(db)) == ["https://tass.com/politics/1", "https://tass.com/politics/3"]
     with Archive(db) as archive:
         counts = archive.runs()[0]["counts"]
