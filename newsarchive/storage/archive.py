@@ -142,7 +142,7 @@ class Archive:
         next batches prepared meanwhile by ``workers`` processes (default: one when this process
         may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
         """
-        return save_stream(self, batches, self.stream_workers(workers), run_id)
+        return save_stream(self.save_batch, self.engine, batches, self.stream_workers(workers), run_id)
 
     def stream_workers(self, workers: int | None = None) -> PreparePool:
         """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
@@ -373,14 +373,12 @@ class Archive:
         with self.engine.connect() as conn:
             return archive_stats(conn, source=source, since=since, recent_runs=recent_runs)
 
-    def reextract(self, *, source: str | None = None, extract: Callable[..., Article] | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  warc_directory: str | os.PathLike[str] | None = None) -> dict[str, int]:
-        """Re-run ``extract`` over archived raw responses; a new version only where a field changed."""
-        from newsarchive.storage.reextract import reextract
-
-        return reextract(self, source=source, extract=extract, progress=progress,
-                         warc_directory=warc_directory)
+    def add_versions(self, items: Sequence[tuple[int, Article]], *, origin: str) -> list[int]:
+        """Make each Article the new current version of the article id given with it, in one
+        transaction (re-extraction's write); the new version ids, in order."""
+        if not items:
+            return []
+        return self.write(lambda conn: BatchWriter(conn, run_id=None).add_versions(items, origin=origin))
 
     def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
         if not ids:
