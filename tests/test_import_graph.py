@@ -126,7 +126,8 @@ def test_the_graph_sees_lazy_and_type_checking_imports_back(tmp_path: Path) -> N
     (pkg / "sub" / "__init__.py").write_text("from . import c\n")
     (pkg / "a.py").write_text("from pkg.b import thing\n")
     (pkg / "b.py").write_text("def f():\n    from pkg import a\n")
-    (pkg / "sub" / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.sub\n")
+    (pkg / "sub" / "c.py").write_text("from typing import TYPE_CHECKING\n"
+                                      "if TYPE_CHECKING:\n    import pkg.sub\n")
     (pkg / "d.py").write_text("import pkg.a\n")
     graph = import_graph(tmp_path, ("pkg",))
     assert graph["pkg.a"] == {"pkg.b"}

@@ -1,4 +1,5 @@
-"""Re-extracting a crawl of a mirror (the README's demo: the sample site through --base-url) keeps every field."""
+"""Re-extracting a crawl of a mirror (as the README's demo: the sample site through --base-url) keeps
+every field."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def test_reextract_of_a_mirror_crawl_keeps_every_field(tmp_path: Path) -> None:
     assert all(row["source"] == "tass" for row in before.values())
     seed = next(row for url, row in before.items() if url.endswith("/politics/900101"))
     assert seed["published"] == "2017-01-19T13:48:00+03:00"
-    assert seed["topics"] and seed["section"]
+    assert seed["topics"]
+    assert seed["section"]
 
     # the URL's host alone (what re-extraction did before): the generic extractor loses fields,
     # and the archive refuses every such version
