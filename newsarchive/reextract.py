@@ -65,12 +65,13 @@ class Report:
     ``changed``: articles given a new current version (or that would be, with ``dry_run``);
     ``refused``: a new extraction that was less complete in some field, not written;
     ``failed``: raw response unreadable or extractor error (logged); ``no_warc``: versions
-    stored without a raw response, which cannot be re-extracted.
+    stored without a raw response, which cannot be re-extracted; ``moved``: a crawl stored a
+    newer version while the article was being re-extracted, and it stays current.
     """
 
     dry_run: bool = False
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("checked", "changed", "unchanged", "refused", "failed", "no_warc"), 0))
+        ("checked", "changed", "unchanged", "refused", "failed", "no_warc", "moved"), 0))
     fields: dict[str, FieldReport] = field(default_factory=lambda: {name: FieldReport() for name in FIELDS})
 
     def lines(self) -> Iterator[str]:
@@ -117,6 +118,7 @@ def reextract(archive: Archive, *, source: str | None = None, extract: Extract |
     while True:
         stmt = (
             sa.select(ArticleRow.id.label("article_id"), ArticleRow.canonical_url, Source.key.label("source"),
+                      ArticleRow.current_version_id,
                       *[getattr(ArticleVersion, name) for name in (*_STORED, *_PROVENANCE)])
             .select_from(ArticleRow)
             .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
@@ -142,7 +144,11 @@ def reextract(archive: Archive, *, source: str | None = None, extract: Extract |
             if outcome == "changed":
                 better.append((row["article_id"], fresh))
         if better and not dry_run:
-            archive.add_versions(better, origin="reextract")
+            read = {row["article_id"]: row["current_version_id"] for row in rows}
+            written = archive.add_versions(better, origin="reextract", expected=read)
+            # a crawl stored a newer text meanwhile: that one stays current
+            report.counts["changed"] -= len(better) - len(written)
+            report.counts["moved"] += len(better) - len(written)
         if progress is not None:
             progress(report.counts["checked"], total, report)
 

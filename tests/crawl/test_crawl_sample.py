@@ -77,7 +77,7 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
         again = reextract(archive, extract=lambda html, url, **_: extract(html, url, profile=PROFILE),
                           warc_directory=tmp_path / "data" / "warc")
     assert again.counts == {"checked": 7, "changed": 0, "unchanged": 7, "refused": 0, "failed": 0,
-                            "no_warc": 0}
+                            "no_warc": 0, "moved": 0}
     assert run.summary["fill_rates"]["headline"] == 1.0
 
 

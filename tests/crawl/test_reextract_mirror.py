@@ -53,7 +53,7 @@ def test_reextract_of_a_mirror_crawl_keeps_every_field(tmp_path: Path) -> None:
     with Archive(db) as archive:
         report = reextract(archive, warc_directory=warc)
     assert report.counts == {"checked": 7, "changed": 0, "unchanged": 7, "refused": 0, "failed": 0,
-                             "no_warc": 0}
+                             "no_warc": 0, "moved": 0}
     after = archived(db)
     assert after == before
 

@@ -70,7 +70,8 @@ def crawled(archive: Archive, tmp_path: Path) -> Archive:
 
 def test_same_extractor_changes_nothing(crawled: Archive, tmp_path: Path) -> None:
     counts = reextract(crawled, extract=extract_v1, warc_directory=tmp_path / "warc").counts
-    assert counts == {"checked": 3, "changed": 0, "unchanged": 3, "refused": 0, "failed": 0, "no_warc": 1}
+    assert counts == {"checked": 3, "changed": 0, "unchanged": 3, "refused": 0, "failed": 0, "no_warc": 1,
+                      "moved": 0}
     assert all(r["version_count"] == 1 for r in crawled.iter_articles())
 
 
@@ -230,3 +231,20 @@ def test_progress_is_called_per_batch_with_the_total(crawled: Archive, tmp_path:
     reextract(crawled, extract=extract_v1, batch_size=2, warc_directory=tmp_path / "warc",
               progress=lambda done, total, report: calls.append((done, total)))
     assert calls == [(2, 3), (3, 3)]
+
+
+def test_a_version_crawled_meanwhile_stays_current(crawled: Archive, tmp_path: Path) -> None:
+    edited = extract_v1(page(1), "https://tass.com/economy/1")
+    edited.body += "\n\nA paragraph added by the editors after the first crawl."
+    edited.source = "tass"
+
+    def slow(html: bytes | str, url: str | None = None, **kw: Any) -> Article:
+        if url and url.endswith("/economy/1"):
+            crawled.save_batch([edited])  # a crawl stores the edit while we re-extract
+        return extract_v2(html, url, **kw)
+
+    report = reextract(crawled, extract=slow, warc_directory=tmp_path / "warc")
+    assert (report.counts["changed"], report.counts["moved"]) == (2, 1)
+    first = next(r for r in crawled.iter_articles() if r["url"].endswith("/economy/1"))
+    assert first["body"].endswith("after the first crawl.")
+    assert [v["origin"] for v in crawled.versions("https://tass.com/economy/1")] == ["crawl", "crawl"]
