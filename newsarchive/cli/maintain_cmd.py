@@ -119,6 +119,8 @@ def db_check(ctx: click.Context, repair: bool, skip_warc: bool, db: str | None) 
             click.echo(f"{table:{width}}  {count:>10,}")
     for line in result.repaired:
         click.echo(f"repaired {line}", err=True)
+    for line in result.notes:
+        click.echo(f"note: {line}", err=True)
     for problem in result.problems:
         click.echo(f"PROBLEM {problem.count:,} {problem.line()}", err=True)
     if result.problems:

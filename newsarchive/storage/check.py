@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from newsarchive.article import Article
 from newsarchive.errors import StorageError
 from newsarchive.storage import bands, neardup
+from newsarchive.storage.engine import is_locked
 from newsarchive.storage.models import (
     PG_FTS_DDL,
     ArticleRow,
@@ -68,6 +69,8 @@ class CheckResult:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    #: what could not be checked, and why
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -83,11 +86,14 @@ def check_archive(engine: sa.Engine, *, warc_directory: str | os.PathLike[str] |
     repaired = _repair(engine, [p for p in result.problems if p.repairable])
     again = _check(engine, warc_directory, check_warc)
     again.repaired = repaired
+    again.notes = result.notes + again.notes
     return again
 
 
 def _check(engine: sa.Engine, warc_directory: str | os.PathLike[str] | None, check_warc: bool) -> CheckResult:
     result = CheckResult()
+    if engine.dialect.name == "sqlite":
+        result.problems += _fts_structure(engine, result.notes)
     with engine.connect() as conn:
         result.counts = _counts(conn)
         found = result.problems
@@ -192,12 +198,6 @@ def _fts(conn: sa.Connection) -> list[Problem]:
     if fts is None:
         return [Problem("fts", "the full-text table is missing", 1, article_ids=None)]
     out = []
-    try:
-        # FTS5's own check of its index structure (the content comparison does not apply:
-        # only current versions are indexed, the content table holds all of them)
-        conn.exec_driver_sql(f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES ('integrity-check')")
-    except sa.exc.DatabaseError as exc:
-        out.append(Problem("fts", f"the full-text index is damaged ({exc.orig})"))
     # the docsize table holds one row per indexed document: its ids must be the current versions
     missing = conn.exec_driver_sql(
         f'SELECT a.current_version_id FROM articles a WHERE a.current_version_id IS NOT NULL '
@@ -212,6 +212,29 @@ def _fts(conn: sa.Connection) -> list[Problem]:
         out.append(Problem("fts", "version(s) in the full-text index that are not current", len(extra),
                            [f"version {i}" for i in extra[:EXAMPLES]]))
     return out
+
+
+def _fts_structure(engine: sa.Engine, notes: list[str]) -> list[Problem]:
+    """SQLite: FTS5's own check of its index structure, on a connection of its own.
+
+    The check is an INSERT command, so it waits for (and then holds) the write lock; a crawl
+    writing meanwhile makes it a note, not a problem. FTS5's comparison with the content table
+    does not apply: only current versions are indexed, the content table holds all of them.
+    """
+    with engine.connect() as conn:
+        fts = _fts_table(conn)
+        if fts is None:
+            return []
+        try:
+            conn.exec_driver_sql(f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES ('integrity-check')")
+        except sa.exc.DatabaseError as exc:
+            if is_locked(exc):
+                notes.append("the full-text index's structure was not checked: the archive was being written")
+                return []
+            return [Problem("fts", f"the full-text index's structure is damaged ({exc.orig})")]
+        finally:
+            conn.rollback()
+    return []
 
 
 def _pg_fts(conn: sa.Connection) -> list[Problem]:

@@ -116,6 +116,32 @@ def test_full_text_index_out_of_step_is_reported_and_rebuilt(filled: Archive, tm
     assert filled.search('"early text"') == []
 
 
+def test_a_broken_full_text_structure_is_reported_and_rebuilt(sqlite_url: str, tmp_path: Path) -> None:
+    with Archive(sqlite_url) as archive:
+        archive.save_batch([make_article(n) for n in range(1, 30)])
+        damage(archive, "DELETE FROM articles_fts_data WHERE id = (SELECT max(id) FROM articles_fts_data)")
+        result = check_archive(archive.engine, check_warc=False)
+        assert [p.message for p in result.problems] == [
+            "the full-text index's structure is damaged (database disk image is malformed)"]
+        assert check_archive(archive.engine, check_warc=False, repair=True).problems == []
+        assert len(archive.search("ministers")) == 20
+
+
+def test_a_crawl_writing_meanwhile_leaves_a_note_not_a_problem(sqlite_url: str) -> None:
+    with Archive(sqlite_url) as archive:
+        archive.save_batch([make_article(1)])
+    with Archive(sqlite_url, busy_timeout=0.1) as archive:
+        writer = sqlite3.connect(archive.engine.url.database or "", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            result = check_archive(archive.engine, check_warc=False)
+        finally:
+            writer.rollback()
+            writer.close()
+    assert result.problems == []
+    assert result.notes == ["the full-text index's structure was not checked: the archive was being written"]
+
+
 def test_links_lost_or_unresolved_are_reported_and_rebuilt(filled: Archive, tmp_path: Path) -> None:
     damage(filled, "DELETE FROM links WHERE from_article_id = 1",
            "UPDATE links SET to_article_id = NULL WHERE from_article_id = 2")
