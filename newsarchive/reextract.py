@@ -133,22 +133,32 @@ def reextract(archive: Archive, *, source: str | None = None, extract: Extract |
             return report
         last_id = rows[-1]["article_id"]
         better: list[tuple[int, Article]] = []
+        changes: dict[int, list[tuple[str, Any, Any]]] = {}
         for row in rows:
             report.counts["checked"] += 1
             fresh = _extract_one(row, extract, profiles.get(row["source"]), warc_directory)
             if fresh is None:
                 report.counts["failed"] += 1
                 continue
-            outcome = _judge(row, fresh, report)
+            outcome, changed = _judge(row, fresh, report)
             report.counts[outcome] += 1
             if outcome == "changed":
                 better.append((row["article_id"], fresh))
+                changes[row["article_id"]] = changed
         if better and not dry_run:
             read = {row["article_id"]: row["current_version_id"] for row in rows}
             written = archive.add_versions(better, origin="reextract", expected=read)
             # a crawl stored a newer text meanwhile: that one stays current
             report.counts["changed"] -= len(better) - len(written)
             report.counts["moved"] += len(better) - len(written)
+            changes = {a: c for a, c in changes.items() if a in written}
+        urls = {row["article_id"]: row["canonical_url"] for row in rows}
+        for article_id, changed in changes.items():
+            for name, old, new in changed:
+                item = report.fields[name]
+                item.changed += 1
+                if len(item.examples) < EXAMPLES:
+                    item.examples.append((urls[article_id], old, new))
         if progress is not None:
             progress(report.counts["checked"], total, report)
 
@@ -175,8 +185,9 @@ def _extract_one(row: Any, extract: Extract, profile: SiteProfile | None,
     return fresh
 
 
-def _judge(row: Any, fresh: Article, report: Report) -> str:
-    """"changed", "unchanged" or "refused" for one article, recording its fields in ``report``."""
+def _judge(row: Any, fresh: Article, report: Report) -> tuple[str, list[tuple[str, Any, Any]]]:
+    """"changed", "unchanged" or "refused" for one article, with the fields that change; the
+    losses of a refused one are recorded in ``report``."""
     url = row["canonical_url"]
     changes: list[tuple[str, Any, Any]] = []
     losses: list[tuple[str, str, Any, Any]] = []
@@ -195,15 +206,8 @@ def _judge(row: Any, fresh: Article, report: Report) -> str:
             item.lost += 1
             if len(item.losses) < EXAMPLES:
                 item.losses.append((url, reason, old, new))
-        return "refused"
-    if not changes:
-        return "unchanged"
-    for name, old, new in changes:
-        item = report.fields[name]
-        item.changed += 1
-        if len(item.examples) < EXAMPLES:
-            item.examples.append((url, old, new))
-    return "changed"
+        return "refused", []
+    return ("changed" if changes else "unchanged"), changes
 
 
 def _stored_value(row: Any, name: str) -> Any:

@@ -245,6 +245,7 @@ def test_a_version_crawled_meanwhile_stays_current(crawled: Archive, tmp_path: P
 
     report = reextract(crawled, extract=slow, warc_directory=tmp_path / "warc")
     assert (report.counts["changed"], report.counts["moved"]) == (2, 1)
+    assert report.fields["topics"].changed == 2  # the field counts follow what was written
     first = next(r for r in crawled.iter_articles() if r["url"].endswith("/economy/1"))
     assert first["body"].endswith("after the first crawl.")
     assert [v["origin"] for v in crawled.versions("https://tass.com/economy/1")] == ["crawl", "crawl"]
