@@ -259,6 +259,9 @@ def _pages(conn: sa.Connection) -> Iterator[Sequence[Any]]:
             return
         yield rows
         last = rows[-1].id
+        # one short read transaction per page: a snapshot held for the whole pass would keep
+        # SQLite's WAL from being checkpointed (PostgreSQL's vacuum likewise) during a crawl
+        conn.rollback()
 
 
 class _Tally:
@@ -356,6 +359,7 @@ def _warc(conn: sa.Connection, directory: str | os.PathLike[str] | None) -> list
             .order_by(ArticleVersion.id).limit(PAGE)).all()
         if not rows:
             break
+        conn.rollback()  # the records are read without holding a snapshot (see _pages)
         last = rows[-1].id
         for row in rows:
             try:
