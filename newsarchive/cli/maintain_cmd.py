@@ -22,7 +22,7 @@ def _quiet(ctx: click.Context) -> bool:
 
 
 class _ProgressLine:
-    """``reextract: 1,200/7,000 checked, 3 changed, 1 refused, 0 failed`` on stderr, at a bounded rate."""
+    """A progress line on stderr at a bounded rate: rewritten in place on a terminal."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
@@ -30,17 +30,25 @@ class _ProgressLine:
         self.last = time.monotonic()
         self.shown = False
 
-    def __call__(self, done: int, total: int, report: Any) -> None:
+    def show(self, line: str, last: bool) -> None:
         now = time.monotonic()
-        if now - self.last < self.every and done < total:
+        if now - self.last < self.every and not last:
             return
         self.last = now
-        c = report.counts
-        line = (f"reextract: {done:,}/{total:,} checked, {c['changed']:,} "
-                f"{'would change' if report.dry_run else 'changed'}, {c['refused']:,} refused, "
-                f"{c['failed']:,} failed")
         click.echo(f"\r{line}" if self.tty else line, err=True, nl=not self.tty)
         self.shown = True
+
+    def reextract(self, done: int, total: int, report: Any) -> None:
+        c = report.counts
+        self.show(f"reextract: {done:,}/{total:,} checked, {c['changed']:,} "
+                  f"{'would change' if report.dry_run else 'changed'}, {c['refused']:,} refused, "
+                  f"{c['failed']:,} failed", done >= total)
+
+    def check(self, stage: str, done: int, total: int) -> None:
+        self.show(f"db check: {done:,}/{total:,} {stage}", done >= total)
+        if done >= total and self.tty:
+            self.close()
+            self.shown = False
 
     def close(self) -> None:
         if self.tty and self.shown:
@@ -74,7 +82,8 @@ def reextract(ctx: click.Context, source: str | None, dry_run: bool, no_progress
     progress = None if (no_progress or quiet) else _ProgressLine()
     with _open(db) as archive:
         try:
-            report = run_reextract(archive, source=source, dry_run=dry_run, progress=progress)
+            report = run_reextract(archive, source=source, dry_run=dry_run,
+                                   progress=progress.reextract if progress else None)
         except NewsarchiveError as exc:
             raise click.ClickException(str(exc)) from None
         finally:
@@ -95,9 +104,10 @@ def reextract(ctx: click.Context, source: str | None, dry_run: bool, no_progress
 @click.option("--repair", is_flag=True, help="Rebuild what can be rebuilt (current-version pointers, "
               "full-text index, links, topics, near-duplicate keys), then check again.")
 @click.option("--skip-warc", is_flag=True, help="Do not read every WARC record (the slowest check).")
+@click.option("--no-progress", is_flag=True, help="No progress lines on stderr.")
 @db_option
 @click.pass_context
-def db_check(ctx: click.Context, repair: bool, skip_warc: bool, db: str | None) -> None:
+def db_check(ctx: click.Context, repair: bool, skip_warc: bool, no_progress: bool, db: str | None) -> None:
     """Check the archive: integrity, foreign keys, current versions, full-text index, WARC
     pointers, near-duplicate tables; print the rows per table.
 
@@ -108,11 +118,16 @@ def db_check(ctx: click.Context, repair: bool, skip_warc: bool, db: str | None) 
     from newsarchive.storage.check import check_archive
 
     quiet = _quiet(ctx)
+    progress = None if (no_progress or quiet) else _ProgressLine()
     with _open(db) as archive:
         try:
-            result = check_archive(archive.engine, check_warc=not skip_warc, repair=repair)
+            result = check_archive(archive.engine, check_warc=not skip_warc, repair=repair,
+                                   progress=progress.check if progress else None)
         except NewsarchiveError as exc:
             raise click.ClickException(str(exc)) from None
+        finally:
+            if progress is not None:
+                progress.close()
     if not quiet:
         width = max(map(len, result.counts), default=0)
         for table, count in result.counts.items():

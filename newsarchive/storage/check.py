@@ -77,20 +77,26 @@ class CheckResult:
         return not self.problems
 
 
+#: progress(stage, done, total) after each page of the per-row checks
+Progress = Callable[[str, int, int], None]
+
+
 def check_archive(engine: sa.Engine, *, warc_directory: str | os.PathLike[str] | None = None,
-                  check_warc: bool = True, repair: bool = False) -> CheckResult:
+                  check_warc: bool = True, repair: bool = False,
+                  progress: Progress | None = None) -> CheckResult:
     """Check the archive behind ``engine``; with ``repair``, rebuild and check again."""
-    result = _check(engine, warc_directory, check_warc)
+    result = _check(engine, warc_directory, check_warc, progress)
     if not repair or not any(p.repairable for p in result.problems):
         return result
     repaired = _repair(engine, [p for p in result.problems if p.repairable])
-    again = _check(engine, warc_directory, check_warc)
+    again = _check(engine, warc_directory, check_warc, progress)
     again.repaired = repaired
     again.notes = result.notes + again.notes
     return again
 
 
-def _check(engine: sa.Engine, warc_directory: str | os.PathLike[str] | None, check_warc: bool) -> CheckResult:
+def _check(engine: sa.Engine, warc_directory: str | os.PathLike[str] | None, check_warc: bool,
+           progress: Progress | None) -> CheckResult:
     result = CheckResult()
     if engine.dialect.name == "sqlite":
         result.problems += _fts_structure(engine, result.notes)
@@ -101,9 +107,9 @@ def _check(engine: sa.Engine, warc_directory: str | os.PathLike[str] | None, che
         found += _foreign_keys(conn)
         found += _current_versions(conn)
         found += _fts(conn)
-        found += _per_article(conn)
+        found += _per_article(conn, result.counts.get("articles", 0), progress)
         if check_warc:
-            found += _warc(conn, warc_directory)
+            found += _warc(conn, warc_directory, progress)
     return result
 
 
@@ -283,13 +289,14 @@ class _Tally:
         return [Problem(self.kind, self.message, len(self.ids), self.examples, self.ids)]
 
 
-def _per_article(conn: sa.Connection) -> list[Problem]:
+def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> list[Problem]:
     writer = BatchWriter(conn)  # read-only use: its URL resolution
     simhash = _Tally("neardup", "article(s) whose SimHash is not that of their current text")
     keys = _Tally("neardup", "article(s) whose near-duplicate keys are not all in the index")
     cluster = _Tally("neardup", "article(s) whose cluster is not a cluster's first article")
     links = _Tally("links", "article(s) whose links differ from their current version's read-also links")
     topics = _Tally("topics", "article(s) whose topics differ from their current version's")
+    done = 0
     for rows in _pages(conn):
         ids = [r.id for r in rows]
         fps = {r.id: neardup.fingerprint(r.body, r.headline) for r in rows}
@@ -313,6 +320,9 @@ def _per_article(conn: sa.Connection) -> list[Problem]:
             names = {key for _, key in topic_names(Article(url="", topics=r.topics or []))}
             if names != stored_topics.get(r.id, set()):
                 topics.add(r.id, r.canonical_url)
+        done += len(rows)
+        if progress is not None:
+            progress("articles", done, total)
     return [*simhash.problem(), *keys.problem(), *cluster.problem(), *links.problem(), *topics.problem()]
 
 
@@ -347,9 +357,13 @@ def _stored_topics(conn: sa.Connection, ids: Sequence[int]) -> dict[int, set[str
 
 
 # -- raw captures ------------------------------------------------------------------------------
-def _warc(conn: sa.Connection, directory: str | os.PathLike[str] | None) -> list[Problem]:
+def _warc(conn: sa.Connection, directory: str | os.PathLike[str] | None,
+          progress: Progress | None) -> list[Problem]:
     """Every version's WARC pointer opens, and the record there is the response for its URL."""
     bad = _Tally("warc", "version(s) whose raw response cannot be read")
+    total = int(conn.execute(sa.select(sa.func.count()).where(ArticleVersion.warc_file.is_not(None)))
+                .scalar_one())
+    done = 0
     last = 0
     while True:
         rows = conn.execute(
@@ -370,6 +384,9 @@ def _warc(conn: sa.Connection, directory: str | os.PathLike[str] | None) -> list
             if response.url != row.url:
                 bad.add(row.id, f"version {row.id}: the record at {row.warc_file}:{row.warc_offset} "
                         f"is {response.url}, not {row.url}")
+        done += len(rows)
+        if progress is not None:
+            progress("WARC records", done, total)
     return bad.problem()
 
 

@@ -261,6 +261,8 @@ def test_the_command_lists_problems_exits_1_and_repairs(filled: Archive, tmp_pat
     assert problems[1].startswith("PROBLEM 1 warc:")
     assert problems[1].endswith("[not repairable]")
     assert result.stderr.rstrip().endswith("Error: 2 problem(s) found (try --repair)")
+    assert "db check: 4/4 articles" in result.stderr
+    assert "db check: 3/3 WARC records" in result.stderr
     result = runner.invoke(main, ["db", "check", "--repair", "--db", filled.url], env=env)
     assert result.exit_code == 1  # the WARC pointer stays broken
     assert "repaired topics:" in result.stderr
@@ -268,3 +270,5 @@ def test_the_command_lists_problems_exits_1_and_repairs(filled: Archive, tmp_pat
     result = runner.invoke(main, ["db", "check", "--skip-warc", "--db", filled.url], env=env)
     assert result.exit_code == 0, result.stderr
     assert "no problems found" in result.stderr
+    quiet = runner.invoke(main, ["db", "check", "--skip-warc", "--no-progress", "--db", filled.url], env=env)
+    assert "db check:" not in quiet.stderr
