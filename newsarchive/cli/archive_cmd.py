@@ -1,4 +1,4 @@
-"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats``, ``reextract``."""
+"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats`` (more in maintain_cmd)."""
 
 from __future__ import annotations
 
@@ -188,25 +188,4 @@ def stats(source: str | None, since: datetime | None, recent_runs: int, fmt: str
         click.echo("no drift alarms", err=True)
 
 
-@click.command()
-@click.option("--source", help="Only this source.")
-@db_option
-def reextract(source: str | None, db: str | None) -> None:
-    """Re-run today's extractor over the archived raw responses (WARC).
-
-    A new version is recorded only where a field changed, so an extractor fix reaches the
-    whole history without refetching.
-
-    Example: newsarchive reextract --source tass
-    """
-    with _open(db) as archive:
-        try:
-            counts = archive.reextract(source=source)
-        except NewsarchiveError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo("  ".join(f"{k} {v}" for k, v in counts.items()), err=True)
-    if counts["failed"]:
-        click.echo(f"{counts['failed']} record(s) could not be re-extracted (see the log)", err=True)
-
-
-COMMANDS: list[click.Command] = [db_group, search, export, stats, reextract]
+COMMANDS: list[click.Command] = [db_group, search, export, stats]

@@ -24,10 +24,9 @@ def _sources() -> set[str]:
 
 def _crawl_options() -> set[str] | None:
     # the crawl command's own long options, so a typo in the schedule fails at load time
-    from newsarchive.cli import main
+    from newsarchive.cli.crawl_cmd import crawl
 
-    crawl = main.commands.get("crawl")
-    if crawl is None or not crawl.params:
+    if not crawl.params:
         return None
     return {opt for param in crawl.params for opt in param.opts if opt.startswith("--")}
 

@@ -142,7 +142,7 @@ class Archive:
         next batches prepared meanwhile by ``workers`` processes (default: one when this process
         may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
         """
-        return save_stream(self, batches, self.stream_workers(workers), run_id)
+        return save_stream(self.save_batch, self.engine, batches, self.stream_workers(workers), run_id)
 
     def stream_workers(self, workers: int | None = None) -> PreparePool:
         """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
@@ -373,14 +373,28 @@ class Archive:
         with self.engine.connect() as conn:
             return archive_stats(conn, source=source, since=since, recent_runs=recent_runs)
 
-    def reextract(self, *, source: str | None = None, extract: Callable[..., Article] | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  warc_directory: str | os.PathLike[str] | None = None) -> dict[str, int]:
-        """Re-run ``extract`` over archived raw responses; a new version only where a field changed."""
-        from newsarchive.storage.reextract import reextract
+    def add_versions(self, items: Sequence[tuple[int, Article]], *, origin: str,
+                     expected: Mapping[int, int | None] | None = None) -> dict[int, int]:
+        """Make each Article the new current version of the article id given with it, in one
+        transaction (re-extraction's write): {article id: new version id}.
 
-        return reextract(self, source=source, extract=extract, progress=progress,
-                         warc_directory=warc_directory)
+        With ``expected`` (article id -> the current version id the caller read), an article
+        whose current version has moved since (a crawl stored a newer text) is left out.
+        """
+
+        def work(conn: sa.Connection) -> dict[int, int]:
+            keep = list(items)
+            if expected is not None:
+                ids = sorted({article_id for article_id, _ in items})
+                now = dict(conn.execute(sa.select(ArticleRow.id, ArticleRow.current_version_id)
+                                        .where(ArticleRow.id.in_(ids))).all())
+                keep = [(a, article) for a, article in items if a in now and now[a] == expected.get(a)]
+            if not keep:
+                return {}
+            written = BatchWriter(conn, run_id=None).add_versions(keep, origin=origin)
+            return {a: v for (a, _), v in zip(keep, written, strict=True)}
+
+        return self.write(work) if items else {}
 
     def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
         if not ids:
