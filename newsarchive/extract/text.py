@@ -279,6 +279,10 @@ _PARA_BOILER = re.compile(
 )
 
 
+# what the relaxed walk still skips: never story text, whatever the page's classes say
+_RELAXED_SKIP = SKIP_TAGS | {"nav", "footer", "header", "menu", "dialog"}
+
+
 def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: int = 2500,
                 relaxed: bool = False) -> list[Block]:
     """Text blocks of the page in document order, boilerplate subtrees skipped.
@@ -348,7 +352,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
                 add(el.tail)
             continue
         tag = tag.lower() if not tag.islower() else tag
-        level = boilerplate_level(el, tag) if not relaxed else (HARD if tag in SKIP_TAGS else NOT)
+        level = boilerplate_level(el, tag) if not relaxed else (HARD if tag in _RELAXED_SKIP else NOT)
         if level in (WEAK, STRONG):
             size = len(el.text_content())
             if size > (guard if level == WEAK else strong_guard):
