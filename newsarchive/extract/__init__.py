@@ -25,6 +25,7 @@ from newsarchive.errors import ExtractionError
 from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
 from newsarchive.extract import structured as _structured
+from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
 from newsarchive.extract.decode import page_text
 from newsarchive.extract.profile import (
     LIST_FIELDS,
@@ -34,7 +35,6 @@ from newsarchive.extract.profile import (
     select_values,
 )
 from newsarchive.extract.registry import profile_for
-from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
 from newsarchive.extract.text import clean_paragraphs, main_text, related_boxes
 from newsarchive.urls import absolute_url, canonical_url
 

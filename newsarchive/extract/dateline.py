@@ -92,12 +92,15 @@ _NO_AGENCY = re.compile(
 
 
 # Chinese agencies: 新华社北京11月17日电（记者 张三）, 中新网上海3月2日电
-_CJK_AGENCY = r"新华社|新華社|新华网|新華網|中新社|中新网|中新網|人民网|人民網|央视网|央視網|法新社|路透社|美联社|美聯社|共同社|塔斯社"
+_CJK_AGENCY = (
+    r"新华社|新華社|新华网|新華網|中新社|中新网|中新網|人民网|人民網|央视网|央視網|"
+    r"法新社|路透社|美联社|美聯社|共同社|塔斯社"
+)
 _CHINESE = re.compile(
     rf"^(?P<cjk>{_CJK_AGENCY})(?:记者|記者)?(?P<loc>[\u4e00-\u9fff·／/、]{{1,16}}?)"
     r"(?P<date>\d{1,2}月\d{1,2}日)(?:\d{1,2}时\d{1,2}分)?电(?:[（(][^）)\n]{1,60}[）)])?\s*"
 )
-# Japanese: 【6月18日 AFP】, 【ワシントン=共同】, 【パリ＝AFP時事】: the agency sits inside the lenticular brackets
+# Japanese: 【6月18日 AFP】, 【ワシントン=共同】, 【パリ＝AFP時事】: the agency sits inside the brackets
 _JA_AGENCY = r"AFP=時事|AFP時事|AFPBB News|AFP|時事|共同|ロイター|新華社|聯合|AP|EPA|dpa|ブルームバーグ"
 _JAPANESE = re.compile(
     r"^【(?P<inner>[^】\n]{0,30}?(?P<ja>" + _JA_AGENCY + r")[^】\n]{0,20})】\s*"
@@ -229,8 +232,9 @@ def _parse_cjk(head: str, offset: int) -> Dateline | None:
         date = _JA_DATE.search(inner)
         place = inner.replace(m.group("ja"), " ")
         place = _JA_DATE.sub(" ", place).strip(" =＝")
+        core = " ".join(inner.replace(m.group("ja"), " ").split()).strip(" =＝")
         return Dateline(m.group(0).strip(), place, date.group(0) if date else None, m.group("ja"),
-                        offset + m.end(), core=" ".join(inner.replace(m.group("ja"), " ").split()).strip(" =＝"))
+                        offset + m.end(), core=core)
     m = _KOREAN.match(head)
     if m:
         return Dateline(m.group(0).strip(), m.group("loc").strip(), None, m.group("ko"), offset + m.end(),

@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -624,13 +623,14 @@ _RELATED_HEADING = re.compile(
     r"читайте также|читать также|читайте також|смотрите также|по теме|ещё по теме|еще по теме|"
     r"материалы по теме|новости по теме|"
     r"benzer haberler|ilgili haberler|bunlar da ilginizi çekebilir|"
-    r"相关新闻|相关阅读|相关报道|延伸阅读|相關新聞|相關閱讀|延伸閱讀|関連記事|関連ニュース|관련 ?기사|관련 ?뉴스|"
+    r"相关新闻|相关阅读|相关报道|延伸阅读|相關新聞|相關閱讀|延伸閱讀|"
+    r"関連記事|関連ニュース|관련 ?기사|관련 ?뉴스|"
     r"lesen sie auch|mehr zum thema|lire aussi|à lire aussi|sur le même sujet|voir aussi|"
     r"lea también|lee también|noticias relacionadas|leggi anche|articoli correlati|"
     r"leia também|notícias relacionadas|czytaj też|czytaj także|اقرأ أيضا|اقرأ أيضاً)\s*[:：]?$",
     re.I,
 )
-# Elements that carry a box heading; iterating by tag is filtered in C (an XPath text search cost 8 ms a page).
+# Elements that carry a box heading: iterating by tag is filtered in C (an XPath text search was 8x slower)
 _HEADING_CARRIERS = ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "summary", "legend", "div",
                      "span", "p")
 _CHROME_TAGS = frozenset({"nav", "footer", "header"})

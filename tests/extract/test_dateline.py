@@ -81,7 +81,8 @@ def test_parts_of_a_dateline():
 
 
 def test_leading_whitespace_is_part_of_the_removed_prefix():
-    assert split_dateline("  LONDON, March 3 (Reuters) - Shares rose.") == ("LONDON, March 3 (Reuters) -", "Shares rose.")
+    got = split_dateline("  LONDON, March 3 (Reuters) - Shares rose.")
+    assert got == ("LONDON, March 3 (Reuters) -", "Shares rose.")
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,11 @@ MORE = (
 
 # (paragraph, dateline as printed, wire, start of the body)
 DATELINES = [
-    ("МОСКВА, 5 мая. /ТАСС/. Правительство утвердило план.", "МОСКВА, 5 мая. /ТАСС/.", "TASS", "Правительство"),
+    ("МОСКВА, 5 мая. /ТАСС/. Правительство утвердило план.", "МОСКВА, 5 мая. /ТАСС/.", "TASS",
+     "Правительство"),
     ("新华社北京11月17日电 记者从有关部门获悉，计划已经完成。", "新华社北京11月17日电", "Xinhua", "记者从"),
-    ("新华社上海3月2日电（记者王明）市政府宣布新措施。", "新华社上海3月2日电（记者王明）", "Xinhua", "市政府"),
+    ("新华社上海3月2日电（记者王明）市政府宣布新措施。", "新华社上海3月2日电（记者王明）", "Xinhua",
+     "市政府"),
     ("【6月18日 AFP】フランス政府は新しい計画を発表した。", "【6月18日 AFP】", "AFP", "フランス"),
     ("【ワシントン=共同】米政府は発表した。", "【ワシントン=共同】", "Kyodo", "米政府"),
     ("ANKARA (AA) - Bakan yeni planı açıkladı.", "ANKARA (AA) -", "Anadolu", "Bakan"),
@@ -35,7 +37,8 @@ DATELINES = [
     ("(서울=연합뉴스) 김철수 기자 = 정부는 발표했다.", "(서울=연합뉴스) 김철수 기자 =", "Yonhap", "정부는"),
     ("SURABAYA, Indonesia/JAKARTA (Reuters) - Rescuers searched.",
      "SURABAYA, Indonesia/JAKARTA (Reuters) -", "Reuters", "Rescuers"),
-    ("KATHMANDU, April 25 (Reuters) - The authority said.", "KATHMANDU, April 25 (Reuters) -", "Reuters", "The"),
+    ("KATHMANDU, April 25 (Reuters) - The authority said.", "KATHMANDU, April 25 (Reuters) -", "Reuters",
+     "The"),
     ("MEXICO CITY (AP) — The economy grew.", "MEXICO CITY (AP) —", "AP", "The economy"),
     ("LYON, France (AFP) - Firefighters arrived.", "LYON, France (AFP) -", "AFP", "Firefighters"),
     ("MOSCOW, June 3 (Sputnik) - The ministry said.", "MOSCOW, June 3 (Sputnik) -", "Sputnik", "The"),
@@ -63,11 +66,13 @@ def test_dateline_as_printed(paragraph, printed, wire, rest):
 ])
 def test_dateline_core_is_place_and_date(paragraph, core):
     found = parse_dateline(paragraph)
-    assert found is not None and found.core == core
+    assert found is not None
+    assert found.core == core
 
 
 @pytest.mark.parametrize("paragraph", [
-    "The committee met on Tuesday.", "新华社记者在现场看到，人们排起长队。", "【重要】お知らせ", "(LEAD) nothing here",
+    "The committee met on Tuesday.", "新华社记者在现场看到，人们排起长队。", "【重要】お知らせ",
+    "(LEAD) nothing here",
 ])
 def test_not_a_dateline(paragraph):
     assert split_dateline(paragraph) == (None, paragraph)
@@ -75,7 +80,8 @@ def test_not_a_dateline(paragraph):
 
 @pytest.mark.parametrize(("token", "wire"), [
     ("ТАСС", "TASS"), ("Корр. ТАСС Иван Петров", "TASS"), ("新华社", "Xinhua"), ("AA", "Anadolu"),
-    ("INTERFAX.RU", "Interfax"), ("연합뉴스", "Yonhap"), ("РИА Новости", "RIA Novosti"), ("Reuters", "Reuters"),
+    ("INTERFAX.RU", "Interfax"), ("연합뉴스", "Yonhap"), ("РИА Новости", "RIA Novosti"),
+    ("Reuters", "Reuters"),
     ("Associated Press", "AP"), ("Укрінформ", "Ukrinform"), ("BelTA", "BelTA"), (None, None),
 ])
 def test_one_canonical_wire_name(token, wire):
@@ -124,7 +130,8 @@ def test_trailers_are_removed(paragraphs, kept, people, wires):
 def _page(body: str, head: str = "") -> str:
     return (f"<html><head><title>Plan for winter agreed</title>{head}</head><body>"
             f"<nav><a href='/a'>Home</a> <a href='/b'>World</a></nav>{body}"
-            "<footer><a href='/licensing'>Licensing and reprints of our stories</a> Example</footer></body></html>")
+            "<footer><a href='/licensing'>Licensing and reprints of our stories</a> Example</footer>"
+            "</body></html>")
 
 
 @pytest.mark.parametrize("label", [
@@ -132,9 +139,11 @@ def _page(body: str, head: str = "") -> str:
     "Lesezeit: 4 Minuten", "分享到：",
 ])
 def test_labels_leave_the_body(label):
-    html = _page(f"<article><h1>Plan for winter agreed</h1><p>{label}</p><p>{STORY}</p><p>{MORE}</p></article>")
+    html = _page(f"<article><h1>Plan for winter agreed</h1><p>{label}</p><p>{STORY}</p><p>{MORE}</p>"
+                 "</article>")
     body = extract(html, "https://news.example/world/2024/plan").body
-    assert label not in body and body.startswith("The committee")
+    assert label not in body
+    assert body.startswith("The committee")
 
 
 URL = "https://news.example/world/2024/06/03/plan-for-winter-agreed-123"
@@ -143,7 +152,8 @@ RELATED_B = "https://news.example/economy/2024/06/01/villages-get-new-roads-789"
 
 
 @pytest.mark.parametrize("label", [
-    "Read also", "Read Next", "Related News", "Related Coverage", "Читайте также", "Benzer haberler", "相关新闻",
+    "Read also", "Read Next", "Related News", "Related Coverage", "Читайте также", "Benzer haberler",
+    "相关新闻",
     "Read also:",
 ])
 def test_read_also_boxes_by_heading(label):
@@ -160,7 +170,8 @@ def test_read_also_boxes_by_heading(label):
 
 def test_read_also_never_navigation_or_footer():
     nav = (f"<nav><h3>Related</h3><a href='{RELATED_A}'>Heating prices rise again this winter</a></nav>"
-           f"<footer><h3>Read also</h3><a href='{RELATED_B}'>Villages get new roads before the winter</a></footer>")
+           f"<footer><h3>Read also</h3><a href='{RELATED_B}'>Villages get new roads before the winter</a>"
+           "</footer>")
     html = _page(f"<article><h1>Plan for winter agreed</h1><p>{STORY}</p><p>{MORE}</p></article>{nav}")
     art = extract(html, URL)
     assert art.read_also == []
@@ -218,5 +229,6 @@ def test_short_json_ld_article_body_is_used():
 def test_empty_body_says_why():
     art = extract(_page("<div class='gallery'><figure><img src='/a.jpg'></figure></div>"), URL)
     assert art.body == ""
-    assert art.warnings and art.warnings[0].startswith("empty_body:")
+    assert art.warnings
+    assert art.warnings[0].startswith("empty_body:")
     assert art.to_dict()["warnings"] == art.warnings
