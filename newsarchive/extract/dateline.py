@@ -156,6 +156,10 @@ def wire_name(token: str | None) -> str | None:
     return token
 
 
+# "/Корр. ТАСС Вера Щербакова/": the correspondent inside a TASS marker is the story's author
+_CORRESPONDENT = re.compile(r"(?:Корр|Corr)\.\s*(?:ТАСС|TASS)\s+([^\W\d_][\w'’.\- ]{2,58}?)\s*$")
+
+
 @dataclass(frozen=True)
 class Dateline:
     """A recognised dateline: as printed, its parts, and the prefix to remove."""
@@ -209,6 +213,7 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     first = 0 if m.re is _AGENCY_FIRST else start
     shown = " ".join(head[first : m.end()].split())
     byline = re.search(r"By\s+(.+?)\s*$", head[:start]) if start else None
+    correspondent = _CORRESPONDENT.match(m.groupdict().get("slash") or "")
     return Dateline(
         text=shown,
         location=location,
@@ -216,7 +221,7 @@ def parse_dateline(paragraph: str) -> Dateline | None:
         agency=_agency(m),
         prefix_length=offset + m.end(),
         core=core,
-        byline=byline.group(1) if byline else None,
+        byline=byline.group(1) if byline else (correspondent.group(1) if correspondent else None),
     )
 
 

@@ -188,8 +188,27 @@ def test_outlet_republishing_wire_copy():
     assert art.dateline == "LONDON (AP) —"
     assert art.wire == "AP"
     assert art.body.startswith("The committee")
-    assert "Associated Press" not in art.authors
+    assert art.authors == ["JANE ROE"]
     assert art.to_dict()["wire"] == "AP"
+
+
+@pytest.mark.parametrize(("paragraph", "person"), [
+    ("РИМ, 3 декабря. /Корр. ТАСС Иван Петров/. Италия объявила.", "Иван Петров"),
+    ("(LEAD) By Lee Min-ho SEOUL, June 5 (Yonhap) -- The ministry said.", "Lee Min-ho"),
+    ("(서울=연합뉴스) 김철수 기자 = 정부는 발표했다.", "김철수"),
+    ("MOSCOW, June 3. /TASS/. The ministry said.", None),
+])
+def test_dateline_credits_name_the_person(paragraph, person):
+    found = parse_dateline(paragraph)
+    assert found is not None
+    assert found.byline == person
+
+
+def test_tass_correspondent_is_the_author():
+    html = _page(f"<article><h1>Plan for winter agreed</h1><div class='author'>ТАСС</div>"
+                 f"<p>РИМ, 3 декабря. /Корр. ТАСС Иван Петров/. {STORY}</p><p>{MORE}</p></article>")
+    art = extract(html, URL)
+    assert (art.authors, art.wire) == (["Иван Петров"], "TASS")
 
 
 def test_agency_author_becomes_the_wire_without_dateline():
