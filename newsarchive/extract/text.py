@@ -650,10 +650,10 @@ def related_boxes(root: HtmlElement, url: str | None, skip: Iterable[str] = ()) 
         text = el.text
         if not text or len(text) > 45 or not _RELATED_HEADING.match(text.strip()):
             continue
-        box = _box_of(el)
-        if box is None:
+        found = _box_of(el)
+        if found is None:
             continue
-        for a in box.iter("a"):
+        for a in _box_links(*found):
             title = " ".join(a.text_content().split())
             link = absolute_url(url, a.get("href") or "")
             if (len(title) > 15 and link and link not in seen and _article_like(link)
@@ -679,8 +679,8 @@ def _article_like(link: str) -> bool:
                for part in path.split("/"))
 
 
-def _box_of(heading: HtmlElement) -> HtmlElement | None:
-    """The heading's box: the nearest ancestor (up to 5 levels) with links beside the heading."""
+def _box_of(heading: HtmlElement) -> tuple[HtmlElement, HtmlElement] | None:
+    """(box, the box's child holding the heading): the nearest ancestor with links beside the heading."""
     el: HtmlElement | None = heading
     for _ in range(5):
         if el is None or el.tag in ("body", "html", "main", "article"):
@@ -692,9 +692,34 @@ def _box_of(heading: HtmlElement) -> HtmlElement | None:
         if links:
             if links > MAX_BOX_LINKS or _in_chrome(parent):
                 return None
-            return parent
+            return parent, el
         el = parent
     return None
+
+
+#: text outside links above which an element is prose, not a list of links
+PROSE_CHARS = 200
+
+
+def _box_links(box: HtmlElement, head: HtmlElement) -> list[HtmlElement]:
+    """The box's links; when the box is the story itself (a heading among its paragraphs), only
+    the links after the heading, up to the next heading or paragraph of prose."""
+    if _plain_chars(box) <= PROSE_CHARS:
+        return list(box.iter("a"))
+    links: list[HtmlElement] = []
+    for sibling in head.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in HEADING_TAGS:
+            break
+        if _plain_chars(sibling) > PROSE_CHARS:
+            break
+        links.extend(sibling.iter("a"))
+    return links
+
+
+def _plain_chars(el: HtmlElement) -> int:
+    """Characters of text outside links."""
+    return len("".join(el.text_content().split())) - sum(
+        len("".join(a.text_content().split())) for a in el.iter("a"))
 
 
 def _contains(outer: HtmlElement, inner: HtmlElement) -> bool:

@@ -168,6 +168,18 @@ def test_read_also_boxes_by_heading(label):
     assert label.rstrip(":") not in art.body
 
 
+def test_read_also_heading_inside_the_story_takes_only_its_list():
+    inline = "<a href='/world/2024/05/01/an-earlier-report-on-the-plan-111'>an earlier report on the plan</a>"
+    html = _page(
+        f"<article><h1>Plan for winter agreed</h1><div class='body'><p>{STORY} See {inline}.</p>"
+        f"<h3>Related</h3><ul><li><a href='{RELATED_A}'>Heating prices rise again this winter</a></li></ul>"
+        f"<p>{MORE}</p></div></article>"
+    )
+    art = extract(html, URL)
+    assert [r["url"] for r in art.read_also] == ["https://news.example" + RELATED_A]
+    assert "Related" not in art.body
+
+
 def test_read_also_never_navigation_or_footer():
     nav = (f"<nav><h3>Related</h3><a href='{RELATED_A}'>Heating prices rise again this winter</a></nav>"
            f"<footer><h3>Read also</h3><a href='{RELATED_B}'>Villages get new roads before the winter</a>"
