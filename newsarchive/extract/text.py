@@ -510,7 +510,8 @@ def _main_text(root: HtmlElement, url: str | None, *, headline: str | None, hint
         if block.tag == RELATED or _is_pointer(block):
             for title, href in block.links:
                 link = absolute_url(url, href)
-                if link and link not in seen_links and len(title) > 15:
+                if (link and link not in seen_links and len(title) > 15
+                        and not _LEGAL_LINK.search(link + " " + title)):
                     seen_links.add(link)
                     read_also.append({"title": title, "url": link})
             continue

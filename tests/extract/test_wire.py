@@ -180,6 +180,18 @@ def test_read_also_heading_inside_the_story_takes_only_its_list():
     assert "Related" not in art.body
 
 
+def test_licensing_links_in_the_story_are_not_read_also():
+    html = _page(
+        f"<article><h1>Plan for winter agreed</h1><p>{STORY}</p><p>{MORE}</p>"
+        "<p><a href='https://agency.example/about/trust-principles.html'>"
+        "Our standards: the trust principles</a></p>"
+        "<p><a href='/licensing/reprints'>Purchase licensing rights for this story</a></p>"
+        f"<p>Read also: <a href='{RELATED_A}'>Heating prices rise again this winter</a></p></article>"
+    )
+    art = extract(html, URL)
+    assert [r["url"] for r in art.read_also] == ["https://news.example" + RELATED_A]
+
+
 def test_read_also_never_navigation_or_footer():
     nav = (f"<nav><h3>Related</h3><a href='{RELATED_A}'>Heating prices rise again this winter</a></nav>"
            f"<footer><h3>Read also</h3><a href='{RELATED_B}'>Villages get new roads before the winter</a>"
