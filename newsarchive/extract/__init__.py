@@ -92,6 +92,13 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     dateline = overrides.get("dateline")
     wires: list[str] = []
     byline_people: list[str] = []
+    credited: list[str] = []
+    # trailers and a wire byline above the dateline ("By JANE ROE, Associated Press") go first
+    cleaned = _guard("trailers", clean_paragraphs, None, paragraphs)
+    if cleaned is not None:
+        paragraphs = cleaned.paragraphs
+        credited = [w for w in map(_dateline.wire_name, cleaned.wires) if w]
+        byline_people += cleaned.people
     if paragraphs:
         first = paragraphs[0]
         parsed = _guard("dateline", _dateline.parse_dateline, None, first)
@@ -108,18 +115,13 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
             paragraphs[0] = first[len(dateline) :].lstrip(" ,.-–—:/")
         if not paragraphs[0]:
             paragraphs.pop(0)
-    cleaned = _guard("trailers", clean_paragraphs, None, paragraphs)
-    if cleaned is not None:
-        paragraphs = cleaned.paragraphs
-        wires += [w for w in map(_dateline.wire_name, cleaned.wires) if w]
-        byline_people += cleaned.people
     authors, agencies = split_agencies(overrides.get("authors") or meta.authors)
     if not authors and agencies:
         # the page credits only an agency: a visible byline may still name the reporter
         authors = split_agencies(_guard("byline", dom_authors, [], doc))[0]
     if not authors and byline_people:
         authors = clean_authors(byline_people)
-    wire = next(iter(wires + agencies), None)
+    wire = next(iter(wires + credited + agencies), None)
 
     article = Article(
         url=url or "",

@@ -235,6 +235,14 @@ def test_tass_correspondent_is_the_author():
     assert (art.authors, art.wire) == (["Иван Петров"], "TASS")
 
 
+def test_wire_byline_above_the_dateline():
+    html = _page(f"<article><h1>Plan for winter agreed</h1><p>By JANE ROE, Associated Press</p>"
+                 f"<p>LONDON (AP) — {STORY}</p><p>{MORE}</p></article>")
+    art = extract(html, URL)
+    assert (art.dateline, art.wire, art.authors) == ("LONDON (AP) —", "AP", ["JANE ROE"])
+    assert art.body.startswith("The committee")
+
+
 def test_agency_author_becomes_the_wire_without_dateline():
     html = _page(f"<article><h1>Plan for winter agreed</h1><p>{STORY}</p><p>{MORE}</p></article>",
                  head="<meta name='author' content='Reuters Editorial'>")
