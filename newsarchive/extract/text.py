@@ -470,11 +470,20 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
     if not found.paragraphs:
         # print/AMP wrappers and short stories under boilerplate-looking classes: drop the rules
         found = _main_text(root, url, headline=headline, hint=hint, relaxed=True)
+        if not any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
+                   for p in found.paragraphs):
+            # without the rules a page that holds no story yields its forms and notices
+            found = MainText([], found.read_also, None)
     if not found.paragraphs and hint and hint.strip():
         found = _from_hint(hint, found.read_also, min_chars=1)
     if not found.paragraphs:
         found.warnings.append(_empty_reason(root))
     return found
+
+
+#: the relaxed walk's text counts only with a paragraph this long (a third of it in CJK scripts)
+RELAXED_PROSE = 120
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _empty_reason(root: HtmlElement) -> str:
