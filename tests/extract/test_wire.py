@@ -277,8 +277,12 @@ def test_short_json_ld_article_body_is_used():
     assert art.warnings == []
 
 
-def test_empty_body_says_why():
-    art = extract(_page("<div class='gallery'><figure><img src='/a.jpg'></figure></div>"), URL)
+@pytest.mark.parametrize("storyless", [
+    "<div class='gallery'><figure><img src='/a.jpg'></figure></div>",
+    "<form class='search'><p>No match for that postcode, please try again with another one.</p></form>",
+])
+def test_empty_body_says_why(storyless):
+    art = extract(_page(storyless), URL)
     assert art.body == ""
     assert art.warnings
     assert art.warnings[0].startswith("empty_body:")
