@@ -131,6 +131,11 @@ def summarise(
     kept = counts["stored"] + counts["updated"] + counts["unchanged"]
     fills = _shares(stats, "newsarchive/fill/")
     fill_rates = {name: round(fills.get(name, 0) / kept, 4) for name in FILL_FIELDS} if kept else {}
+    # Articles dropped for an empty body count against the body's fill rate: otherwise a layout
+    # change that empties every body leaves no kept article and the drift alarm sees nothing.
+    bodiless = skipped.get("no_body", 0) + skipped.get("body_too_short", 0)
+    if bodiless:
+        fill_rates["body"] = round(fills.get("body", 0) / (kept + bodiless), 4)
     return counts, skipped, discovery, fill_rates
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.utils import formatdate
 
+import pytest
 from click.testing import CliRunner
 
 from newsarchive import extract
@@ -11,7 +12,7 @@ from newsarchive.cli import main
 from newsarchive.config import SAMPLES_DIR
 from newsarchive.crawl.middlewares import retry_after_seconds
 from newsarchive.crawl.progress import counts_from_stats, progress_line
-from newsarchive.crawl.runner import exit_status
+from newsarchive.crawl.runner import exit_status, summarise
 
 
 def test_sources_lists_tass_with_its_discovery_methods() -> None:
@@ -86,3 +87,15 @@ def test_progress_line_shows_the_live_counts() -> None:
                                 "newsarchive/skipped/no_body": 3})
     line = progress_line(counts, elapsed=60.0)
     assert line == ("pages 120  stored 7  updates 2  duplicates 1  skipped 3  errors 0  (120 pages/min)")
+
+
+@pytest.mark.parametrize(("stats", "body_fill"), [
+    # every article lost its body after a redesign: none kept, the body's fill rate is 0, not missing
+    ({"newsarchive/skipped/no_body": 20}, 0.0),
+    ({"newsarchive/new": 6, "newsarchive/fill/body": 6, "newsarchive/skipped/no_body": 2,
+      "newsarchive/skipped/body_too_short": 2}, 0.6),
+    ({"newsarchive/new": 5, "newsarchive/fill/body": 5}, 1.0),
+])
+def test_empty_bodies_count_in_the_body_fill_rate(stats: dict[str, int], body_fill: float) -> None:
+    fill_rates = summarise(stats)[3]
+    assert fill_rates["body"] == body_fill

@@ -51,7 +51,7 @@ def test_first_crawl_archives_the_sample_site(tmp_path: Path) -> None:
     published = seed["published"]
     published = datetime.fromisoformat(published) if isinstance(published, str) else published
     assert published == datetime(2017, 1, 19, 13, 48, tzinfo=MSK)
-    assert seed["dateline"] == "MOSCOW, January 19"
+    assert seed["dateline"] == "MOSCOW, January 19. /TASS/."
     assert seed["source"] == "tass"
     assert seed["body"].startswith("Moscow keeps in touch with Tehran")
     assert "Read also" not in seed["body"]
