@@ -155,11 +155,16 @@ def open_archive(db: str | None, *, read_only: bool = False) -> Any:
             _require_existing(url)
         return Archive(url)
     except NewsarchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(one_line(str(exc))) from None
     except Exception as exc:  # a driver error while connecting: one line, password masked
         reason = getattr(exc, "orig", None) or exc
-        raise click.ClickException(
-            redact.redact(f"cannot open the archive at {engines.describe(url)}: {reason}")) from None
+        message = f"cannot open the archive at {engines.describe(url)}: {reason}"
+        raise click.ClickException(one_line(message)) from None
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line (drivers add hints on lines of their own), passwords masked."""
+    return redact.redact(" ".join(message.split()))
 
 
 def _require_existing(url: str) -> None:

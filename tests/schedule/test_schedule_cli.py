@@ -81,8 +81,10 @@ args = ["-s", "DOWNLOAD_DELAY=2"]
     assert config.lock_dir == tmp_path / "locks"
     argv = config.command_for(job)
     assert argv[:3] == [sys.executable, "-m", "newsarchive.crawl"]
-    assert argv[3:6] == ["ap", "--db", "sqlite:///x.sqlite"]
-    assert argv[6:] == list(job.args)
+    # the archive's URL travels in the environment, never on the command line
+    assert argv[3] == "ap"
+    assert argv[4:] == list(job.args)
+    assert config.env_for(job)["NEWSARCHIVE_DB"] == "sqlite:///x.sqlite"
 
 
 def test_unknown_source_without_registry_check(tmp_path: Path) -> None:
@@ -107,7 +109,8 @@ cron = "*/30 * * * *"
     assert len(times) == 2
     assert all((t.hour, t.minute, t.utcoffset().total_seconds()) == (6, 15, 3 * 3600) for t in times)
     assert (times[1] - times[0]).days == 1
-    assert any("-m newsarchive.crawl reuters --db" in line for line in lines)
+    assert any("-m newsarchive.crawl reuters" in line for line in lines)
+    assert not any("--db" in line for line in lines)
 
 
 @pytest.fixture
