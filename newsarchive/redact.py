@@ -16,9 +16,10 @@ import traceback
 from urllib.parse import quote, unquote
 
 MASK = "***"
-#: query parameters that carry a password in libpq/psycopg URLs (and a few common others)
+#: a password given as a key=value pair: a URL's query, a libpq conninfo string, a dict's repr
 _SECRET_PARAMS = re.compile(
-    r"(?i)([?&;](?:password|passwd|pwd|sslpassword|secret|token|api_key)=)[^&;#\s'\"]*")
+    r"(?i)((?:^|(?<=[\s?&;,{(]))['\"]?(?:password|passwd|pwd|sslpassword|secret|token|api_key)['\"]?"
+    r"\s*[=:]\s*['\"]?)[^&;#\s'\",})]*")
 #: the password in any URL written into a message: scheme://user:PASSWORD@
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"]*:)[^\s@'\"]*@")
 #: shorter passwords are masked only inside URLs: replacing e.g. "pw" everywhere would garble the logs
@@ -71,6 +72,9 @@ def url_secrets(url: str | None) -> set[str]:
         for key, value in parsed.query.items():
             if _SECRET_PARAMS.match(f"?{key}="):
                 found.update([value] if isinstance(value, str) else value)
+        # a password equal to the user, host or database name cannot be told apart from them
+        # in a message (and is no secret from anyone who sees them): masked in URLs only
+        found -= {parsed.username, parsed.host, parsed.database}
     else:
         _, sep, rest = url.partition("://")
         userinfo = (rest if sep else url).rpartition("@")[0]

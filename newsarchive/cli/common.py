@@ -179,23 +179,54 @@ def _require_existing(url: str) -> None:
         parsed = make_url(url)
     except Exception:
         raise StorageError(f"{where!r} is not a database URL") from None
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:") or database.startswith("file:"):
-            raise StorageError(f"no archive at {where}: an in-memory database is always empty")
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database in ("", ":memory:"):
+        raise StorageError(f"no archive at {where}: an in-memory database is always empty")
+    if parsed.get_backend_name() == "sqlite" and not database.startswith("file:"):
         if not Path(database).expanduser().is_file():
             # opening it would create an empty archive (and its folders) and answer "0 results"
             raise StorageError(f"no archive at {where} ({hint})")
+        revision = _sqlite_revision(Path(database).expanduser(), where)
+    else:
+        revision = _revision(url, where)
+    if revision is None:
+        raise StorageError(f"no archive at {where}: the database holds no newsarchive schema ({hint})")
+
+
+def _sqlite_revision(path: Path, where: str) -> str | None:
+    import sqlite3
+
+    from newsarchive.errors import StorageError
+
+    # read-only: the archive engine's connect pragmas would turn an empty file into a database
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the archive at {where}: {exc}") from None
+    try:
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+        if found.fetchone() is None:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return str(row[0]) if row else None
+    except sqlite3.Error as exc:  # not a database at all, or locked past the timeout
+        raise StorageError(f"cannot read the archive at {where}: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _revision(url: str, where: str) -> str | None:
+    from newsarchive.errors import StorageError
+    from newsarchive.storage import engine as engines
+
     engine = engines.create_engine(url)
     try:
-        revision = engines.current_revision(engine)
+        return engines.current_revision(engine)
     except Exception as exc:
         reason = getattr(exc, "orig", None) or exc
         raise StorageError(redact.redact(f"cannot open the archive at {where}: {reason}")) from None
     finally:
         engine.dispose()
-    if revision is None:
-        raise StorageError(f"no archive at {where}: the database holds no newsarchive schema ({hint})")
 
 
 def check_names(archive: Any, *, source: str | None = None, topic: str | None = None,

@@ -147,7 +147,7 @@ def sources(fmt: str) -> None:
 
 
 @click.command()
-@click.option("--db", help="SQLAlchemy URL of the archive [default: data/archive.sqlite].")
+@db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="CSV file [default: data/demo.csv].")
 def demo(db: str | None, output: str | None) -> None:
     """Offline demo: serve the bundled sample site, crawl it twice with the TASS spider, export CSV.
