@@ -32,7 +32,8 @@ def secret_db() -> Iterator[tuple[str, str]]:
     if not base:
         if os.environ.get("NEWSARCHIVE_REQUIRE_PG"):
             pytest.fail("PostgreSQL required but NEWSARCHIVE_TEST_PG_URL is not set")
-        pytest.skip("PostgreSQL tests SKIPPED: NEWSARCHIVE_TEST_PG_URL is not set (bash .ci/run starts a server)")
+        pytest.skip("PostgreSQL tests SKIPPED: NEWSARCHIVE_TEST_PG_URL is not set "
+                    "(bash .ci/run starts a server)")
     import sqlalchemy as sa
 
     tag = uuid.uuid4().hex[:10]
@@ -80,7 +81,8 @@ def _table_text(url: str) -> str:
     try:
         with engine.connect() as conn:
             names = sa.inspect(conn).get_table_names()
-            assert "crawl_runs" in names and "articles" in names
+            assert "crawl_runs" in names
+            assert "articles" in names
             return "\n".join(f"{name}: {row}" for name in names
                              for row in conn.execute(sa.text(f'SELECT * FROM "{name}"')))
     finally:
@@ -103,10 +105,12 @@ def test_no_output_file_or_table_holds_the_password(tmp_path: Path, site: Site,
                            capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env, check=False)
     assert first.returncode == 0, first.stderr[-3000:]
     outputs["stdout 1"], outputs["stderr 1"] = first.stdout, first.stderr
-    assert "INFO" in first.stderr and " DEBUG" not in first.stderr
+    assert "INFO" in first.stderr
+    assert " DEBUG" not in first.stderr
     assert first.stderr.count("Spider opened") == 1
     assert first.stderr.count("started (bot: newsarchive)") == 1
-    assert "Telnet" not in first.stderr and "Remote control" not in first.stderr
+    assert "Telnet" not in first.stderr
+    assert "Remote control" not in first.stderr
 
     # 2. at debug level, into a log file, with the URL in the environment instead of --db
     log_file = tmp_path / "crawl.log"
@@ -124,7 +128,8 @@ def test_no_output_file_or_table_holds_the_password(tmp_path: Path, site: Site,
     third = subprocess.run([NEWSARCHIVE, "stats", "--db", broken], capture_output=True, text=True,
                            timeout=120, cwd=tmp_path, env=env, check=False)
     assert third.returncode == 1
-    assert third.stderr.startswith("Error: ") and third.stderr.count("\n") == 1, third.stderr
+    assert third.stderr.startswith("Error: "), third.stderr
+    assert third.stderr.count("\n") == 1, third.stderr
     assert "***" in third.stderr
     outputs["stderr 3"] = third.stderr
 
@@ -142,7 +147,8 @@ args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTT
     dry = subprocess.run([NEWSARCHIVE, "schedule", "--config", str(schedule), "--dry-run"],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env, check=False)
     assert dry.returncode == 0, dry.stderr
-    assert "NEWSARCHIVE_DB=" in dry.stdout and "***" in dry.stdout
+    assert "NEWSARCHIVE_DB=" in dry.stdout
+    assert "***" in dry.stdout
     outputs["dry-run"] = dry.stdout + dry.stderr
 
     from newsarchive.schedule import Scheduler, load_config
@@ -157,7 +163,8 @@ args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTT
     (pid,) = scheduler.running.values()
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-    assert "NEWSARCHIVE_DB=" in environ and "--db" not in cmdline
+    assert "NEWSARCHIVE_DB=" in environ
+    assert "--db" not in cmdline
     outputs["child argv"] = cmdline
     deadline = time.monotonic() + 180
     while scheduler.running and time.monotonic() < deadline:
@@ -173,7 +180,8 @@ args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTT
         if path.is_file() and path != schedule:  # the schedule file is the input that holds it
             outputs[str(path)] = path.read_bytes().decode("utf-8", errors="replace")
     outputs["tables"] = _table_text(url)
-    assert "'db': 'postgresql+psycopg://na_secret_" in outputs["tables"] and ":***@" in outputs["tables"]
+    assert "'db': 'postgresql+psycopg://na_secret_" in outputs["tables"]
+    assert ":***@" in outputs["tables"]
 
     for where, text in outputs.items():
         for form in _spellings(password):

@@ -140,7 +140,8 @@ def test_read_only_commands_refuse_a_missing_archive(tmp_path: Path, command: li
     code, out, err = run(*command, "--db", f"sqlite:///{missing}")
     assert code == 1
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith(f"Error: no archive at sqlite:///{missing}")
+    assert err.count("\n") == 1
+    assert err.startswith(f"Error: no archive at sqlite:///{missing}")
     assert not (tmp_path / "nonexistent").exists()  # nothing was created on the way
     empty = tmp_path / "empty.sqlite"
     empty.touch()
@@ -175,7 +176,8 @@ def test_unknown_names_are_errors_that_list_the_known_ones(filled_url: str) -> N
     assert "unknown source 'reuters'" in one_error_line(err)
     # a known topic in another spelling is no error
     code, out, _ = run("export", "--format", "jsonl", "--topic", "WEATHER", "--db", filled_url)
-    assert code == 0 and len(out.splitlines()) == 1
+    assert code == 0
+    assert len(out.splitlines()) == 1
 
 
 def test_language_filter_on_export_and_search(sqlite_url: str) -> None:
@@ -209,7 +211,8 @@ def test_malformed_database_url_is_a_usage_error_with_the_password_masked(tmp_pa
     code, _, err = run("stats", "--db", "postgresql://reader:Sekr3tPw@[::1:1/news")
     assert code == 2
     line = one_error_line(err)
-    assert "Sekr3tPw" not in line and "reader:***@" in line
+    assert "Sekr3tPw" not in line
+    assert "reader:***@" in line
 
 
 def test_stats_csv_gives_the_day_rows(filled_url: str) -> None:
@@ -242,7 +245,8 @@ def test_every_command_spells_verbosity_the_same_and_shows_its_environment() -> 
         if "--db" in out:
             assert "NEWSARCHIVE_DB" in out, path
     code, out, _ = run("--help")
-    assert "NEWSARCHIVE_DB" in out and "NEWSARCHIVE_WARC_DIR" in out
+    assert "NEWSARCHIVE_DB" in out
+    assert "NEWSARCHIVE_WARC_DIR" in out
 
 
 def test_quiet_and_verbose_set_the_log_level(filled_url: str) -> None:
