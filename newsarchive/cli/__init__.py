@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from newsarchive import __version__
-from newsarchive.cli.common import add_verbosity, group_verbosity
+from newsarchive.cli.common import Group, add_verbosity, group_verbosity
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -24,7 +24,7 @@ Exit status: 0 ok; 1 a clear error (archive missing or unreadable, unknown name)
 """
 
 
-@click.group(context_settings=CONTEXT_SETTINGS, epilog=ENVIRONMENT)
+@click.group(cls=Group, context_settings=CONTEXT_SETTINGS, epilog=ENVIRONMENT)
 @click.version_option(__version__, prog_name="newsarchive")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug); "
               "also accepted after the command name.")

@@ -330,3 +330,36 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+# -- errors ---------------------------------------------------------------------------------
+class OneLineErrors:
+    """A click command whose usage errors are one line (click prints usage and a hint above them)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        base: Any = super()
+        if not standalone_mode:
+            return base.main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = base.main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        # without standalone mode click returns ctx.exit()'s code instead of exiting with it
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
+
+
+class Group(OneLineErrors, click.Group):
+    """The newsarchive group (one-line usage errors)."""
+
+
+class Command(OneLineErrors, click.Command):
+    """A command run on its own, e.g. ``python -m newsarchive.crawl`` (one-line usage errors)."""

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from newsarchive.cli.common import (
+    Command,
     check_writable_file,
     db_option,
     format_option,
@@ -38,7 +39,7 @@ def _crawl_default_level() -> int:
     return logging.WARNING if sys.stderr.isatty() else logging.INFO
 
 
-@click.command()
+@click.command(cls=Command)
 @verbosity_options(default=_crawl_default_level, configure=False)
 @click.argument("source")
 @db_option
