@@ -157,6 +157,8 @@ def demo(db: str | None, output: str | None) -> None:
     """
     from newsarchive.demo import run_demo
 
+    if output is not None:
+        check_writable_file(output, "-o/--output")  # the CSV comes last, after both crawls
     try:
         code = run_demo(db=db, csv_path=output)
     except NewsarchiveError as exc:

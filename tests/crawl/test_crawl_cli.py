@@ -185,3 +185,13 @@ def test_crawl_log_level_follows_v_q_and_the_alias(monkeypatch: pytest.MonkeyPat
     CliRunner().invoke(main, ["-q", "crawl", "tass"], catch_exceptions=False)
     # no terminal (CliRunner): INFO is the default, so -q gives WARNING and -v DEBUG
     assert seen == [None, "WARNING", "DEBUG", "DEBUG", "WARNING"]
+
+
+def test_demo_refuses_an_unwritable_csv_before_crawling(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite"
+    csv_path = str(tmp_path / "no" / "x.csv")
+    result = CliRunner().invoke(main, ["demo", "--db", f"sqlite:///{db}", "-o", csv_path])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "folder" in result.stderr
+    assert not db.exists()
