@@ -118,7 +118,8 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
         writer = csv.DictWriter(sys.stdout, fieldnames=[*SEARCH_COLUMNS, "topics"], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "topics": "; ".join(row["topics"])})
+            # a JSON array, which splits back exactly (a topic may hold "; ")
+            writer.writerow({**row, "topics": json.dumps(row["topics"], ensure_ascii=False)})
     else:
         for row in rows:
             published = (row["published"] or "")[:16]

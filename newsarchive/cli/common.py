@@ -270,10 +270,13 @@ def check_names(archive: Any, *, source: str | None = None, topic: str | None = 
                     shown = _listing(names) or "no topics yet"
                 raise click.ClickException(f"unknown topic {topic!r}: this archive holds {shown}")
         if language is not None:
-            langs = sorted({v for v in conn.execute(sa.select(ArticleVersion.language).distinct()).scalars()
-                            if v})
+            lang = sa.func.lower(ArticleVersion.language)
             wanted = language.lower()
-            if not any(v.lower() == wanted or v.lower().startswith(wanted + "-") for v in langs):
+            match = sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True))
+            # the first match ends the scan; the full list is read only to explain a miss
+            if conn.execute(sa.select(ArticleVersion.id).where(match).limit(1)).first() is None:
+                langs = sorted({v for v in conn.execute(sa.select(ArticleVersion.language).distinct())
+                                .scalars() if v})
                 raise click.ClickException(
                     f"unknown language {language!r}: this archive holds {_listing(langs) or 'none yet'}")
 

@@ -270,3 +270,10 @@ def test_record_commands_take_table_json_and_csv(filled_url: str, command: list[
         assert code == 0, err
     assert json.loads(outputs["json"])
     assert list(csv.DictReader(io.StringIO(outputs["csv"])))
+
+
+def test_search_csv_topics_are_a_json_array(filled_url: str) -> None:
+    code, out, _ = run("search", "москва", "--format", "csv", "--db", filled_url)
+    assert code == 0
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert json.loads(row["topics"]) == ["Economy, trade", 'Quote "x"']
