@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -186,3 +187,32 @@ args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTT
     for where, text in outputs.items():
         for form in _spellings(password):
             assert form not in text, f"the password ({form!r}) leaked into {where}"
+
+
+def test_crawl_logs_each_line_once_at_info_without_a_terminal(tmp_path: Path, site: Site) -> None:
+    _site(site)
+    env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp_path / "data"))
+    env.pop("NEWSARCHIVE_LOG_LEVEL", None)
+    argv = [NEWSARCHIVE, "crawl", "tass", "--db", f"sqlite:///{tmp_path / 'a.sqlite'}", "--base-url",
+            site.base_url, "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+            "-s", "HTTPPROXY_ENABLED=False"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env,
+                         check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "] INFO: Spider opened" in run.stderr
+    assert " DEBUG" not in run.stderr
+    # one handler: every record in Scrapy's format (a second handler printed each one again in
+    # its own format), and Scrapy's own records, which come once each, appear once
+    records = [line for line in run.stderr.splitlines() if re.match(r"\d{4}-\d\d-\d\d ", line)]
+    assert len(records) > 5
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] [A-Z]+: ", r) for r in records), records
+    scrapy_records = [r for r in records if "[scrapy." in r]
+    assert len(scrapy_records) == len(set(scrapy_records))
+    assert run.stderr.count("started (bot: newsarchive)") == 1
+    assert "Telnet" not in run.stderr
+    # --log-level (an alias of -q here) is honoured: only warnings and the summary remain
+    quiet = subprocess.run([*argv, "--refetch", "--log-level", "WARNING"], capture_output=True, text=True,
+                           timeout=180, cwd=tmp_path, env=env, check=False)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert " INFO" not in quiet.stderr
+    assert "tass: finished" in quiet.stderr
