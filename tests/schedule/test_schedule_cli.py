@@ -41,6 +41,11 @@ def write(tmp_path: Path, text: str) -> Path:
         ("dbb = 'sqlite://'\n[sources.ap]\ncron = '0 * * * *'\n", "unknown setting 'dbb'"),
         ("timezone = 'Mars/Olympus'\n[sources.ap]\ncron = '0 * * * *'\n", "unknown timezone"),
         ("db = 'sqlite://'\n", "nothing to schedule"),
+        ("db = '[::1:1'\n[sources.ap]\ncron = '0 * * * *'\n", "'[::1:1' is not a database URL"),
+        ("[sources.ap]\ncron = '0 * * * *'\ndb = 'sqlite://'\n", "db is set once, at the top of the file"),
+        ("[sources.ap]\ncron = '0 * * * *'\nargs = ['--db', 'sqlite://']\n", "--db in args"),
+        ("command = ['{python}', '-m', 'newsarchive.crawl', '{source}', '--db', '{db}']\n"
+         "[sources.ap]\ncron = '0 * * * *'\n", "{db} is not substituted"),
     ],
 )
 def test_bad_schedule_file_is_one_error_line_and_exit_2(tmp_path: Path, text: str, message: str) -> None:
@@ -213,3 +218,16 @@ def test_second_signal_kills_children_without_waiting_out_the_timeout(service) -
     assert proc.returncode == 0
     ended = [e for e in read_journal(service["journal"]) if e["event"] == "ended"]
     assert [(e["outcome"], e["exit_status"]) for e in ended] == [("stopped", -signal.SIGKILL)]
+
+
+def test_dry_run_masks_the_password(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+db = "postgresql+psycopg://crawler:Quokka-Tide-42@db.example.org/news"
+[sources.ap]
+cron = "15 6 * * *"
+""")
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Quokka-Tide-42" not in result.output
+    # shell-quoted, since '*' is special to a shell
+    assert "NEWSARCHIVE_DB='postgresql+psycopg://crawler:***@db.example.org/news'" in result.stdout
