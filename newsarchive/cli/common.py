@@ -292,7 +292,7 @@ def check_since_until(since: Any, until: Any) -> None:
 
 
 def check_writable_file(path: str, option: str) -> None:
-    """A usage-time check that ``path`` can be created or appended to (nothing is left behind)."""
+    """Fail (exit 1, like export's -o) unless ``path`` can be created or appended to; leaves nothing."""
     target = Path(path)
     problem = None
     if target.is_dir():
@@ -313,7 +313,7 @@ def check_writable_file(path: str, option: str) -> None:
                 probe.unlink()
             problem = exc.strerror or str(exc)
     if problem:
-        raise click.BadParameter(f"cannot write {target}: {problem}", param_hint=option)
+        raise click.ClickException(f"{option}: cannot write {target}: {problem}")
 
 
 # -- records on stdout --------------------------------------------------------------------
