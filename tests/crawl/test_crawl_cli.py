@@ -139,11 +139,14 @@ def test_malformed_db_url_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_unwritable_summary_path_is_refused_before_crawling(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    line = _refused(["--summary-json", str(tmp_path / "missing" / "s.json")], tmp_path, monkeypatch)
-    assert "cannot write" in line
+    # exit 1, like an export file that cannot be written
+    line = _refused(["--summary-json", str(tmp_path / "missing" / "s.json")], tmp_path, monkeypatch, 1)
+    assert line.startswith("Error: --summary-json: cannot write")
     assert "does not exist" in line
     (tmp_path / "adir").mkdir()
-    assert "is a directory" in _refused(["--summary-json", str(tmp_path / "adir")], tmp_path, monkeypatch)
+    # a directory is refused by the option's own type (click.Path), a usage error
+    line = _refused(["--summary-json", str(tmp_path / "adir")], tmp_path, monkeypatch, 2)
+    assert "is a directory" in line
 
 
 def test_since_later_than_until_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
