@@ -342,5 +342,6 @@ def main_safe(opts: CrawlOptions) -> int:
     try:
         return run_crawl(opts).exit_code
     except NewsarchiveError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # one line (drivers add hints on lines of their own), any password masked
+        print(redact.redact(f"error: {' '.join(str(exc).split())}"), file=sys.stderr)
         return EXIT_ERROR

@@ -198,3 +198,14 @@ def test_demo_refuses_an_unwritable_csv_before_crawling(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "folder" in result.stderr
     assert not db.exists()
+
+
+def test_unreachable_archive_is_one_line_with_the_password_masked(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSARCHIVE_DATA_DIR", str(tmp_path / "data"))
+    url = "postgresql+psycopg://crawler:Walrus-Lamp-73@127.0.0.1:1/news"  # nothing listens on port 1
+    result = CliRunner().invoke(main, ["crawl", "tass", "--db", url])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: cannot write the archive at postgresql+psycopg://crawler:***@")
+    assert "Walrus-Lamp-73" not in result.output
