@@ -96,17 +96,17 @@ def test_progress_line_shows_the_live_counts() -> None:
 # -- every option checked before any work (issue 14 item 5) ----------------------------------
 def _refused(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int = 2) -> str:
     """Run ``crawl`` with ``args``: exit ``code``, one Error line, and nothing created or crawled."""
-    monkeypatch.setenv("NEWSARCHIVE_DATA_DIR", str(tmp_path / "data"))
-    db = tmp_path / "archive.sqlite"
+    db, jobs = tmp_path / "archive.sqlite", tmp_path / "jobs"
     result = CliRunner().invoke(main, ["crawl", "tass", "--base-url", "http://127.0.0.1:9",
-                                       "--db", f"sqlite:///{db}", *args])
+                                       "--db", f"sqlite:///{db}", "-s", f"NEWSARCHIVE_JOBS_DIR={jobs}",
+                                       *args])
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
     assert "--resume" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, result.stderr
     assert not db.exists()
-    assert not (tmp_path / "data").exists()
+    assert not jobs.exists()
     return errors[0]
 
 
