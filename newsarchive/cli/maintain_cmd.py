@@ -80,7 +80,7 @@ def reextract(ctx: click.Context, source: str | None, dry_run: bool, no_progress
 
     quiet = _quiet(ctx)
     progress = None if (no_progress or quiet) else _ProgressLine()
-    with _open(db) as archive:
+    with _open(db, read_only=True) as archive:
         try:
             report = run_reextract(archive, source=source, dry_run=dry_run,
                                    progress=progress.reextract if progress else None)
@@ -119,7 +119,7 @@ def db_check(ctx: click.Context, repair: bool, skip_warc: bool, no_progress: boo
 
     quiet = _quiet(ctx)
     progress = None if (no_progress or quiet) else _ProgressLine()
-    with _open(db) as archive:
+    with _open(db, read_only=True) as archive:
         try:
             result = check_archive(archive.engine, check_warc=not skip_warc, repair=repair,
                                    progress=progress.check if progress else None)
