@@ -25,6 +25,7 @@ from newsarchive.errors import ExtractionError
 from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
 from newsarchive.extract import structured as _structured
+from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
 from newsarchive.extract.decode import page_text
 from newsarchive.extract.profile import (
     LIST_FIELDS,
@@ -34,7 +35,7 @@ from newsarchive.extract.profile import (
     select_values,
 )
 from newsarchive.extract.registry import profile_for
-from newsarchive.extract.text import main_text
+from newsarchive.extract.text import clean_paragraphs, main_text, related_boxes
 from newsarchive.urls import absolute_url, canonical_url
 
 __all__ = ["ExtractionError", "SiteProfile", "extract"]
@@ -62,6 +63,8 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     language = (profile.language if profile else None) or meta.language
     zone = profile.timezone if profile else None
 
+    # before a profile drops its related-links blocks from the tree
+    boxes = _guard("read-also boxes", related_boxes, [], doc, url, (url, meta.canonical_url))
     overrides: dict[str, Any] = {}
     containers: list[HtmlElement] = []
     extra_read_also: list[dict[str, str]] = []
@@ -76,6 +79,8 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
     paragraphs = list(found.paragraphs) if found else []
     read_also = (found.read_also if found else []) + extra_read_also
+    if paragraphs:
+        read_also += boxes
 
     headline = overrides.get("headline") or _guard("headline", choose_headline, None, doc, meta, url, profile)
     # the headline block repeated at the top of the text, in whichever version the page shows
@@ -85,17 +90,38 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     description = overrides.get("description") or meta.description
 
     dateline = overrides.get("dateline")
+    wires: list[str] = []
+    byline_people: list[str] = []
+    credited: list[str] = []
+    # trailers and a wire byline above the dateline ("By JANE ROE, Associated Press") go first
+    cleaned = _guard("trailers", clean_paragraphs, None, paragraphs)
+    if cleaned is not None:
+        paragraphs = cleaned.paragraphs
+        credited = [w for w in map(_dateline.wire_name, cleaned.wires) if w]
+        byline_people += cleaned.people
     if paragraphs:
         first = paragraphs[0]
-        found_dateline, rest = _guard("dateline", _dateline.split_dateline, (None, first), first)
-        if found_dateline:
-            dateline = dateline or found_dateline
-            paragraphs[0] = rest
+        parsed = _guard("dateline", _dateline.parse_dateline, None, first)
+        if parsed is not None:
+            # the dateline as printed in the text beats a profile's place-only value
+            dateline = parsed.text
+            paragraphs[0] = first[parsed.prefix_length :].lstrip()
+            if parsed.wire:
+                wires.append(parsed.wire)
+            if parsed.byline:
+                byline_people.append(parsed.byline)
         elif dateline and first.startswith(dateline):
             # The profile found the dateline; the body still starts after it.
             paragraphs[0] = first[len(dateline) :].lstrip(" ,.-–—:/")
         if not paragraphs[0]:
             paragraphs.pop(0)
+    authors, agencies = split_agencies(overrides.get("authors") or meta.authors)
+    if not authors and agencies:
+        # the page credits only an agency: a visible byline may still name the reporter
+        authors = split_agencies(_guard("byline", dom_authors, [], doc))[0]
+    if not authors and byline_people:
+        authors = clean_authors(byline_people)
+    wire = next(iter(wires + credited + agencies), None)
 
     article = Article(
         url=url or "",
@@ -105,6 +131,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         section=overrides.get("section") or meta.section,
         headline=headline,
         dateline=dateline,
+        wire=wire,
         published=published or meta.published,
         published_raw=published_raw if published else meta.published_raw,
         updated=meta.updated,
@@ -113,8 +140,9 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         body="\n\n".join(p for p in paragraphs if p),
         topics=overrides.get("topics") or list(meta.topics),
         read_also=_unique_links(read_also),
-        authors=overrides.get("authors") or list(meta.authors),
+        authors=authors,
         language=overrides.get("language") or language,
+        warnings=list(found.warnings) if found else ["empty_body: text extraction failed"],
     )
     # A profile's timestamp may lack the year ("January 19, 13:48 UTC+3" on 2017 TASS pages):
     # the page's own date, found by the generic layer, says which year.

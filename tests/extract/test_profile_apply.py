@@ -50,7 +50,7 @@ def test_profile_fields_override(html):
 
 def test_profile_body_drop_and_read_also(html):
     article = extract(html, URL, profile=PROFILE)
-    assert article.dateline == "MOSCOW, January 19"
+    assert article.dateline == "MOSCOW, January 19. /TASS/."
     assert article.body.startswith("The transport and regional ministers agreed")
     assert "Реклама" not in article.body
     assert "Read also" not in article.body
