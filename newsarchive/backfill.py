@@ -38,13 +38,13 @@ import sqlalchemy as sa
 from newsarchive.errors import ConfigError, NewsarchiveError
 from newsarchive.storage.models import BackfillFile
 from newsarchive.warcfiles import FetchError, HttpStream, ReadCounts, shown
+from newsarchive.warcimport import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, run_source
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://data.commoncrawl.org/"
 _FILES = cast(sa.Table, BackfillFile.__table__)
 LISTING = "crawl-data/CC-NEWS/{month}/warc.paths.gz"
-EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
 
 
 def base_url() -> str:
@@ -260,11 +260,6 @@ class BackfillOptions:
     warc_directory: str | None = None
     progress_interval: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def run_source(kind: str, sources: Sequence[str], take_all: bool) -> str:
-    """The run record's source: the one source imported, else the kind of import."""
-    return sources[0] if len(sources) == 1 and not take_all else kind
 
 
 def _worker(opts: BackfillOptions, job: str, base: str, run_id: int | None, save_workers: int | None,

@@ -35,6 +35,8 @@ from newsarchive.urls import canonical_url
 from newsarchive.warcfiles import Capture, ReadCounts, WarcLocation, iter_captures, shown
 
 log = logging.getLogger(__name__)
+#: exit statuses of import-warc and backfill (as a crawl's: newsarchive.crawl.runner)
+EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
 BATCH = 100
 KEPT = frozenset({"new", "updated", "unchanged"})
 #: pages dropped before storing, with the validate pipeline's reasons
@@ -161,6 +163,9 @@ def run_counts(stats: ImportStats) -> tuple[dict[str, Any], dict[str, float]]:
         result[f"skipped/{key}"] = value
     for key, value in stats.read.as_dict().items():
         result[f"warc/{key}"] = value
+    for key, value in stats.values.items():
+        if key.startswith("newsarchive/warning/"):
+            result[key.removeprefix("newsarchive/")] = value
     return result, fill_rates
 
 
@@ -227,6 +232,10 @@ class Importer:
         if rule is not None:
             article.source = rule.key
         article.fetched_at = capture.fetched_at
+        from pipelines.validate import warning_kinds
+
+        for kind in warning_kinds(article):
+            self.stats.inc_value(f"newsarchive/warning/{kind}")
         reason = _skip_reason(article)
         if reason is not None:
             self.stats.inc_value(f"newsarchive/skipped/{reason}")
@@ -262,8 +271,13 @@ class Importer:
                         self.stats.inc_value(f"newsarchive/fill/{name}")
 
 
+def run_source(kind: str, sources: Sequence[str], take_all: bool) -> str:
+    """The run record's source: the one source imported, else the kind of import."""
+    return sources[0] if len(sources) == 1 and not take_all else kind
+
+
 def _skip_reason(article: Article) -> str | None:
-    # the crawl's validate pipeline decides; pipelines/ is a top-level package of this project
+    # the crawl's validate pipeline decides (docs/architecture.md: the one import of pipelines/)
     from pipelines.validate import skip_reason
 
     return skip_reason(article, MIN_BODY_CHARS)
@@ -296,7 +310,6 @@ def import_warcs(locations: Sequence[str], *, sources: Sequence[str] = (), take_
     """
     import sys
 
-    from newsarchive.backfill import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, run_source
     from newsarchive.storage import Archive
     from newsarchive.warcfiles import FetchError
 

@@ -6,12 +6,13 @@ import sys
 
 import click
 
+from newsarchive.cli.common import db_option, one_line
 from newsarchive.errors import NewsarchiveError
 
 
 @click.command("import-warc")
 @click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
-@click.option("--db", envvar="NEWSARCHIVE_DB", help="SQLAlchemy URL of the archive [data/archive.sqlite].")
+@db_option
 @click.option("--source", "sources", multiple=True,
               help="Keep only this source's article pages (repeatable).")
 @click.option("--all", "take_all", is_flag=True, help="Keep the HTML pages of any site (generic extraction).")
@@ -36,7 +37,7 @@ def import_warc(locations: tuple[str, ...], db: str | None, sources: tuple[str, 
     try:
         code = import_warcs(locations, sources=sources, take_all=take_all, db=db)
     except NewsarchiveError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {one_line(str(exc))}", err=True)
         sys.exit(1)
     sys.exit(code)
 
@@ -52,7 +53,7 @@ def backfill() -> None:
 @click.option("--source", "sources", multiple=True, help="Keep this source's article pages (repeatable) "
               "[all known sources].")
 @click.option("--all", "take_all", is_flag=True, help="Keep the HTML pages of any site (generic extraction).")
-@click.option("--db", envvar="NEWSARCHIVE_DB", help="SQLAlchemy URL of the archive [data/archive.sqlite].")
+@db_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes on this machine.")
 @click.option("--claim-timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
@@ -82,7 +83,7 @@ def cc_news(since: str, until: str, sources: tuple[str, ...], take_all: bool, db
     try:
         result = run_backfill(opts)
     except NewsarchiveError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {one_line(str(exc))}", err=True)
         sys.exit(1)
     sys.exit(result.exit_code)
 
@@ -94,7 +95,7 @@ def _list_months(since: str, until: str) -> None:
     try:
         by_month = list_months(base_url(), months(since, until))
     except (NewsarchiveError, FetchError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {one_line(str(exc))}", err=True)
         sys.exit(1 if not isinstance(exc, FetchError) else 3)
     for month, paths in by_month.items():
         click.echo(f"{month}  {len(paths)} files")
