@@ -63,6 +63,7 @@ class Article:
     headline: str | None = None
     #: e.g. ``MOSCOW, January 19`` or ``WASHINGTON``; never repeated at the start of ``body``
     dateline: str | None = None
+    wire: str | None = None
     #: timezone-aware whenever the page states a zone or the site profile knows it
     published: datetime | None = None
     #: the timestamp string exactly as the page shows it

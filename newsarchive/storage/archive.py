@@ -253,15 +253,16 @@ class Archive:
 
     # -- reads --------------------------------------------------------------------------
     def iter_articles(self, *, since: datetime | None = None, until: datetime | None = None,
-                      source: str | None = None, topic: str | None = None,
+                      source: str | None = None, topic: str | None = None, wire: str | None = None,
                       batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
-        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, batch_size=batch_size)
+        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, wire=wire,
+                              batch_size=batch_size)
         for row in rows:
             yield row_dict(row, row[-1])
 
     def iter_rows(self, *, since: datetime | None = None, until: datetime | None = None,
-                  source: str | None = None, topic: str | None = None,
+                  source: str | None = None, topic: str | None = None, wire: str | None = None,
                   batch_size: int = 5000) -> Iterator[Sequence[Any]]:
         """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
 
@@ -269,11 +270,12 @@ class Archive:
         export does not hold a snapshot open against concurrent crawls.
         """
         for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
-                                                batch_size=batch_size):
+                                                wire=wire, batch_size=batch_size):
             yield from [(*row, counts.get(row[0], 1)) for row in rows]
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
-                       source: str | None = None, topic: str | None = None, batch_size: int = 5000,
+                       source: str | None = None, topic: str | None = None, wire: str | None = None,
+                       batch_size: int = 5000,
                        text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
         """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
 
@@ -281,7 +283,7 @@ class Archive:
         ``text_as_bytes`` asks SQLite for text cells as UTF-8 bytes, undecoded (the CSV writer
         copies them to the file as they are); PostgreSQL ignores it and gives str.
         """
-        where = filters(since=since, until=until, source=source, topic=topic)
+        where = filters(since=since, until=until, source=source, topic=topic, wire=wire)
         last_id = 0
         while True:
             stmt = (
@@ -310,18 +312,20 @@ class Archive:
             last_id = rows[-1][0]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
-                       source: str | None = None, topic: str | None = None) -> int:
+                       source: str | None = None, topic: str | None = None,
+                       wire: str | None = None) -> int:
         """How many articles iter_articles would yield (for progress bars)."""
-        where = filters(since=since, until=until, source=source, topic=topic)
+        where = filters(since=since, until=until, source=source, topic=topic, wire=wire)
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(ArticleRow).where(*where))
                        .scalar_one())
 
     def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
-               source: str | None = None, topic: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+               source: str | None = None, topic: str | None = None, wire: str | None = None,
+               limit: int = 20) -> list[dict[str, Any]]:
         """Best-matching current articles for ``query`` (see newsarchive.storage.search for the syntax)."""
         stmt = search_statement(self.dialect, query, max(1, int(limit)),
-                                filters(since=since, until=until, source=source, topic=topic))
+                                filters(since=since, until=until, source=source, topic=topic, wire=wire))
         with self.engine.connect() as conn:
             try:
                 rows = conn.execute(stmt).all()

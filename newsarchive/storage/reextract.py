@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from newsarchive.article import Article, FetchInfo
 from newsarchive.errors import StorageError
-from newsarchive.storage.models import ArticleRow, ArticleVersion, Source
+from newsarchive.storage.models import REVISION_COLUMNS, ArticleRow, ArticleVersion, Source
 from newsarchive.storage.save import BatchWriter, version_values
 
 if TYPE_CHECKING:
@@ -22,10 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Extract = Callable[..., Article]
 #: the stored fields an extractor decides; a difference in any of them makes a new version
-COMPARED = (
-    "section", "headline", "dateline", "published", "published_offset", "published_raw", "updated",
-    "updated_offset", "updated_raw", "description", "body", "topics", "read_also", "authors", "language",
-)
+COMPARED = REVISION_COLUMNS
 
 _PROVENANCE = ("url", "fetched_at", "warc_file", "warc_offset", "warc_length")
 
