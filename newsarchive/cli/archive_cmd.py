@@ -38,7 +38,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 
 
 def filter_options(func: F) -> F:
-    """--since/--until/--source/--topic, shared by search and export."""
+    """--since/--until/--source/--topic/--wire, shared by search and export."""
+    func = click.option("--wire", help="Only copy credited to this agency (e.g. Reuters).")(func)
     func = click.option("--topic", help="Only articles with this topic (case-insensitive).")(func)
     func = click.option("--source", help="Only this source (site key such as tass).")(func)
     func = click.option("--until", callback=_bound(True), help="Published before the end of this date.")(func)
@@ -95,7 +96,7 @@ SEARCH_COLUMNS = ("article_id", "published", "source", "headline", "canonical_ur
               show_default=True)
 @db_option
 def search(query: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, limit: int, fmt: str, db: str | None) -> None:
+           topic: str | None, wire: str | None, limit: int, fmt: str, db: str | None) -> None:
     """Full-text search over headline and body of each article's current version.
 
     \b
@@ -105,7 +106,8 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
     """
     with _open(db) as archive:
         try:
-            rows = archive.search(query, since=since, until=until, source=source, topic=topic, limit=limit)
+            rows = archive.search(query, since=since, until=until, source=source, topic=topic, wire=wire,
+                                  limit=limit)
         except NewsarchiveError as exc:
             raise click.ClickException(str(exc)) from None
     if fmt == "json":
@@ -115,7 +117,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
         writer = csv.DictWriter(sys.stdout, fieldnames=[*SEARCH_COLUMNS, "topics"], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "topics": "; ".join(row["topics"])})
+            writer.writerow({**row, "topics": json.dumps(row["topics"], ensure_ascii=False)})
     else:
         for row in rows:
             published = (row["published"] or "")[:16]
@@ -134,7 +136,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
 @db_option
 def export(fmt: str, output: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, no_progress: bool, db: str | None) -> None:
+           topic: str | None, wire: str | None, no_progress: bool, db: str | None) -> None:
     """Export the current version of each article, one row per article, streaming.
 
     \b
@@ -148,10 +150,10 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
         exporter.check_writable(output)  # before any work (issue 4: fail before exporting)
         with _open(db) as archive:
             show = not no_progress and sys.stderr.isatty()
-            total = (archive.count_articles(since=since, until=until, source=source, topic=topic)
+            total = (archive.count_articles(since=since, until=until, source=source, topic=topic, wire=wire)
                      if show else None)
             written = exporter.export_archive(archive, fmt, output, since=since, until=until, source=source,
-                                              topic=topic, progress=show, total=total)
+                                              topic=topic, wire=wire, progress=show, total=total)
     except NewsarchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)
