@@ -22,9 +22,9 @@ def main(verbose: int) -> None:
 
 def _register() -> None:
     # Imported here so each area owns its module and `newsarchive --help` stays cheap.
-    from newsarchive.cli import archive_cmd, crawl_cmd, extract_cmd, schedule_cmd
+    from newsarchive.cli import archive_cmd, browse_cmd, crawl_cmd, extract_cmd, schedule_cmd
 
-    for module in (extract_cmd, crawl_cmd, archive_cmd, schedule_cmd):
+    for module in (extract_cmd, crawl_cmd, archive_cmd, browse_cmd, schedule_cmd):
         for command in module.COMMANDS:
             main.add_command(command)
 
