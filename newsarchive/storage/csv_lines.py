@@ -172,7 +172,7 @@ def _ints(values: Sequence[Any]) -> list[bytes]:
     return str(list(values)).encode()[1:-1].replace(b"None", b"").split(b", ")
 
 
-_Column = Callable[[list[Sequence[Any]], Mapping[int, bytes]], list[bytes]]
+_Column = Callable[[Sequence[Sequence[Any]], Mapping[int, bytes]], list[bytes]]
 _INT_COLUMNS = frozenset({"article_id", "version_id", "cluster_id"})
 
 
@@ -213,7 +213,8 @@ def csv_page(rows: Sequence[Sequence[Any]], counts: Mapping[int, int], columns: 
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
         # None where text belongs, a number in a text column, an odd timestamp: the str path
         # formats the page (or raises) exactly as the general export would
-        decoded = [tuple(v.decode() if v.__class__ is bytes else v for v in row) for row in rows]
+        decoded: list[tuple[Any, ...]] = [tuple(v.decode() if v.__class__ is bytes else v for v in row)
+                                          for row in rows]
         return "".join([row_csv_line(columns, row_dict(row, counts.get(row[ROW_INDEX["article_id"]], 1)))
                         for row in decoded]).encode()
     lines = [b",".join(line) for line in zip(*cells, strict=True)]

@@ -91,6 +91,7 @@ def test_parquet_reads_back_typed(archive: Archive, stored: list[dict[str, Any]]
             else:
                 assert got[column] == want[column], column
     frame = pd.read_parquet(out)
-    assert str(frame["published"].dtype).startswith("datetime64[") and str(frame["published"].dt.tz) == "UTC"
+    assert str(frame["published"].dtype).startswith("datetime64[")
+    assert str(frame["published"].dt.tz) == "UTC"
     shown = frame["published"].dt.tz_convert("Asia/Kolkata")[1]  # article 2, published at +05:30
     assert shown.isoformat() == "2026-03-15T01:30:00+05:30"
