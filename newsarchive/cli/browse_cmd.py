@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -76,18 +74,15 @@ def browse(db: str | None, host: str, port: int, metadata_only: bool) -> None:
         raise click.ClickException(str(exc)) from None
     if importlib.util.find_spec("datasette_vega") is None:
         click.echo("tip: pip install datasette-vega for charts of query results", err=True)
+    from datasette.cli import serve
+
     with tempfile.TemporaryDirectory(prefix="newsarchive-browse-") as folder:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
-        command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(meta),
-                   "--host", host, "--port", str(port)]
         click.echo(f"serving {path} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        try:
-            code = subprocess.call(command)
-        except KeyboardInterrupt:
-            code = 0
-    if code:
-        raise SystemExit(code)
+        # in this process, so Ctrl-C or a signal stops the server and the metadata file goes with it
+        serve.main([str(path), "--metadata", str(meta), "--host", host, "--port", str(port)],
+                   prog_name="newsarchive browse", standalone_mode=False)
 
 
 COMMANDS: list[click.Command] = [browse]
