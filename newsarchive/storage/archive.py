@@ -31,6 +31,7 @@ from newsarchive.storage.save import (
 )
 from newsarchive.storage.search import (
     ROW_COLUMNS,
+    ROW_INDEX,
     SearchQueryError,
     filters,
     row_dict,
@@ -271,7 +272,7 @@ class Archive:
         """
         for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
                                                 wire=wire, batch_size=batch_size):
-            yield from [(*row, counts.get(row[0], 1)) for row in rows]
+            yield from [(*row, counts.get(row[_ID], 1)) for row in rows]
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None, wire: str | None = None,
@@ -307,9 +308,9 @@ class Archive:
                     return
                 # almost every article has one version: one range scan of the version index
                 # finds the others (a count per row cost a third of the export's time)
-                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][0], "hi": rows[-1][0]}).all())
+                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][_ID], "hi": rows[-1][_ID]}).all())
             yield rows, counts
-            last_id = rows[-1][0]
+            last_id = rows[-1][_ID]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None,
@@ -404,6 +405,7 @@ class Archive:
             ).scalar()
 
 
+_ID = ROW_INDEX["article_id"]
 _MULTI_VERSION = (
     sa.select(ArticleVersion.article_id, sa.func.count())
     .where(ArticleVersion.article_id.between(sa.bindparam("lo"), sa.bindparam("hi")))
