@@ -51,8 +51,8 @@ def sqlite_path(url: str) -> Path:
 def browse(db: str | None, host: str, port: int, metadata_only: bool) -> None:
     """Explore the archive in Datasette: current articles with search and facets, canned queries.
 
-    Needs Datasette (pip install 'newsarchive[browse]'); with the datasette-vega plugin
-    installed, the "articles per day" query offers a chart.
+    Needs Datasette (pip install 'newsarchive[browse]', which brings the datasette-vega plugin
+    too: the "articles per day" query then offers a chart).
 
     Example: newsarchive browse --db sqlite:///data/archive.sqlite --port 8001
     """
@@ -73,7 +73,7 @@ def browse(db: str | None, host: str, port: int, metadata_only: bool) -> None:
     except NewsarchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if importlib.util.find_spec("datasette_vega") is None:
-        click.echo("tip: pip install datasette-vega for charts of query results", err=True)
+        click.echo("no charts: the datasette-vega plugin is not installed", err=True)
     from datasette.cli import serve
 
     with tempfile.TemporaryDirectory(prefix="newsarchive-browse-") as folder:

@@ -84,6 +84,9 @@ def test_facets_on_source_wire_language_and_topics(archived: Path) -> None:
 
 def test_canned_queries_run(archived: Path) -> None:
     per_day = get(archived, "/news/articles_per_day.json?_shape=objects")["rows"]
+    # the chart link's extra parameter (it makes the browser load the page, so datasette-vega
+    # reads its state from the fragment) does not change the query
+    assert get(archived, "/news/articles_per_day.json?_shape=objects&_chart=line")["rows"] == per_day
     assert sum(r["articles"] for r in per_day) == 3
     assert {r["source"] for r in per_day} == {"tass", "ap"}
     assert all(len(r["day"]) == 10 for r in per_day)
