@@ -150,5 +150,9 @@ def test_an_archive_made_before_wire_upgrades_and_keeps_its_rows(db_url: str) ->
         assert [r["article_id"] for r in archive.search("gas supplies")] == [1]
         with archive.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM current_articles")).scalar() == 1
+            if archive.dialect == "sqlite":
+                # the rebuilt index keeps the merge settings of migrations 0004 and 0011
+                settings = dict(conn.execute(sa.text("SELECT k, v FROM articles_fts_config")).all())
+                assert (settings["automerge"], settings["hashsize"]) == (16, 8 * 1024 * 1024)
         assert archive.save_batch([make_article(2, wire="TASS")])[0].outcome == "new"
         assert [r["wire"] for r in archive.iter_articles(wire="tass")] == ["TASS"]
