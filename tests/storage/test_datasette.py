@@ -118,3 +118,23 @@ def test_browse_metadata_is_named_for_the_archive_file(archived: Path) -> None:
     assert result.exit_code == 0, result.output
     assert '"news": {' in result.output
     assert "articles_per_day" in result.output
+
+
+def test_browse_settings_are_accepted_by_datasette_serve(archived: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from datasette.cli import serve
+
+    from newsarchive.cli.browse_cmd import LIMITS
+
+    meta = tmp_path / "metadata.json"
+    meta.write_text(json.dumps(datasette_metadata(archived.stem)), encoding="utf-8")
+    # --get answers one request without starting a server: the command line browse runs
+    with pytest.raises(SystemExit) as done:
+        serve.main([str(archived), "--metadata", str(meta), *LIMITS, "--get", "/-/settings.json"],
+                   standalone_mode=False)
+    assert done.value.code == 0
+    settings = json.loads(capsys.readouterr().out)
+    assert settings["sql_time_limit_ms"] == 30000
+    assert settings["facet_time_limit_ms"] == 1000
