@@ -2,7 +2,7 @@
 several workers (processes or machines) share one backfill by claiming rows.
 
 Revision ID: 0012_backfill
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_backfill"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
