@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsarchive.article import FILL_FIELDS, Article, FetchInfo
+from newsarchive.article import DEFAULT_MIN_BODY_CHARS, FILL_FIELDS, Article, FetchInfo, skip_reason, warning_kinds
 from newsarchive.errors import ConfigError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.urls import canonical_url
@@ -40,7 +40,7 @@ EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
 BATCH = 100
 KEPT = frozenset({"new", "updated", "unchanged"})
 #: pages dropped before storing, with the validate pipeline's reasons
-MIN_BODY_CHARS = 80
+MIN_BODY_CHARS = DEFAULT_MIN_BODY_CHARS
 
 
 @dataclass(frozen=True)
@@ -232,11 +232,10 @@ class Importer:
         if rule is not None:
             article.source = rule.key
         article.fetched_at = capture.fetched_at
-        from pipelines.validate import warning_kinds
 
         for kind in warning_kinds(article):
             self.stats.inc_value(f"newsarchive/warning/{kind}")
-        reason = _skip_reason(article)
+        reason = skip_reason(article, MIN_BODY_CHARS)
         if reason is not None:
             self.stats.inc_value(f"newsarchive/skipped/{reason}")
             return None
@@ -274,13 +273,6 @@ class Importer:
 def run_source(kind: str, sources: Sequence[str], take_all: bool) -> str:
     """The run record's source: the one source imported, else the kind of import."""
     return sources[0] if len(sources) == 1 and not take_all else kind
-
-
-def _skip_reason(article: Article) -> str | None:
-    # the crawl's validate pipeline decides (docs/architecture.md: the one import of pipelines/)
-    from pipelines.validate import skip_reason
-
-    return skip_reason(article, MIN_BODY_CHARS)
 
 
 def _batches(articles: Iterable[Article], pending: deque[list[Article]]) -> Iterator[list[Article]]:
