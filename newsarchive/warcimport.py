@@ -28,7 +28,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsarchive.article import DEFAULT_MIN_BODY_CHARS, FILL_FIELDS, Article, FetchInfo, skip_reason, warning_kinds
+from newsarchive.article import (
+    DEFAULT_MIN_BODY_CHARS,
+    FILL_FIELDS,
+    Article,
+    FetchInfo,
+    skip_reason,
+    warning_kinds,
+)
 from newsarchive.errors import ConfigError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.urls import canonical_url
