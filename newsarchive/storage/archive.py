@@ -77,10 +77,10 @@ class Archive:
     """The archive at one SQLAlchemy URL: migrated on first use, every write one transaction."""
 
     def __init__(self, url: str | None = None, *, busy_timeout: float = 5.0, lock_attempts: int = 5,
-                 migrate: bool = True) -> None:
+                 migrate: bool = True, write_cache_kib: int | None = None) -> None:
         self.url = url or default_db_url()
         self.lock_attempts = lock_attempts
-        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout)
+        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout, write_cache_kib=write_cache_kib)
         self._pool: PreparePool | None = None
         self.dialect = self.engine.dialect.name
         try:
