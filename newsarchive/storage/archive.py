@@ -80,7 +80,8 @@ class Archive:
                  migrate: bool = True, write_cache_kib: int | None = None) -> None:
         self.url = url or default_db_url()
         self.lock_attempts = lock_attempts
-        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout, write_cache_kib=write_cache_kib)
+        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout,
+                                            write_cache_kib=write_cache_kib)
         self._pool: PreparePool | None = None
         self.dialect = self.engine.dialect.name
         try:
@@ -206,7 +207,7 @@ class Archive:
         """
         if not values:
             return
-        table = UrlStateRow.__table__
+        table: sa.Table = UrlStateRow.__table__  # type: ignore[assignment]
 
         def work(conn: sa.Connection) -> None:
             keys = sorted(values)

@@ -104,7 +104,7 @@ class Spool:
         for path in self.files():
             try:
                 with open(path, "rb") as handle:
-                    payload: dict[str, Any] = pickle.load(handle)  # noqa: S301 - our own files
+                    payload: dict[str, Any] = pickle.load(handle)  # our own files, beside the archive
             except FileNotFoundError:  # replayed meanwhile by a concurrent crawl
                 continue
             if payload.get("archive") != self.identity:

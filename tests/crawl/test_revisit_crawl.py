@@ -37,7 +37,8 @@ def test_an_edit_listed_with_a_time_before_our_fetch_is_archived(tmp_path: Path,
     # the feed lists the same stories with their publication time, which differs from lastmod:
     # each listing's time is compared with what that same listing said before
     site.routes["/rss/v2.xml"] = (200, XML, rss(site.base_url, [
-        ("/politics/1", "Fri, 20 Nov 2026 10:00:00 +0300"), ("/politics/2", "Fri, 20 Nov 2026 10:00:00 +0300")]))
+        ("/politics/1", "Fri, 20 Nov 2026 10:00:00 +0300"),
+        ("/politics/2", "Fri, 20 Nov 2026 10:00:00 +0300")]))
 
     first = run_crawl(tmp_path, site.base_url)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -98,7 +99,8 @@ def test_a_changed_etag_answer_stores_a_new_version_as_of_today(tmp_path: Path, 
         return 200, {**HTML, "ETag": current["etag"]}, body
 
     site.routes["/politics/7"] = page
-    site.routes["/rss/v2.xml"] = (200, XML, rss(site.base_url, [("/politics/7", "Fri, 20 Nov 2026 10:00:00 +0300")]))
+    site.routes["/rss/v2.xml"] = (200, XML, rss(site.base_url,
+                                                [("/politics/7", "Fri, 20 Nov 2026 10:00:00 +0300")]))
     every_time = ("-s", "NEWSARCHIVE_REVISIT_INTERVAL_HOURS=0")
     first = run_crawl(tmp_path, site.base_url, *every_time)
     assert first.returncode == 0, first.stderr[-2000:]
