@@ -108,7 +108,8 @@ def assert_consistent(db: str, warc_dir: Path | None = None) -> None:
             "SELECT url, warc_file, warc_offset FROM article_versions WHERE warc_file IS NOT NULL")).all()
         for url, name, offset in pointers:
             record = read_response(name, offset, directory=warc_dir)
-            assert record.url == url and record.status == 200
+            assert record.url == url
+            assert record.status == 200
 
 
 def free_port() -> int:

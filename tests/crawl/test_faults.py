@@ -50,7 +50,8 @@ def _holder(db_file: Path, seconds: float | None) -> subprocess.Popen[str]:
             "c.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\n"
             f"time.sleep({seconds if seconds is not None else 3600})\nc.close()\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "locked"
     return proc
 
 
@@ -101,7 +102,8 @@ def test_sqlite_locked_past_the_retry_window_loses_nothing(tmp_path: Path, site:
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
     stats = json.loads(summary.read_text())["stats"]
-    assert stats["newsarchive/store/refused"] >= 1 and stats["newsarchive/store/retried"] >= 1
+    assert stats["newsarchive/store/refused"] >= 1
+    assert stats["newsarchive/store/retried"] >= 1
     assert set(snapshot(db)) == set(paths)  # the run lost 100 of 307 here
     assert_consistent(db, tmp_path / "data" / "warc")
 
@@ -131,9 +133,11 @@ def test_sqlite_locked_past_the_deadline_stops_and_the_next_run_stores_the_spool
     assert proc.returncode == EXIT_STORAGE, err[-2000:]
     assert "could not record run" in err  # the run record could not be written: the exit code says it
     data = json.loads(summary.read_text())
-    assert data["finish_reason"] == "store_failed" and data["status"] == "failed"
+    assert data["finish_reason"] == "store_failed"
+    assert data["status"] == "failed"
     spooled = data["stats"]["newsarchive/store/spooled"]
-    assert spooled >= 1 and "newsarchive/store/lost" not in data["stats"]
+    assert spooled >= 1
+    assert "newsarchive/store/lost" not in data["stats"]
     spool = tmp_path / "archive.sqlite.spool"
     assert sum(1 for _ in spool.glob("*.spool")) >= 1
     assert not list(spool.glob(".*.tmp"))
@@ -160,7 +164,8 @@ def test_postgresql_restarted_mid_crawl_loses_nothing(tmp_path: Path, site: Site
         pg.init()
         paths = slow_site(site, 16)
         summary = tmp_path / "pg.json"
-        argv, env = crawl_command(tmp_path, site.base_url, *SLOW, "-s", "NEWSARCHIVE_STORE_RETRY_INTERVAL=0.5",
+        argv, env = crawl_command(tmp_path, site.base_url, *SLOW,
+                                  "-s", "NEWSARCHIVE_STORE_RETRY_INTERVAL=0.5",
                                   db=pg.url, summary=summary)
         proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
@@ -175,7 +180,8 @@ def test_postgresql_restarted_mid_crawl_loses_nothing(tmp_path: Path, site: Site
                 proc.kill()
         assert proc.returncode == 0, err[-2000:]
         stats = json.loads(summary.read_text())["stats"]
-        assert stats["newsarchive/store/refused"] >= 1 and stats["newsarchive/store/retried"] >= 1
+        assert stats["newsarchive/store/refused"] >= 1
+        assert stats["newsarchive/store/retried"] >= 1
         assert set(snapshot(pg.url)) == set(paths)
         assert_consistent(pg.url, tmp_path / "data" / "warc")
     finally:
@@ -205,7 +211,8 @@ def test_postgresql_down_past_the_deadline_spools_and_the_next_run_stores_it(
         assert proc.returncode == EXIT_STORAGE, err[-2000:]
         assert "could not record run" in err
         spooled = json.loads(summary.read_text())["stats"]["newsarchive/store/spooled"]
-        assert spooled >= 1 and sum(1 for _ in spool.glob("*.spool")) >= 1
+        assert spooled >= 1
+        assert sum(1 for _ in spool.glob("*.spool")) >= 1
         pg.start()
         rerun = run_crawl(tmp_path, site.base_url, *SLOW, "-s", f"NEWSARCHIVE_SPOOL_DIR={spool}", db=pg.url)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
@@ -237,7 +244,8 @@ def test_a_full_warc_disk_stops_the_crawl_cleanly(tmp_path: Path, site: Site, mo
                               timeout=120, preexec_fn=limit_files, check=False)
         assert proc.returncode == EXIT_STORAGE, proc.stderr[-2000:]
         data = json.loads((tmp_path / "full.json").read_text())
-        assert data["finish_reason"] == "warc_failed" and data["status"] == "failed"
+        assert data["finish_reason"] == "warc_failed"
+        assert data["status"] == "failed"
         assert data["stats"]["newsarchive/warc/errors"] >= 1
         assert "WARC directory cannot be written" in proc.stderr
         assert (tmp_path / "data" / "jobs" / "tass" / "newsarchive-clean-stop").exists()
@@ -247,6 +255,7 @@ def test_a_full_warc_disk_stops_the_crawl_cleanly(tmp_path: Path, site: Site, mo
         with Archive(db) as archive:
             assert archive.runs(limit=1)[0]["status"] == "failed"
     # room again (the mount is gone): a plain rerun completes the archive
-    rerun = run_crawl(tmp_path, site.base_url, *SLOW, extra_env={"NEWSARCHIVE_WARC_DIR": str(tmp_path / "warc2")})
+    rerun = run_crawl(tmp_path, site.base_url, *SLOW,
+                      extra_env={"NEWSARCHIVE_WARC_DIR": str(tmp_path / "warc2")})
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert set(snapshot(db)) == set(paths)
