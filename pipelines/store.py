@@ -34,7 +34,7 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from newsarchive.article import FILL_FIELDS, Article
@@ -110,10 +110,11 @@ class StorePipeline:
         self._spool = Spool(self.archive.url, self.spool_dir)
         replayed = self._drain_spool()
         if replayed is None:
-            raise StorageError(
-                f"{self._spool.count()} spooled batches in {self._spool.directory} could not be stored "
-                "(see the log above); nothing was fetched"
-            )
+            log.error("%d spooled batches in %s could not be stored (see the warning above); stopping "
+                      "before anything is fetched", self._spool.count(), self._spool.directory)
+            self.stats.set_value("newsarchive/store/gave_up", 1)
+            # Scrapy closes a spider whose component raises CloseSpider while opening, before any request
+            raise CloseSpider(STORE_FAILED)
         if replayed:
             log.warning("stored %d articles spooled by an earlier run that the archive had refused", replayed)
 

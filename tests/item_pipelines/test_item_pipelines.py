@@ -217,3 +217,21 @@ def test_a_half_written_spool_file_is_never_read(tmp_path: Path) -> None:
     # a spool of another archive is left alone
     other = Spool(f"sqlite:///{tmp_path / 'b.sqlite'}", spool.directory)
     assert list(other.batches()) == []
+
+
+def test_a_spool_the_archive_still_refuses_stops_the_crawl_before_any_fetch(tmp_path: Path) -> None:
+    from scrapy.exceptions import CloseSpider
+
+    from newsarchive.storage.spool import Spool
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    spool = Spool(url)
+    spool.write([article(1, published="not a date")], None)  # a batch no archive can take
+    c = crawler(NEWSARCHIVE_DB=url)
+    pipe = StorePipeline.from_crawler(c)
+    with pytest.raises(CloseSpider) as info:
+        pipe.open_spider()
+    assert info.value.reason == "store_failed"
+    pipe.close_spider()
+    assert stats(c)["newsarchive/store/gave_up"] == 1
+    assert len(spool.files()) == 1  # kept for a later run, not dropped
