@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl import PER_SITEMAP, article, sitemap  # noqa: E402  (the same generated site)
+from crawl import PER_SITEMAP, article, sitemap  # the same generated site
 
 
 class Counter:
@@ -55,7 +55,8 @@ def start_server(pages: int, counter: Counter) -> ThreadingHTTPServer:
         def do_GET(self) -> None:
             path, base = self.path, holder["base"]
             if path == "/sitemap.xml":
-                items = "".join(f"<sitemap><loc>{base}/sitemap/news{i}.xml</loc></sitemap>" for i in range(count))
+                items = "".join(f"<sitemap><loc>{base}/sitemap/news{i}.xml</loc></sitemap>"
+                                for i in range(count))
                 body = ('<?xml version="1.0"?><sitemapindex '
                         f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>').encode()
                 self._send(200, "application/xml", body)

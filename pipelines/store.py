@@ -126,7 +126,7 @@ class StorePipeline:
                 self._spool_all()
                 return
             # the crawl is over: wait out the rest of the deadline for the archive to come back
-            while self.backlog and not self._past_deadline():
+            while (self.backlog or self._spooled_files_left()) and not self._past_deadline():
                 time.sleep(min(self.retry_interval, max(0.1, self._time_left())))
                 self._retry_now()
             if self.backlog or self._spooled_files_left():
