@@ -81,6 +81,7 @@ class Article:
     fetched_at: datetime | None = None
     #: crawl provenance; not part of the record's content, left out of to_dict()
     fetch: FetchInfo | None = field(default=None, compare=False, repr=False)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:

@@ -24,6 +24,7 @@ from newsarchive.article import Article
 from newsarchive.errors import ExtractionError
 from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
+from newsarchive.extract import pagedate as _pagedate
 from newsarchive.extract import structured as _structured
 from newsarchive.extract.decode import page_text
 from newsarchive.extract.profile import (
@@ -71,7 +72,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         )
 
     published, published_raw = _guard(
-        "published", _dates.find_published, (None, None), doc, meta, url, timezone=zone, language=language
+        "published", _pagedate.find_published, (None, None), doc, meta, url, timezone=zone, language=language
     )
     found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
     paragraphs = list(found.paragraphs) if found else []
@@ -107,7 +108,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         dateline=dateline,
         published=published or meta.published,
         published_raw=published_raw if published else meta.published_raw,
-        updated=meta.updated,
+        updated=_pagedate.zone_like(meta.updated, published or meta.published, zone),
         updated_raw=meta.updated_raw,
         description=description,
         body="\n\n".join(p for p in paragraphs if p),
@@ -127,7 +128,25 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
             if value is not None:
                 setattr(article, key, value)
                 setattr(article, key + "_raw", raw)
+            elif getattr(article, key) is None:
+                # kept as printed: a date without a year that nothing on the page or URL completes
+                setattr(article, key + "_raw", raw)
+    article.warnings.extend(_time_warnings(article))
     return article
+
+
+def _time_warnings(article: Article) -> list[str]:
+    """Timestamps the page and the site profile left without a zone, or with only a day, said out loud."""
+    out: list[str] = []
+    if article.published is not None and article.published_raw is None:
+        out.append("published: only the day is known (from the URL or a date finder)")
+    for key in ("published", "updated"):
+        value, raw = getattr(article, key), getattr(article, key + "_raw")
+        if value is not None and value.tzinfo is None:
+            out.append(f"{key}: no time zone on the page or in the site profile")
+        elif value is None and raw:
+            out.append(f"{key}: {raw!r} cannot be read as a date (no year on the page or in the URL?)")
+    return out
 
 
 def parse(html: bytes | str) -> HtmlElement:
