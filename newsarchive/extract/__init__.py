@@ -52,6 +52,21 @@ _SPACE = re.compile(r"\s+")
 #: pages are cut to this many characters before parsing (keeps a 50 MB page to a few seconds)
 MAX_PAGE_CHARS = 10_000_000
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—·•»:]|::|\|\|)\s+")
+# the last segment of a title after any separator, spaced or not ("标题-新华网", "제목 | 연합뉴스")
+_LAST_SEGMENT = re.compile(r"\s*(?:[-_|｜–—·•»:：]|::|\|\|)\s*(?P<name>[^-_|｜–—·•»:：]{2,40})$")
+# Agencies' and news sites' names as their titles end in them, when the page does not name itself
+# in its metadata (og:site_name) in the same script.
+_KNOWN_SITES = frozenset(
+    re.sub(r"[\W_]+", "", name.casefold())
+    for name in (
+        "新华网", "新華網", "新华社", "人民网", "人民網", "央视网", "中国新闻网", "中新网", "环球网",
+        "AFPBB News", "共同通信", "時事ドットコム", "연합뉴스", "Yonhap News Agency", "Yonhap", "Kyodo News",
+        "Anadolu Ajansı", "Anadolu Agency", "ТАСС", "TASS", "РИА Новости", "Интерфакс", "Interfax",
+        "Sputnik", "Sputnik International", "Спутник", "Reuters", "AP News", "Associated Press",
+        "ANSA", "ANSA.it", "Ukrinform", "Укрінформ", "Укринформ", "Xinhua", "EFE", "Agencia EFE",
+        "AFP", "dpa", "Bernama", "UNN", "BTA", "PAP", "ČTK", "Agerpres", "APA", "Belga",
+    )
+)
 
 
 def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile | None = None) -> Article:
@@ -214,9 +229,13 @@ def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteP
     # punctuation-only variants (quotes, ":" for " - ") are one wording: og:title stays
     if og and ld and title and not _same_text(og, ld) and _same_headline(title, og):
         headline = ld
+    h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
+    shown = next((h for h in h1s if 3 <= len(h) <= 400), None)
     if not headline:
-        h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
-        headline = next((h for h in h1s if 3 <= len(h) <= 400), None) or meta.title_tag
+        headline = shown or meta.title_tag
+    elif shown and _typography_key(shown) == _typography_key(headline):
+        # the same words as printed on the page: its own quotes and dashes, not the metadata's ASCII
+        headline = shown
     return strip_site_suffix(headline, site_words, suffixes) if headline else None
 
 
@@ -226,6 +245,11 @@ def strip_site_suffix(title: str, site_words: tuple[str, ...], suffixes: tuple[s
     for suffix in suffixes:
         if title.endswith(suffix):
             title = title[: -len(suffix)].rstrip()
+    last = _LAST_SEGMENT.search(title)
+    if last and last.start() > 0:
+        name = _key(last["name"])
+        if name in _KNOWN_SITES or any(name == _key(w) for w in site_words):
+            title = title[: last.start()].rstrip()
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
@@ -265,6 +289,11 @@ _QUOTES = str.maketrans({**dict.fromkeys("‘’‚‛′`´‹›", "'"), **dic
 def _same_headline(a: str, b: str) -> bool:
     """Same wording, punctuation included: only case, space, quote style and Unicode forms may differ."""
     return _headline_key(a) == _headline_key(b)
+
+
+def _typography_key(text: str) -> str:
+    """A headline with quote styles and Unicode forms unified, case kept."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_QUOTES)).strip()
 
 
 def _headline_key(text: str) -> str:
