@@ -171,8 +171,12 @@ def parse(html: bytes | str) -> HtmlElement:
         # Articles sit in the first megabytes; the rest of a giant page would only cost time.
         log.debug("page of %d characters cut to %d", len(text), MAX_PAGE_CHARS)
         text = text[:MAX_PAGE_CHARS]
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\x00" in data:
+        # a stray NUL (kept by decode, which rejects only a binary share) would end <head> for the parser
+        data = data.replace(b"\x00", b"")
     try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        doc = lxml.html.document_fromstring(data, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not an HTML page: {exc}") from None
     if doc is None:

@@ -199,7 +199,8 @@ def _reconcile(primary: _Stamp, others: list[_Stamp]) -> tuple[datetime, str]:
             offset = other.value.utcoffset()
             if offset is not None and offset != _ZERO and abs(other.value - value) <= _SAME_MOMENT:
                 return value.astimezone(other.value.tzinfo), raw
-            if offset is None and other.timed:
+            # a naive local time, or (beside an epoch) a local wall clock labelled UTC
+            if (offset is None and other.timed) or (other.utc_label and primary.explicit):
                 shift = _zone_shift(other.value, value)
                 if shift is not None and shift != _ZERO:
                     return value.astimezone(_fixed(shift)), raw
