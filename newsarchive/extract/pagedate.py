@@ -9,7 +9,7 @@ The first structured value is taken unless the page itself shows it is off:
 * a UTC value is shown in the publisher's zone when the page prints the same instant as
   local time elsewhere (``18:09:55`` beside ``01:09:55Z``), and a naive value takes the
   zone such a pair implies;
-* a bare day loses to a timed value of the same days, and when structured values disagree
+* a bare day loses to a timed value of about the same day, and when structured values disagree
   by days the one the visible page or the URL agrees with wins.
 
 Only then does the site profile's zone apply, to a value that is still naive. When the page
@@ -19,7 +19,6 @@ arbitrary pages), give the day.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from newsarchive.extract.structured import Metadata
-
-log = logging.getLogger(__name__)
 
 __all__ = ["find_published", "zone_like"]
 
@@ -114,9 +111,10 @@ def find_published(
     from_url = url_date(url)
     reference = from_url + timedelta(days=1) if from_url else (meta.updated or meta.published)
     structured = _parse(meta.published_candidates, "structured", language, reference)
-    shown = [raw for raw, _el in _time_elements(doc)[:6]]
-    # beside structured values <time> only corroborates: its rare free-text shapes are not worth dateparser
-    times = _parse(shown, "time", language, reference, thorough=not structured)
+    times: list[_Stamp] = []
+    for raw, _el in _time_elements(doc)[:6]:
+        # only a <time> that may be the answer gets dateparser; the others merely corroborate
+        times += _parse([raw], "time", language, reference, thorough=not (structured or times))
     stamps = structured + times
     primary: _Stamp | None = None
     if stamps:
@@ -134,7 +132,7 @@ def find_published(
             return None, None
         zone = zone_named(timezone) if timezone else None
         return (day.replace(tzinfo=zone) if zone else day), None
-    value, raw = _reconcile(primary, [s for s in stamps if s is not primary])
+    value, raw = _reconcile(primary, [s for s in stamps if s is not primary], present=timezone is None)
     value = _profile_zone(value, raw, timezone)
     if from_url is not None and value.utcoffset() == _ZERO and value.date() != from_url.date():
         value = _on_url_day(value, from_url, url, timezone, language)
@@ -174,8 +172,12 @@ def _prefer_timed(primary: _Stamp, stamps: list[_Stamp]) -> _Stamp:
     return primary
 
 
-def _reconcile(primary: _Stamp, others: list[_Stamp]) -> tuple[datetime, str]:
-    """The primary value checked against the page's other values: (value, raw)."""
+def _reconcile(primary: _Stamp, others: list[_Stamp], *, present: bool = True) -> tuple[datetime, str]:
+    """The primary value checked against the page's other values: (value, raw).
+
+    ``present=False`` (the site profile knows the zone) keeps a UTC value as it is rather than
+    showing it in a zone the page prints elsewhere, which can be the reader's browser's.
+    """
     value, raw = primary.value, primary.raw
     if value.tzinfo is None:
         if primary.timed:
@@ -193,7 +195,7 @@ def _reconcile(primary: _Stamp, others: list[_Stamp]) -> tuple[datetime, str]:
                 if shift is not None and shift != _ZERO:
                     # a local wall clock labelled UTC: the explicit instant wins, shown in that zone
                     return other.value.astimezone(_fixed(shift)), other.raw
-    if value.utcoffset() == _ZERO:
+    if present and value.utcoffset() == _ZERO:
         # the same instant printed in the publisher's zone elsewhere: show it in that zone
         for other in others:
             offset = other.value.utcoffset()
