@@ -115,8 +115,9 @@ _NUMERIC = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})(?P<sep>[./])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}})(?!\d)(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
+# "2024/05/03", "2024.05.03" and an ISO day inside a label ("Written: 2023-11-07 15:03:30")
 _YMD_SLASH = re.compile(
-    rf"(?<!\d)(?P<y>\d{{4}})(?P<s>[/.])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?"
+    rf"(?<!\d)(?P<y>\d{{4}})(?P<s>[/.\-])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?"
 )
 
 

@@ -112,17 +112,18 @@ def find_published(
     reference = from_url + timedelta(days=1) if from_url else (meta.updated or meta.published)
     structured = _parse(meta.published_candidates, "structured", language, reference)
     times: list[_Stamp] = []
-    for raw, _el in _time_elements(doc)[:6]:
+    for raw, _el in _time_elements(doc, meta.headline)[:6]:
         # only a <time> that may be the answer gets dateparser; the others merely corroborate
         times += _parse([raw], "time", language, reference, thorough=not (structured or times))
     stamps = structured + times
     primary: _Stamp | None = None
     if stamps:
         primary = _agreeing(stamps[0], structured or times, times if structured else [], from_url,
-                            doc, language, reference)
+                            doc, language, reference, meta.headline)
         primary = _prefer_timed(primary, stamps)
     else:
-        text = _near_headline(doc, language, reference) or _visible_date(doc, language, reference)
+        text = (_near_headline(doc, language, reference, headline=meta.headline)
+                or _visible_date(doc, language, reference))
         # a date in the headline area that the URL contradicts is an event's, not the article's
         if text and not (from_url and _days_apart(text[0][0], from_url) > 0):
             primary = _Stamp(text[0][0], text[0][1], "text")
@@ -147,6 +148,7 @@ def _agreeing(
     doc: HtmlElement,
     language: str | None,
     reference: datetime | None,
+    headline: str | None,
 ) -> _Stamp:
     """When the page's values disagree by days, the first one the visible page or the URL agrees with."""
     if all(_days_apart(s.value, primary.value) <= 1 for s in pool):
@@ -154,7 +156,7 @@ def _agreeing(
     evidence = [s.value for s in shown]
     if from_url is not None:
         evidence.append(from_url)
-    text = _near_headline(doc, language, reference, thorough=False)
+    text = _near_headline(doc, language, reference, headline=headline, thorough=False)
     evidence.extend(value for value, _raw in text)
     for stamp in pool:
         if any(_days_apart(stamp.value, seen) <= 1 for seen in evidence if seen is not stamp.value):
@@ -284,6 +286,9 @@ def zone_like(value: datetime | None, published: datetime | None, zone_name: str
     return value.replace(tzinfo=zone) if zone else value
 
 
+_URL_MONTH = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>0[1-9]|1[0-2])/")
+
+
 def _htmldate_day(doc: HtmlElement, url: str | None) -> datetime | None:
     """htmldate's day for a page that states no date we can read (it works on a copy of the tree)."""
     import htmldate  # imported lazily: only pages without a date of their own need it
@@ -292,9 +297,13 @@ def _htmldate_day(doc: HtmlElement, url: str | None) -> datetime | None:
     if not found:
         return None
     try:
-        return datetime.strptime(found, "%Y-%m-%d")
+        day = datetime.strptime(found, "%Y-%m-%d")
     except ValueError:
         return None
+    month = _URL_MONTH.search(url.split("?", 1)[0]) if url else None
+    if month and day.day == 1 and (int(month["y"]), int(month["m"])) == (day.year, day.month):
+        return None  # the first of the month the URL names: a day made up from "/2018/08/"
+    return day
 
 
 # ---------------------------------------------------------------- where pages show dates
@@ -342,25 +351,57 @@ def _foreign(el: HtmlElement) -> bool:
 _MODIFIED = re.compile(r"modif|updat|aktualisiert|edited", re.IGNORECASE)
 
 
-def _time_rank(el: HtmlElement) -> int:
-    """0 for a <time> that says it is the publication time, 1 inside the article, 2 elsewhere."""
+_WORDS = re.compile(r"[\W_]+")
+
+
+def _headline_h1(doc: HtmlElement, headline: str | None) -> HtmlElement | None:
+    """The <h1> that shows the article's headline (a site's logo is often the first), else the first."""
+    first: HtmlElement | None = None
+    key = _WORDS.sub("", headline.casefold()) if headline else ""
+    for count, h1 in enumerate(doc.iter("h1")):
+        if count >= 10:
+            break
+        first = first if first is not None else h1
+        text = _WORDS.sub("", (short_text(h1, 400) or "").casefold())
+        # the same opening words: the h1 may add a label ("Subscribers"), the title a section
+        if key and len(text) >= 10 and (text in key or key in text or text[:24] == key[:24]):
+            return h1
+    return first
+
+
+def _time_rank(el: HtmlElement, byline: set[HtmlElement]) -> int:
+    """0 beside the headline, 1 marked as the publication time, 2 inside the article, 3 elsewhere."""
+    node = el.getparent()
+    for _ in range(3):
+        if node is None:
+            break
+        if node in byline:
+            return 0
+        node = node.getparent()
     attrs = f"{el.get('class', '')} {el.get('itemprop', '')} {el.get('pubdate', '')}"
     if el.get("pubdate") is not None or "publish" in attrs.lower() or "datePublished" in attrs:
-        return 0
+        return 1
     node = el.getparent()
     while node is not None:
         if node.tag in ("article", "main"):
-            return 1
+            return 2
         node = node.getparent()
-    return 2
+    return 3
 
 
-def _time_elements(doc: HtmlElement) -> list[tuple[str, HtmlElement]]:
-    """``<time>`` values, the page's own first: marked as published, then inside <article>/<main>.
+def _time_elements(doc: HtmlElement, headline: str | None = None) -> list[tuple[str, HtmlElement]]:
+    """``<time>`` values, the page's own first: beside the headline, marked as published, then
+    inside <article>/<main>.
 
     Dates in related/most-read blocks, footers and navigation are skipped; so are times marked
     as modification times, and the current date that site headers show outside the article.
     """
+    h1 = _headline_h1(doc, headline)
+    # the headline's block: its parent and grandparent (a byline sits beside the <h1>)
+    byline: set[HtmlElement] = set()
+    if h1 is not None:
+        near = zip(range(2), h1.iterancestors(), strict=False)
+        byline = {a for _, a in near if a.tag not in ("body", "html")}
     found: list[tuple[int, int, str, HtmlElement]] = []
     for order, el in enumerate(doc.iter("time")):
         if order >= 40:
@@ -373,8 +414,8 @@ def _time_elements(doc: HtmlElement) -> list[tuple[str, HtmlElement]]:
             continue
         if _MODIFIED.search(f"{el.get('class', '')} {el.get('itemprop', '')}"):
             continue
-        rank = _time_rank(el)
-        if rank == 2 and any(a.tag == "header" for a in el.iterancestors()):
+        rank = _time_rank(el, byline)
+        if rank == 3 and any(a.tag == "header" for a in el.iterancestors()):
             continue
         found.append((rank, order, raw.strip(), el))
         if epoch:
@@ -431,15 +472,20 @@ _UPDATED_START = re.compile(
 
 
 def _near_headline(
-    doc: HtmlElement, language: str | None, reference: datetime | None, *, thorough: bool = True
+    doc: HtmlElement,
+    language: str | None,
+    reference: datetime | None,
+    *,
+    headline: str | None = None,
+    thorough: bool = True,
 ) -> list[tuple[datetime, str]]:
-    """A full date (with its year) in the short texts around the first <h1>: the article's byline area.
+    """A full date (with its year) in the short texts around the headline's <h1>: the byline area.
 
     Looks in the h1's parent, then grandparent..., stopping before the block grows into the
     page. A date labelled "Updated"/"Aktualisiert" is the modification time: used only when
     the byline area shows no other date (it is still the right day far more often than not).
     """
-    h1 = next(doc.iter("h1"), None)
+    h1 = _headline_h1(doc, headline)
     if h1 is None:
         return []
     updated: list[tuple[datetime, str]] = []

@@ -82,7 +82,35 @@ CASES = {
     "yearless date takes the URL's year": (
         page(byline="<div class='date'>19 January, 13:48 UTC+3</div>"),
         "https://news.example/2017/01/19/harbour", "2017-01-19T13:48:00+03:00"),
+    # an ISO day inside a label beside the headline
+    "ISO day inside a byline label": (
+        page(byline="<p class='date'>Written: 2023-11-07 15:03:30 / Updated: 2023-11-07 15:30:46</p>"),
+        "https://news.example/a/1", "2023-11-07T15:03:30"),
 }
+
+LOGO = "<header><h1>Harbour Courier</h1><div class='today'>Tuesday, 08 Dec 2020</div></header>"
+
+
+def test_byline_of_the_headline_not_of_the_site_logo() -> None:
+    # the first <h1> is the site's name beside today's date; the article's <h1> has its own byline
+    html = ('<html><head><meta property="og:title" content="Ferry returns to the harbour"></head><body>'
+            f"{LOGO}<div class='story'><div><h1>Ferry returns to the harbour</h1></div>"
+            f"<ul class='meta'><li>13 Oct 2020 18:29</li></ul>{STORY}</div></body></html>")
+    published = extract(html, "https://news.example/a/1").published
+    assert published is not None
+    assert published.isoformat() == "2020-10-13T18:29:00"
+
+
+def test_time_beside_the_headline_beats_pubdate_marks_elsewhere() -> None:
+    teaser = '<li><a href="/b">Other story</a><time pubdate datetime="2019-09-24T13:34:33Z">24/09</time></li>'
+    html = ('<html><head><meta property="og:title" content="Ferry returns to the harbour"></head><body>'
+            f"<h1>Harbour Courier</h1><ul class='list'>{teaser * 3}</ul>"
+            "<div class='story'><header><h1>Ferry returns to the harbour</h1>"
+            '<p class="publication"><time datetime="2019-06-28T13:49:45Z">28 June 2019</time></p></header>'
+            f"{STORY}</div></body></html>")
+    published = extract(html, "https://news.example/a/1").published
+    assert published is not None
+    assert published.isoformat() == "2019-06-28T13:49:45+00:00"
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -170,3 +198,12 @@ def test_htmldate_finds_the_day_when_our_finder_has_none() -> None:
     assert article.published is not None
     assert article.published.date().isoformat() == "2019-03-04"
     assert article.published_raw is None
+
+
+def test_no_day_is_made_up_from_a_month_in_the_url() -> None:
+    url = "https://blog.example/2018/08/road-trip.html"
+    # htmldate alone answers 2018-08-01 here, from the month in the URL
+    html = (f'<html><head><link rel="canonical" href="{url}"></head><body><h1>Road trip</h1>'
+            "<p>Notes from a trip along the coast, with photos.</p></body></html>")
+    article = extract(html, url)
+    assert article.published is None
