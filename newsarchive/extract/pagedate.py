@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from itertools import islice
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -396,6 +397,9 @@ def _time_elements(doc: HtmlElement, headline: str | None = None) -> list[tuple[
     Dates in related/most-read blocks, footers and navigation are skipped; so are times marked
     as modification times, and the current date that site headers show outside the article.
     """
+    elements = list(islice(doc.iter("time"), 40))
+    if not elements:
+        return []
     h1 = _headline_h1(doc, headline)
     # the headline's block: its parent and grandparent (a byline sits beside the <h1>)
     byline: set[HtmlElement] = set()
@@ -403,9 +407,7 @@ def _time_elements(doc: HtmlElement, headline: str | None = None) -> list[tuple[
         near = zip(range(2), h1.iterancestors(), strict=False)
         byline = {a for _, a in near if a.tag not in ("body", "html")}
     found: list[tuple[int, int, str, HtmlElement]] = []
-    for order, el in enumerate(doc.iter("time")):
-        if order >= 40:
-            break
+    for order, el in enumerate(elements):
         raw = el.get("datetime") or el.get("data-datetime") or short_text(el, 100)
         epoch = next((v for v in (el.get(a) for a in _EPOCH_ATTRS) if v and is_epoch(v)), None)
         if (not raw or not raw.strip()) and epoch:
