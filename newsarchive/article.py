@@ -52,7 +52,10 @@ class Article:
     """One news article as extracted from one page.
 
     A plain dataclass so Scrapy accepts it as an item (itemadapter) and so that
-    extraction, storage and export share one field contract.
+    extraction, storage and export share one field contract. ``wire`` names the news agency
+    the dateline or credit line credits (``Reuters``, ``TASS``...; see
+    newsarchive.extract.dateline.WIRES); ``warnings`` says why a field came out empty
+    (``empty_body: ...``), the kind before the colon.
     """
 
     url: str
@@ -61,8 +64,9 @@ class Article:
     source: str | None = None
     section: str | None = None
     headline: str | None = None
-    #: e.g. ``MOSCOW, January 19`` or ``WASHINGTON``; never repeated at the start of ``body``
+    #: as printed, agency marker included (``WASHINGTON (AP) —``); never repeated at the start of ``body``
     dateline: str | None = None
+    wire: str | None = None
     #: timezone-aware whenever the page states a zone or the site profile knows it
     published: datetime | None = None
     #: the timestamp string exactly as the page shows it

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from newsarchive.config import DATA_DIR, SAMPLES_DIR, default_db_url
 from newsarchive.errors import NewsarchiveError
+from newsarchive.redact import mask_url
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -139,14 +140,16 @@ def crawl_child(source: str, base_url: str, db: str, *extra: str, timeout: float
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
         argv = [
-            sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url, "--db", db,
+            sys.executable, "-m", "newsarchive.crawl", source, "--base-url", base_url,
             "--summary-json", str(summary), "--log-level", "ERROR",
             # loopback: no need to be polite to ourselves, and an http_proxy set in the
             # environment must not capture requests to 127.0.0.1
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTTPPROXY_ENABLED=False",
             *extra,
         ]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        # the URL (and any password in it) in the environment: argv is visible to every user
+        env = {**os.environ, "NEWSARCHIVE_DB": db}
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, env=env)
         if not summary.exists():
             tail = (proc.stderr or "").strip().splitlines()[-5:]
             raise NewsarchiveError(f"the {source} crawl failed (exit {proc.returncode}): " + " | ".join(tail))
@@ -214,7 +217,7 @@ def run_demo(db: str | None = None, csv_path: str | None = None, out: Any = None
         lines.append(f"  {label:22} {first['counts'].get(key, 0):>8} {second['counts'].get(key, 0):>8}{note}")
     lines += [
         *archive_lines,
-        f"  archive   {db}",
+        f"  archive   {mask_url(db)}",
         f"  CSV       {csv_file} ({rows} rows)",
         f"  elapsed   {elapsed:.1f} s",
     ]

@@ -1,10 +1,12 @@
 """Run crawls on cron schedules: one long-lived process, one fresh child process per crawl.
 
 Twisted's reactor cannot be restarted inside one process, so every run is a child
-(``newsarchive crawl SOURCE ...``).  A per-source ``flock`` lock file keeps two runs of one
-source from overlapping; the child inherits the lock, so it stays held while either the
-scheduler or the child lives and the kernel drops it when both are gone (no stale lock
-after a crash).  The same lock files work with ``flock(1)`` in a crontab (docs/scheduling.md).
+(``newsarchive crawl SOURCE ...``), which gets the archive's URL in ``NEWSARCHIVE_DB``: a
+password in argv would be readable by every user of the machine (``ps``) and land in the journal.
+A per-source ``flock`` lock file keeps two runs of one source from overlapping; the child
+inherits the lock, so it stays held while either the scheduler or the child lives and the
+kernel drops it when both are gone (no stale lock after a crash).  The same lock files work
+with ``flock(1)`` in a crontab (docs/scheduling.md).
 """
 
 from __future__ import annotations
@@ -30,15 +32,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from newsarchive import redact
 from newsarchive.config import DATA_DIR, default_db_url
 from newsarchive.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 #: the scheduler's own interpreter runs the child, so a venv needs no activation
-DEFAULT_COMMAND: tuple[str, ...] = (
-    "{python}", "-m", "newsarchive.crawl", "{source}", "--db", "{db}", "{args}",
-)
+DEFAULT_COMMAND: tuple[str, ...] = ("{python}", "-m", "newsarchive.crawl", "{source}", "{args}")
 _TOP_KEYS = {"db", "timezone", "lock_dir", "journal", "stop_timeout", "command", "sources"}
 _SOURCE_KEYS = {"cron", "args"}
 _SOURCE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -67,15 +68,18 @@ class ScheduleConfig:
     command: tuple[str, ...] = DEFAULT_COMMAND
 
     def command_for(self, job: Job) -> list[str]:
-        """The child's argv: the command template with ``{python}``, ``{source}``, ``{db}``, ``{args}``."""
+        """The child's argv: the command template with ``{python}``, ``{source}``, ``{args}``."""
         argv: list[str] = []
         for part in self.command:
             if part == "{args}":
                 argv.extend(job.args)
             else:
-                argv.append(part.replace("{python}", sys.executable).replace("{source}", job.source)
-                            .replace("{db}", self.db))
+                argv.append(part.replace("{python}", sys.executable).replace("{source}", job.source))
         return argv
+
+    def env_for(self, job: Job) -> dict[str, str]:
+        """The child's environment: ours plus the archive's URL in ``NEWSARCHIVE_DB``."""
+        return {**os.environ, "NEWSARCHIVE_DB": self.db}
 
 
 def load_config(
@@ -123,6 +127,7 @@ def parse_config(
     kwargs: dict[str, Any] = {}
     if "db" in data:
         kwargs["db"] = _string(data["db"], f"{where}: db")
+        _check_db_url(kwargs["db"], f"{where}: db")
     if "timezone" in data:
         name = _string(data["timezone"], f"{where}: timezone")
         try:
@@ -141,8 +146,22 @@ def parse_config(
         command = data["command"]
         if not (isinstance(command, list) and command and all(isinstance(c, str) for c in command)):
             raise ConfigError(f"{where}: command must be a non-empty list of strings")
+        if any("{db}" in part for part in command):
+            raise ConfigError(f"{where}: command: {{db}} is not substituted (a password on a command line "
+                              "is visible to every user): the crawl reads NEWSARCHIVE_DB, which the "
+                              "scheduler sets")
         kwargs["command"] = tuple(command)
     return ScheduleConfig(jobs=jobs, **kwargs)
+
+
+def _check_db_url(url: str, what: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        make_url(url)
+    except Exception:
+        raise ConfigError(f"{what}: {redact.mask_url(url)!r} is not a database URL") from None
+    redact.register_url(url)
 
 
 def _string(value: object, what: str) -> str:
@@ -177,9 +196,14 @@ def _parse_job(
     extra = spec.get("args", [])
     if not (isinstance(extra, list) and all(isinstance(a, str) for a in extra)):
         raise ConfigError(f"{where}: sources.{name}: args must be a list of strings")
+    if any(a == "--db" or a.startswith("--db=") for a in extra):
+        raise ConfigError(f"{where}: sources.{name}: --db in args would put the archive's URL on a "
+                          "command line; set db at the top of the file")
     for key, value in spec.items():
         if key in _SOURCE_KEYS:
             continue
+        if key == "db":
+            raise ConfigError(f"{where}: sources.{name}: db is set once, at the top of the file")
         option = "--" + key.replace("_", "-")
         if crawl_options is not None and option not in crawl_options:
             raise ConfigError(f"{where}: sources.{name}: crawl has no option {option} (from key {key!r})")
@@ -271,6 +295,7 @@ class Scheduler:
         out: TextIO | None = None,
     ) -> None:
         self.config = config
+        redact.register_url(config.db)
         self._clock = clock or (lambda: datetime.now().astimezone(config.tz))
         self._out = out
         now = self._clock()
@@ -377,10 +402,10 @@ class Scheduler:
             # own session: a terminal's Ctrl-C reaches only the scheduler, which then stops
             # the children in order; pass_fds hands the lock to the child
             proc = subprocess.Popen(argv, pass_fds=(lock.fd,) if lock.fd is not None else (),
-                                    start_new_session=True)
+                                    start_new_session=True, env=self.config.env_for(job))
         except OSError as exc:
             lock.release()
-            self._skip(job, due, now, f"cannot start {argv[0]!r}: {exc}")
+            self._skip(job, due, now, redact.redact(f"cannot start {argv[0]!r}: {exc}"))
             return
         lock.note_holder(proc.pid)
         self._running[job.source] = _Running(job, proc, lock, due, now)
@@ -437,11 +462,14 @@ class Scheduler:
                                        errors=[*(row["errors"] or []), f"crawl process ended with {how}"],
                                        fill_rates=row["fill_rates"] or {}, exit_status=code)
         except Exception as exc:  # the archive's trouble must never stop the scheduler itself
-            log.warning("%s: could not record the crash in %s: %s: %s", source, self.config.db,
-                        type(exc).__name__, exc)
+            log.warning("%s: could not record the crash in %s: %s: %s", source,
+                        redact.mask_url(self.config.db), type(exc).__name__, redact.redact(str(exc)))
 
     def _record(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, ensure_ascii=False)
+        # every value passes through redact (before JSON escapes a password's quotes or
+        # backslashes): a reason or command may quote the archive's URL
+        line = json.dumps({k: redact.redact(v) if isinstance(v, str) else v for k, v in event.items()},
+                          ensure_ascii=False)
         if self._out is not None:
             print(line, file=self._out, flush=True)
         try:
@@ -477,10 +505,11 @@ def read_journal(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def describe(config: ScheduleConfig, now: datetime, count: int = 3) -> Sequence[str]:
-    """Human-readable lines: each job's cron, next ``count`` due times and command."""
+    """Human-readable lines: each job's cron, next ``count`` due times and command (password masked)."""
     lines = []
+    env = f"NEWSARCHIVE_DB={shlex.quote(redact.mask_url(config.db))}"
     for job in config.jobs:
         times = ", ".join(t.isoformat() for t in due_times(job.cron, now, count))
         lines.append(f"{job.source}\t{job.cron}\tnext: {times}")
-        lines.append(f"\t$ {shlex.join(config.command_for(job))}")
+        lines.append(redact.redact(f"\t$ {env} {shlex.join(config.command_for(job))}"))
     return lines

@@ -6,6 +6,7 @@ values are read explicitly below.
 
 import os
 
+from newsarchive import redact
 from newsarchive.config import default_db_url
 
 BOT_NAME = "newsarchive"
@@ -13,6 +14,9 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 NEWSARCHIVE_DB = default_db_url()
+# also under `scrapy crawl` and scrapyd, which never pass through newsarchive's CLI
+redact.register_url(NEWSARCHIVE_DB)
+redact.install()
 NEWSARCHIVE_CONTACT = os.environ.get("NEWSARCHIVE_CONTACT", "https://github.com/newsarchive/newsarchive")
 USER_AGENT = f"newsarchive/0.1 (+{NEWSARCHIVE_CONTACT}; research news archiver)"
 
@@ -38,6 +42,10 @@ ITEM_PIPELINES = {
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+# the telnet console and Scrapy's remote-control HTTP server run code sent to a local port
+# (and the console logs its password): off unless asked for with -s
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # ---- crawl components (newsarchive.crawl) -------------------------------------------------
 # 429/503 are handled by RetryAfterMiddleware (honours Retry-After), not by RetryMiddleware.

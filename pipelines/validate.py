@@ -4,6 +4,10 @@ Reasons: ``not_article`` (not an Article item), ``no_headline``, ``no_body``, ``
 (fewer than NEWSARCHIVE_MIN_BODY_CHARS characters: index pages, teasers, error pages),
 ``no_published`` (the page states no date) and ``unparseable_published`` (it states one we could
 not read). Without a date an item cannot be placed in time, so it is dropped, not stored half-known.
+
+Every Article's extraction warnings are counted first, by kind (``newsarchive/warning/<kind>``,
+the part of the warning before its colon, e.g. ``empty_body``), kept or dropped alike: a crawl
+runs one source, so the counts are per source.
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ def skip_reason(item: Any, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> str 
     return None
 
 
+def warning_kinds(article: Article) -> list[str]:
+    """The kinds of an Article's warnings ("empty_body: ..." -> "empty_body"), each once."""
+    kinds: list[str] = []
+    for warning in article.warnings or []:
+        kind = str(warning).split(":", 1)[0].strip().replace("/", "_") or "unknown"
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
 class ValidatePipeline:
     """Keep only items that are complete articles; count every drop by reason."""
 
@@ -53,6 +67,9 @@ class ValidatePipeline:
         return cls(crawler.stats, min_chars)
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            for kind in warning_kinds(item):
+                self.stats.inc_value(f"newsarchive/warning/{kind}")
         reason = skip_reason(item, self.min_body_chars)
         if reason is None:
             return item

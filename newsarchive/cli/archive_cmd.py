@@ -1,4 +1,4 @@
-"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats``, ``reextract``."""
+"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats`` (more in maintain_cmd)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,17 @@ from typing import Any, TypeVar
 
 import click
 
+from newsarchive.cli.common import (
+    check_names,
+    check_since_until,
+    format_option,
+    open_archive,
+    write_records,
+)
+from newsarchive.cli.common import db_option as db_option
 from newsarchive.errors import NewsarchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-db_option = click.option(
-    "--db", envvar="NEWSARCHIVE_DB", help="SQLAlchemy URL of the archive [data/archive.sqlite]."
-)
 
 
 def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], datetime | None]:
@@ -38,7 +42,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 
 
 def filter_options(func: F) -> F:
-    """--since/--until/--source/--topic, shared by search and export."""
+    """--since/--until/--source/--topic/--language, shared by search and export."""
+    func = click.option("--language", help="Only articles in this language (en also matches en-GB).")(func)
     func = click.option("--topic", help="Only articles with this topic (case-insensitive).")(func)
     func = click.option("--source", help="Only this source (site key such as tass).")(func)
     func = click.option("--until", callback=_bound(True), help="Published before the end of this date.")(func)
@@ -46,13 +51,9 @@ def filter_options(func: F) -> F:
     return func
 
 
-def _open(db: str | None) -> Any:
-    from newsarchive.storage import Archive
-
-    try:
-        return Archive(db)
-    except NewsarchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+def _open(db: str | None, *, read_only: bool = False) -> Any:
+    """The archive; a read-only command refuses one that does not exist (one line, exit 1)."""
+    return open_archive(db, read_only=read_only)
 
 
 @click.group("db")
@@ -91,11 +92,10 @@ SEARCH_COLUMNS = ("article_id", "published", "source", "headline", "canonical_ur
 @click.argument("query")
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@format_option
 @db_option
 def search(query: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, limit: int, fmt: str, db: str | None) -> None:
+           topic: str | None, language: str | None, limit: int, fmt: str, db: str | None) -> None:
     """Full-text search over headline and body of each article's current version.
 
     \b
@@ -103,9 +103,12 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
     A query matching more than 5,000 articles ranks only the newest 5,000 of them.
     Example: newsarchive search '"foreign ministry" syria -turkey' --since 2026-01-01 --format json
     """
-    with _open(db) as archive:
+    check_since_until(since, until)
+    with _open(db, read_only=True) as archive:
+        check_names(archive, source=source, topic=topic, language=language)
         try:
-            rows = archive.search(query, since=since, until=until, source=source, topic=topic, limit=limit)
+            rows = archive.search(query, since=since, until=until, source=source, topic=topic,
+                                  language=language, limit=limit)
         except NewsarchiveError as exc:
             raise click.ClickException(str(exc)) from None
     if fmt == "json":
@@ -115,7 +118,8 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
         writer = csv.DictWriter(sys.stdout, fieldnames=[*SEARCH_COLUMNS, "topics"], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "topics": "; ".join(row["topics"])})
+            # a JSON array, which splits back exactly (a topic may hold "; ")
+            writer.writerow({**row, "topics": json.dumps(row["topics"], ensure_ascii=False)})
     else:
         for row in rows:
             published = (row["published"] or "")[:16]
@@ -134,7 +138,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
 @db_option
 def export(fmt: str, output: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, no_progress: bool, db: str | None) -> None:
+           topic: str | None, language: str | None, no_progress: bool, db: str | None) -> None:
     """Export the current version of each article, one row per article, streaming.
 
     \b
@@ -144,14 +148,16 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
 
     if fmt == "parquet" and output == "-" and sys.stdout.isatty():
         raise click.UsageError("refusing to write binary Parquet to a terminal: use -o FILE")
+    check_since_until(since, until)
     try:
         exporter.check_writable(output)  # before any work (issue 4: fail before exporting)
-        with _open(db) as archive:
+        with _open(db, read_only=True) as archive:
+            check_names(archive, source=source, topic=topic, language=language)
             show = not no_progress and sys.stderr.isatty()
-            total = (archive.count_articles(since=since, until=until, source=source, topic=topic)
-                     if show else None)
-            written = exporter.export_archive(archive, fmt, output, since=since, until=until, source=source,
-                                              topic=topic, progress=show, total=total)
+            wanted: dict[str, Any] = {"since": since, "until": until, "source": source, "topic": topic,
+                                      "language": language}
+            total = archive.count_articles(**wanted) if show else None
+            written = exporter.export_archive(archive, fmt, output, **wanted, progress=show, total=total)
     except NewsarchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {written} article(s) as {fmt} to {'stdout' if output == '-' else output}", err=True)
@@ -162,51 +168,38 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
 @click.option("--since", callback=_bound(False), help="Only days on or after this date.")
 @click.option("--recent-runs", type=click.IntRange(2, 100), default=5, show_default=True,
               help="Runs the drift alarm compares the latest run with.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option
 @db_option
 def stats(source: str | None, since: datetime | None, recent_runs: int, fmt: str, db: str | None) -> None:
     """Per source per day: articles, updates, duplicates, skipped, errors; plus drift alarms.
+
+    --format json gives {"days": [...], "alarms": [...]}; csv gives the day rows.
 
     A drift alarm flags a source whose field fill rate fell sharply against its recent runs
     (layout change) or whose blocked/failed share rose. Exit status 0 either way.
 
     Example: newsarchive stats --source tass --since 2026-11-01
     """
-    with _open(db) as archive:
+    with _open(db, read_only=True) as archive:
+        check_names(archive, source=source)
         result = archive.stats(source=source, since=since, recent_runs=recent_runs)
     if fmt == "json":
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
         return
     header = ("source", "day", "articles", "updates", "duplicates", "skipped", "errors", "runs")
-    click.echo("  ".join(f"{h:>10}" if i > 1 else f"{h:12}" for i, h in enumerate(header)))
-    for row in result["days"]:
-        click.echo("  ".join(f"{row[h]:>10}" if i > 1 else f"{row[h]:12}" for i, h in enumerate(header)))
+
+    def table(rows: list[Any]) -> None:
+        click.echo("  ".join(f"{h:>10}" if i > 1 else f"{h:12}" for i, h in enumerate(header)))
+        for row in rows:
+            click.echo("  ".join(f"{row[h]:>10}" if i > 1 else f"{row[h]:12}" for i, h in enumerate(header)))
+
+    # csv: the day rows; the alarms, which are not rows of that table, go to stderr
+    write_records(result["days"], header, fmt, table)
     for alarm in result["alarms"]:
-        click.echo(f"DRIFT  {alarm['message']}")
+        click.echo(f"DRIFT  {alarm['message']}", err=fmt == "csv")
     if not result["alarms"]:
         click.echo("no drift alarms", err=True)
 
 
-@click.command()
-@click.option("--source", help="Only this source.")
-@db_option
-def reextract(source: str | None, db: str | None) -> None:
-    """Re-run today's extractor over the archived raw responses (WARC).
-
-    A new version is recorded only where a field changed, so an extractor fix reaches the
-    whole history without refetching.
-
-    Example: newsarchive reextract --source tass
-    """
-    with _open(db) as archive:
-        try:
-            counts = archive.reextract(source=source)
-        except NewsarchiveError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo("  ".join(f"{k} {v}" for k, v in counts.items()), err=True)
-    if counts["failed"]:
-        click.echo(f"{counts['failed']} record(s) could not be re-extracted (see the log)", err=True)
-
-
-COMMANDS: list[click.Command] = [db_group, search, export, stats, reextract]
+COMMANDS: list[click.Command] = [db_group, search, export, stats]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
+from typing import Any
 
 import click
 
+from newsarchive.cli.common import (
+    Command,
+    check_writable_file,
+    db_option,
+    format_option,
+    verbosity_options,
+    write_records,
+)
 from newsarchive.errors import NewsarchiveError
 
 
@@ -24,9 +34,15 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
-@click.command()
+def _crawl_default_level() -> int:
+    # on a terminal the live progress line is the output; without one, INFO lines are the record
+    return logging.WARNING if sys.stderr.isatty() else logging.INFO
+
+
+@click.command(cls=Command)
+@verbosity_options(default=_crawl_default_level, configure=False)
 @click.argument("source")
-@click.option("--db", envvar="NEWSARCHIVE_DB", help="SQLAlchemy URL of the archive [data/archive.sqlite].")
+@db_option
 @click.option("--base-url", help="Crawl a copy of the site at this URL (e.g. http://127.0.0.1:8000).")
 @click.option("--max-articles", type=click.IntRange(min=1), help="Fetch at most N article pages.")
 @click.option("--since", callback=_iso_date, help="Backfill: only articles published on or after this date.")
@@ -34,8 +50,8 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--refetch", is_flag=True, help="Fetch known articles again, ignoring the revisit policy.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted crawl of this source (data/jobs/).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the run summary as JSON.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Extra Scrapy setting.")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Log level.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Extra Scrapy setting (checked against the type of its default).")
 def crawl(
     source: str, db: str | None, base_url: str | None, max_articles: int | None, since: str | None,
     until: str | None, refetch: bool, resume: bool, summary_json: str | None, overrides: tuple[str, ...],
@@ -43,20 +59,30 @@ def crawl(
 ) -> None:
     """Crawl one wire service into the archive.
 
-    Exit 0 when pages were fetched with few errors; 1 on a clear error before crawling;
+    Exit 0 when pages were fetched with few errors; 1 on a clear error before crawling
+    (unknown source, archive unavailable); 2 on a bad option (checked before any work);
     3 when nothing could be fetched, the site blocked us or errors passed the threshold;
     4 when interrupted (continue with --resume).
 
+    Logs go to stderr at INFO without a terminal, at WARNING beside the live progress line
+    on one; -v/-q/--log-level change that.
+
     Example: newsarchive crawl tass --max-articles 50 --since 2026-11-01
     """
-    from newsarchive.crawl.runner import CrawlOptions, main_safe
+    from newsarchive.crawl.runner import CrawlOptions, check_setting, main_safe
 
     settings = {}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="-s/--set")
+        problem = check_setting(key, value)
+        if problem:
+            raise click.BadParameter(f"{key}={value!r}: {problem}", param_hint="-s/--set")
         settings[key] = value
+    if summary_json is not None:
+        # checked now: a summary that cannot be written after an hour's crawl is lost
+        check_writable_file(summary_json, "--summary-json")
     if base_url is not None:
         from urllib.parse import urlsplit
 
@@ -64,7 +90,7 @@ def crawl(
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"{base_url!r} is not an http(s) URL", param_hint="--base-url")
     if since and until and since > until:
-        raise click.BadParameter("--since is after --until", param_hint="--since")
+        raise click.BadParameter("--since is later than --until", param_hint="'--since'/'--until'")
     opts = CrawlOptions(
         source=source, db=db, base_url=base_url, max_articles=max_articles, since=since, until=until,
         refetch=refetch, resume=resume, summary_json=summary_json, settings=settings, log_level=log_level,
@@ -72,17 +98,25 @@ def crawl(
     sys.exit(main_safe(opts))
 
 
+SOURCE_COLUMNS = ("name", "base_url", "feeds", "sitemaps", "sections", "start_pages", "pagination",
+                  "read_also", "extra", "discovery")
+
+
 @click.command()
-def sources() -> None:
+@format_option
+def sources(fmt: str) -> None:
     """List the wire services and how each one discovers articles.
 
+    \b
     Example: newsarchive sources
+             newsarchive sources --format json
     """
     from scrapy.spiderloader import SpiderLoader
 
     from newsarchive.crawl.runner import project_settings
 
     loader = SpiderLoader.from_settings(project_settings())
+    rows: list[dict[str, Any]] = []
     for name in sorted(loader.list()):
         cls = loader.load(name)
         # newsarchive never imports spiders/, so the NewsSpider API is looked up, not typed
@@ -98,12 +132,23 @@ def sources() -> None:
             methods.append("read-also links")
         if info.get("extra"):
             methods.append(info["extra"])
-        click.echo(f"{name:10} {info.get('base_url', '')}")
-        click.echo(f"{'':10} {'; '.join(methods) or 'no declared discovery'}")
+        rows.append({
+            "name": name, "base_url": info.get("base_url", ""),
+            **{key: list(info.get(key) or []) for key in ("feeds", "sitemaps", "sections", "start_pages")},
+            "pagination": bool(info.get("pagination")), "read_also": bool(info.get("read_also")),
+            "extra": info.get("extra") or None, "discovery": "; ".join(methods) or "no declared discovery",
+        })
+
+    def table(records: list[Any]) -> None:
+        for row in records:
+            click.echo(f"{row['name']:10} {row['base_url']}")
+            click.echo(f"{'':10} {row['discovery']}")
+
+    write_records(rows, SOURCE_COLUMNS, fmt, table)
 
 
 @click.command()
-@click.option("--db", help="SQLAlchemy URL of the archive [default: data/archive.sqlite].")
+@db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="CSV file [default: data/demo.csv].")
 def demo(db: str | None, output: str | None) -> None:
     """Offline demo: serve the bundled sample site, crawl it twice with the TASS spider, export CSV.
@@ -112,6 +157,8 @@ def demo(db: str | None, output: str | None) -> None:
     """
     from newsarchive.demo import run_demo
 
+    if output is not None:
+        check_writable_file(output, "-o/--output")  # the CSV comes last, after both crawls
     try:
         code = run_demo(db=db, csv_path=output)
     except NewsarchiveError as exc:

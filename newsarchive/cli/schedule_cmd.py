@@ -8,6 +8,7 @@ from datetime import datetime
 
 import click
 
+from newsarchive.cli.common import verbosity_options
 from newsarchive.errors import ConfigError
 from newsarchive.schedule import Scheduler, describe, load_config
 
@@ -24,15 +25,15 @@ def _sources() -> set[str]:
 
 def _crawl_options() -> set[str] | None:
     # the crawl command's own long options, so a typo in the schedule fails at load time
-    from newsarchive.cli import main
+    from newsarchive.cli.crawl_cmd import crawl
 
-    crawl = main.commands.get("crawl")
-    if crawl is None or not crawl.params:
+    if not crawl.params:
         return None
     return {opt for param in crawl.params for opt in param.opts if opt.startswith("--")}
 
 
 @click.command()
+@verbosity_options(default=lambda: logging.INFO)
 @click.option("--config", "config_path", default="schedule.toml", show_default=True,
               type=click.Path(dir_okay=False), help="Schedule file (TOML, see docs/scheduling.md).")
 @click.option("--dry-run", is_flag=True, help="Check the file, print each source's next due times and "
@@ -46,7 +47,8 @@ def schedule(ctx: click.Context, config_path: str, dry_run: bool, count: int) ->
     Two runs of one source never overlap (a lock file per source under data/locks/,
     freed by the kernel if the holder dies). SIGTERM or Ctrl-C stops the children
     cleanly. Each start, end, exit status and skipped run is logged and appended to
-    the journal (data/schedule-runs.jsonl).
+    the journal (data/schedule-runs.jsonl). Each crawl gets the archive's URL in
+    NEWSARCHIVE_DB, never on its command line; --dry-run shows it with the password masked.
 
     \b
     Example schedule.toml:
@@ -74,11 +76,8 @@ def schedule(ctx: click.Context, config_path: str, dry_run: bool, count: int) ->
         for line in describe(config, datetime.now().astimezone(config.tz), count):
             click.echo(line)
         return
-    # the scheduler is a service: its start/stop/skip lines belong in the journal (stderr)
-    # even when the user did not pass -v
-    logger = logging.getLogger("newsarchive.schedule")
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
+    # the scheduler is a service: its start/stop/skip lines (INFO, its default level) belong
+    # in the service's log on stderr
     ctx.exit(Scheduler(config, out=sys.stdout).run())
 
 

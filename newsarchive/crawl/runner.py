@@ -5,6 +5,7 @@ Exit status (``newsarchive crawl``), decided from the run's stats:
 * 0 - the crawl finished and fetched pages, with errors on at most
   ``NEWSARCHIVE_MAX_ERROR_SHARE`` (default 0.5) of the fetched pages;
 * 1 - a clear error before crawling (unknown source, bad date, archive not writable);
+* 2 - a bad option (click's usage error, raised by the CLI before any work);
 * 3 - the crawl failed: nothing could be fetched, the site blocked us, or errors
   passed the threshold;
 * 4 - the crawl was interrupted (Ctrl-C / SIGTERM); ``--resume`` continues it.
@@ -26,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsarchive import redact
 from newsarchive.article import FILL_FIELDS
 from newsarchive.config import DATA_DIR, default_db_url
 from newsarchive.crawl.progress import counts_from_stats
 from newsarchive.errors import ConfigError, NewsarchiveError
 
-EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 #: marker left in the job directory when a crawl stopped cleanly (its queue can be resumed)
 CLEAN_STOP = "newsarchive-clean-stop"
 
@@ -89,9 +91,9 @@ class _ErrorCollector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if len(self.messages) < self.limit:
             try:
-                self.messages.append(f"{record.name}: {record.getMessage()}"[:500])
+                self.messages.append(redact.redact(f"{record.name}: {record.getMessage()}")[:500])
             except Exception:  # a malformed log call must not break the crawl
-                self.messages.append(f"{record.name}: {record.msg!r}"[:500])
+                self.messages.append(redact.redact(f"{record.name}: {record.msg!r}")[:500])
 
 
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Any:
@@ -103,6 +105,55 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Any:
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+#: settings Scrapy reads as floats although their default is a whole number
+_FLOAT_WORDS = ("TIMEOUT", "DELAY", "INTERVAL", "SECONDS", "CONCURRENCY", "_MAX", "HOURS", "SHARE")
+
+
+def check_setting(key: str, value: str) -> str | None:
+    """Why ``-s KEY=VALUE`` would break the crawl (a value its default's type rejects), or None.
+
+    Settings Scrapy does not know are passed on unchecked (extensions read their own).
+    """
+    if not key.isidentifier() or key.upper() != key:
+        return "a setting name is UPPER_CASE letters, digits and '_'"
+    current = project_settings().get(key)
+    if current is None or isinstance(current, str):
+        return None
+    if isinstance(current, bool):
+        if value in ("True", "true", "False", "false") or _is_int(value):
+            return None
+        return "expected a boolean (True/False, true/false or 0/1)"
+    if isinstance(current, int):
+        if _is_int(value) or (any(w in key for w in _FLOAT_WORDS) and _is_float(value)):
+            return None
+        return "expected a whole number"
+    if isinstance(current, float):
+        return None if _is_float(value) else "expected a number"
+    if isinstance(current, dict) or hasattr(current, "copy_to_dict"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        return None if isinstance(parsed, dict) else 'expected a JSON object, e.g. {"key": 1}'
+    return None
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def spider_class(source: str, settings: Any | None = None) -> type:
@@ -131,6 +182,11 @@ def summarise(
     kept = counts["stored"] + counts["updated"] + counts["unchanged"]
     fills = _shares(stats, "newsarchive/fill/")
     fill_rates = {name: round(fills.get(name, 0) / kept, 4) for name in FILL_FIELDS} if kept else {}
+    # Articles dropped for an empty body count against the body's fill rate: otherwise a layout
+    # change that empties every body leaves no kept article and the drift alarm sees nothing.
+    bodiless = skipped.get("no_body", 0) + skipped.get("body_too_short", 0)
+    if bodiless:
+        fill_rates["body"] = round(fills.get("body", 0) / (kept + bodiless), 4)
     return counts, skipped, discovery, fill_rates
 
 
@@ -161,10 +217,13 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     settings = project_settings(opts.settings)
     spidercls = spider_class(opts.source, settings)
     db_url = opts.db or default_db_url()
+    redact.register_url(db_url)
     archive = Archive(db_url)  # StorageError here: before any request is sent
     try:
         archive.fail_stale_runs(opts.source)
         args = {k: v for k, v in opts.__dict__.items() if k not in ("settings", "summary_json") and v}
+        if "db" in args:
+            args["db"] = redact.mask_url(args["db"])  # the run record is read by anyone with the archive
         run_id = archive.start_run(opts.source, args)
     except Exception:
         archive.close()
@@ -188,6 +247,10 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     elif out.isatty() and "LOG_LEVEL" not in opts.settings:
         # on a terminal the live progress line is the output; log lines would tear it apart
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    # Scrapy's root handler is the crawl's only one: the CLI's beside it printed every line twice
+    from newsarchive.cli.common import remove_cli_logging
+
+    remove_cli_logging()
     spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
     for key in ("base_url", "since", "until", "max_articles"):
         if getattr(opts, key):
@@ -201,12 +264,17 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     try:
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(spidercls)
-        process.crawl(crawler, **spider_kwargs)
+        failures: list[BaseException] = []
+        # a crawl that fails to start (a component raising in its constructor) fails this
+        # deferred; without the errback Twisted prints the traceback and the run looked interrupted
+        process.crawl(crawler, **spider_kwargs).addErrback(lambda f: failures.append(f.value))
         process.start()
         stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+        if failures and isinstance(failures[0], Exception):
+            raise failures[0]
     except Exception as exc:  # recorded as a failed run with its reason, then reported in one line
         crash = exc
-        collector.messages.append(f"crawl aborted: {type(exc).__name__}: {exc}"[:500])
+        collector.messages.append(redact.redact(f"crawl aborted: {type(exc).__name__}: {exc}")[:500])
     finally:
         logging.getLogger().removeHandler(collector)
         elapsed = time.monotonic() - started
@@ -225,7 +293,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         finally:
             archive.close()
     if crash is not None:
-        print(f"error: the {opts.source} crawl aborted: {type(crash).__name__}: {crash}", file=out)
+        print(redact.redact(f"error: the {opts.source} crawl aborted: {type(crash).__name__}: {crash}"),
+              file=out)
     if status == "finished":
         # a finished crawl leaves nothing to resume
         shutil.rmtree(jobdir, ignore_errors=True)
@@ -241,7 +310,12 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     )
     print(format_summary(result), file=out)
     if opts.summary_json:
-        Path(opts.summary_json).write_text(result.to_json(), encoding="utf-8")
+        try:
+            Path(opts.summary_json).write_text(result.to_json(), encoding="utf-8")
+        except OSError as exc:  # checked before the crawl; the disk may have filled since
+            print(f"error: cannot write the summary to {opts.summary_json}: {exc.strerror or exc}", file=out)
+            if result.exit_code == EXIT_OK:
+                result.exit_code = EXIT_ERROR
     return result
 
 
@@ -273,5 +347,6 @@ def main_safe(opts: CrawlOptions) -> int:
     try:
         return run_crawl(opts).exit_code
     except NewsarchiveError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # one line (drivers add hints on lines of their own), any password masked
+        print(redact.redact(f"error: {' '.join(str(exc).split())}"), file=sys.stderr)
         return EXIT_ERROR

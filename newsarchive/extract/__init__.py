@@ -26,6 +26,7 @@ from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
 from newsarchive.extract import pagedate as _pagedate
 from newsarchive.extract import structured as _structured
+from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
 from newsarchive.extract.decode import page_text
 from newsarchive.extract.profile import (
     LIST_FIELDS,
@@ -35,7 +36,7 @@ from newsarchive.extract.profile import (
     select_values,
 )
 from newsarchive.extract.registry import profile_for
-from newsarchive.extract.text import main_text
+from newsarchive.extract.text import clean_paragraphs, main_text, related_boxes
 from newsarchive.urls import absolute_url, canonical_url
 
 __all__ = ["ExtractionError", "SiteProfile", "extract"]
@@ -78,6 +79,8 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     language = (profile.language if profile else None) or meta.language
     zone = profile.timezone if profile else None
 
+    # before a profile drops its related-links blocks from the tree
+    boxes = _guard("read-also boxes", related_boxes, [], doc, url, (url, meta.canonical_url))
     overrides: dict[str, Any] = {}
     containers: list[HtmlElement] = []
     extra_read_also: list[dict[str, str]] = []
@@ -92,6 +95,8 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
     paragraphs = list(found.paragraphs) if found else []
     read_also = (found.read_also if found else []) + extra_read_also
+    if paragraphs:
+        read_also += boxes
 
     headline = overrides.get("headline") or _guard("headline", choose_headline, None, doc, meta, url, profile)
     # the headline block repeated at the top of the text, in whichever version the page shows
@@ -101,17 +106,38 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     description = overrides.get("description") or meta.description
 
     dateline = overrides.get("dateline")
+    wires: list[str] = []
+    byline_people: list[str] = []
+    credited: list[str] = []
+    # trailers and a wire byline above the dateline ("By JANE ROE, Associated Press") go first
+    cleaned = _guard("trailers", clean_paragraphs, None, paragraphs)
+    if cleaned is not None:
+        paragraphs = cleaned.paragraphs
+        credited = [w for w in map(_dateline.wire_name, cleaned.wires) if w]
+        byline_people += cleaned.people
     if paragraphs:
         first = paragraphs[0]
-        found_dateline, rest = _guard("dateline", _dateline.split_dateline, (None, first), first)
-        if found_dateline:
-            dateline = dateline or found_dateline
-            paragraphs[0] = rest
+        parsed = _guard("dateline", _dateline.parse_dateline, None, first)
+        if parsed is not None:
+            # the dateline as printed in the text beats a profile's place-only value
+            dateline = parsed.text
+            paragraphs[0] = first[parsed.prefix_length :].lstrip()
+            if parsed.wire:
+                wires.append(parsed.wire)
+            if parsed.byline:
+                byline_people.append(parsed.byline)
         elif dateline and first.startswith(dateline):
             # The profile found the dateline; the body still starts after it.
             paragraphs[0] = first[len(dateline) :].lstrip(" ,.-–—:/")
         if not paragraphs[0]:
             paragraphs.pop(0)
+    authors, agencies = split_agencies(overrides.get("authors") or meta.authors)
+    if not authors and agencies:
+        # the page credits only an agency: a visible byline may still name the reporter
+        authors = split_agencies(_guard("byline", dom_authors, [], doc))[0]
+    if not authors and byline_people:
+        authors = clean_authors(byline_people)
+    wire = next(iter(wires + credited + agencies), None)
 
     article = Article(
         url=url or "",
@@ -121,6 +147,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         section=overrides.get("section") or meta.section,
         headline=headline,
         dateline=dateline,
+        wire=wire,
         published=published or meta.published,
         published_raw=published_raw if published else meta.published_raw,
         updated=_pagedate.zone_like(meta.updated, published or meta.published, zone),
@@ -129,8 +156,9 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         body="\n\n".join(p for p in paragraphs if p),
         topics=overrides.get("topics") or list(meta.topics),
         read_also=_unique_links(read_also),
-        authors=overrides.get("authors") or list(meta.authors),
+        authors=authors,
         language=overrides.get("language") or language,
+        warnings=list(found.warnings) if found else ["empty_body: text extraction failed"],
     )
     # A profile's timestamp may lack the year ("January 19, 13:48 UTC+3" on 2017 TASS pages):
     # the page's own date, found by the generic layer, says which year.
@@ -152,15 +180,17 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
 
 def _time_warnings(article: Article) -> list[str]:
     """Timestamps the page and the site profile left without a zone, or with only a day, said out loud."""
+    # "kind: detail", the kind counted per source by the validate pipeline
     out: list[str] = []
-    if article.published is not None and article.published_raw is None:
-        out.append("published: only the day is known (from the URL or a date finder)")
+    day_only = article.published is not None and article.published_raw is None
+    if day_only:
+        out.append("published_day_only: only the day is known (from the URL or a date finder)")
     for key in ("published", "updated"):
         value, raw = getattr(article, key), getattr(article, key + "_raw")
-        if value is not None and value.tzinfo is None:
-            out.append(f"{key}: no time zone on the page or in the site profile")
+        if value is not None and value.tzinfo is None and not (key == "published" and day_only):
+            out.append(f"{key}_no_zone: no time zone on the page or in the site profile")
         elif value is None and raw:
-            out.append(f"{key}: {raw!r} cannot be read as a date (no year on the page or in the URL?)")
+            out.append(f"{key}_unread: {raw!r} cannot be read as a date (no year on the page or in the URL?)")
     return out
 
 

@@ -15,6 +15,8 @@ from itertools import islice
 
 from lxml.html import HtmlElement
 
+from newsarchive.extract.dateline import WIRES
+
 __all__ = [
     "clean_authors",
     "clean_topics",
@@ -23,6 +25,7 @@ __all__ = [
     "norm_name",
     "only_site_names",
     "short_text",
+    "split_agencies",
 ]
 
 # "di"/"da"/"de" only in lower case: "De Rosa", "Da Silva", "Di Maio" are names
@@ -333,3 +336,36 @@ def clean_topics(raw: Iterable[str], *, junk: Iterable[str] = ()) -> list[str]:
             seen.add(key)
             out.append(topic)
     return out
+
+
+# "Reuters Editorial", "AP Staff", "AFP, MANILA", "Sputnik International": an agency's desk, not a person
+_DESK = re.compile(
+    r"^(?:the\s+)?(?P<agency>.+?)(?:\s*,\s*[^,]{2,30}|\s+(?:editorial|editors?|staff|desk|newsroom|news|"
+    r"news agency|agency|international|online|wire|reporters?|team|redaktion|редакция|haber merkezi|"
+    r"türkçe|english|русский|українська))$",
+    re.IGNORECASE,
+)
+
+
+def agency_of(name: str) -> str | None:
+    """The canonical agency a byline name stands for ("Reuters Editorial" -> "Reuters"), or None."""
+    key = " ".join(name.split()).casefold().removeprefix("the ").strip(" .")
+    if key in WIRES:
+        return WIRES[key]
+    desk = _DESK.match(key)
+    if desk and desk.group("agency").strip() in WIRES:
+        return WIRES[desk.group("agency").strip()]
+    return None
+
+
+def split_agencies(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(people, canonical agency names): news agencies and their desks are not authors."""
+    people: list[str] = []
+    agencies: list[str] = []
+    for name in names:
+        agency = agency_of(name)
+        if agency is None:
+            people.append(name)
+        elif agency not in agencies:
+            agencies.append(agency)
+    return people, agencies

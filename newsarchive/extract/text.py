@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -108,13 +109,21 @@ _LABEL = re.compile(
     r"copy link|link copied|print|email|tweet|loading|loading\.{3}|load more|show more|"
     r"click here|subscribe|sign up|newsletter|comments?|\d+ comments?|listen|listen to this article|"
     r"follow us|follow|back to top|top stories|most read|most popular|trending|"
-    r"image|photo|video|foto|bild|quelle|source|credit|getty images|imago|reuters|afp|ap|dpa)"
-    r"\s*[:.!…]*$",
+    r"image|photo|video|foto|bild|quelle|source|credit|getty images|imago|reuters|afp|ap|dpa|"
+    r"read next|related coverage|related topics|more coverage|related links|"
+    r"benzer haberler|ilgili haberler|ilgili konular|bu haberi paylaşın|paylaş|"
+    r"читайте також|поделиться|поділитися|相关新闻|相关阅读|延伸阅读|阅读下一篇|分享到|分享|纠错|"
+    r"關聯新聞|相關新聞|関連記事|관련 기사|관련기사|"
+    r"\[?\d+(?:\s*-\s*\d+)?\s*(?:min(?:ute)?s?|мин|dk|dakika|分钟)\.?\s*(?:read|reading|de lecture|"
+    r"lesezeit|чтения|okuma(?: süresi)?)?|(?:reading time|lesezeit|lesedauer|temps de lecture|"
+    r"время чтения|okuma süresi|阅读时间)\s*[:：]?\s*\d+\s*\w*\.?)"
+    r"\s*[:.!…：]*$",
     re.I,
 )
 # Lines that start like a "read also"/"related" pointer.
 _POINTER = re.compile(
     r"^(?:read also|read more|also read|see also|related|more|watch|lesen sie auch|lesen sie mehr|"
+    r"read next|related coverage|related news|читайте також|benzer haberler|ilgili haberler|"
     r"mehr zum thema|auch interessant|weiterlesen|читайте также|lire aussi|à lire aussi|"
     r"leer más|lea también|leggi anche|leia também|czytaj też|czytaj także)\s*[:|›»>\-–—]|"
     r"^(?:>>|»|→|►|▶|click here|klicken sie hier|hier klicken|cliquez ici|haga clic aquí)",
@@ -148,6 +157,8 @@ class MainText:
     container: HtmlElement | None = None
     #: the element holding each paragraph (empty when the text came from JSON-LD)
     owners: list[HtmlElement] = field(default_factory=list)
+    #: why the text is empty ("empty_body: ..."), see Article.warnings
+    warnings: list[str] = field(default_factory=list)
 
 
 # State and responsive modifiers say nothing about what an element is ("with-lead", "hidden-xs").
@@ -217,7 +228,11 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def _is_hidden(el: HtmlElement, keys: list[str]) -> bool:
-    if "hidden" in keys or el.get("aria-hidden") == "true":
+    if "hidden" in keys:
+        # React streaming SSR sends a suspended part as <div hidden id="S:0"> and a script moves
+        # it into place: with Next.js that part is often the whole story
+        return not (el.get("id") or "").startswith(("S:", "P:"))
+    if el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
     if style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
@@ -263,12 +278,18 @@ _PARA_BOILER = re.compile(
 )
 
 
-def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: int = 2500) -> list[Block]:
+# what the relaxed walk still skips: never story text, whatever the page's classes say
+_RELAXED_SKIP = SKIP_TAGS | {"nav", "footer", "header", "menu", "dialog"}
+
+
+def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: int = 2500,
+                relaxed: bool = False) -> list[Block]:
     """Text blocks of the page in document order, boilerplate subtrees skipped.
 
     A furniture tag or boilerplate class on an element holding more than ``guard_share``
     of the page's text or more than ``guard_chars`` characters is ignored (a class like
-    "page sidebar-layout" on the article wrapper); the scoring then decides.
+    "page sidebar-layout" on the article wrapper); the scoring then decides. ``relaxed``
+    skips only scripts, styles and the like: the last try before a body is given up.
     """
     total = len(root.text_content()) - sum(len(el.text or "") for el in root.iter("script", "style"))
     guard = min(guard_chars, max(200, int(total * guard_share)))
@@ -330,7 +351,7 @@ def walk_blocks(root: HtmlElement, *, guard_share: float = 0.35, guard_chars: in
                 add(el.tail)
             continue
         tag = tag.lower() if not tag.islower() else tag
-        level = boilerplate_level(el, tag)
+        level = boilerplate_level(el, tag) if not relaxed else (HARD if tag in _RELAXED_SKIP else NOT)
         if level in (WEAK, STRONG):
             size = len(el.text_content())
             if size > (guard if level == WEAK else strong_guard):
@@ -372,7 +393,7 @@ def _content_weight(block: Block) -> float:
     if n < 25 or block.link_density > 0.4 or block.tag in HEADING_TAGS:
         return 0.0
     weight = min(n, 800) * (1.0 - block.link_density)
-    if n < 80 and not block.text.endswith((".", "!", "?", "…", '"', "»", "”", ":")):
+    if n < 80 and not block.text.endswith((".", "!", "?", "…", '"', "»", "”", ":", "。", "！", "？", "」")):
         weight *= 0.3
     return weight
 
@@ -440,7 +461,42 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
 
     ``containers`` (from a site profile) replaces the container search when given.
     """
-    blocks = walk_blocks(root)
+    found = _main_text(root, url, headline=headline, hint=hint, containers=containers)
+    if found.paragraphs:
+        return found
+    if containers:
+        # the profile's container came out empty (layout changed): the generic search decides
+        found = _main_text(root, url, headline=headline, hint=hint)
+    if not found.paragraphs:
+        # print/AMP wrappers and short stories under boilerplate-looking classes: drop the rules
+        found = _main_text(root, url, headline=headline, hint=hint, relaxed=True)
+        if not any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
+                   for p in found.paragraphs):
+            # without the rules a page that holds no story yields its forms and notices
+            found = MainText([], found.read_also, None)
+    if not found.paragraphs and hint and hint.strip():
+        found = _from_hint(hint, found.read_also, min_chars=1)
+    if not found.paragraphs:
+        found.warnings.append(_empty_reason(root))
+    return found
+
+
+#: the relaxed walk's text counts only with a paragraph this long (a third of it in CJK scripts)
+RELAXED_PROSE = 120
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _empty_reason(root: HtmlElement) -> str:
+    text = " ".join(p for p in (" ".join(t.split()) for t in root.xpath(
+        "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")) if p)
+    if len(text) < 200:
+        return f"empty_body: the page holds {len(text)} characters of text"
+    return "empty_body: no paragraph-like text found"
+
+
+def _main_text(root: HtmlElement, url: str | None, *, headline: str | None, hint: str | None,
+               containers: Iterable[HtmlElement] = (), relaxed: bool = False) -> MainText:
+    blocks = walk_blocks(root, relaxed=relaxed)
     # lxml element proxies live only while referenced, so ``chosen`` keeps them (and their ids) alive.
     chosen = list(containers) or find_container(blocks)
     if not chosen:
@@ -463,7 +519,8 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
         if block.tag == RELATED or _is_pointer(block):
             for title, href in block.links:
                 link = absolute_url(url, href)
-                if link and link not in seen_links and len(title) > 15:
+                if (link and link not in seen_links and len(title) > 15
+                        and not _LEGAL_LINK.search(link + " " + title)):
                     seen_links.add(link)
                     read_also.append({"title": title, "url": link})
             continue
@@ -509,8 +566,9 @@ def _squash(text: str) -> str:
     return "".join(_WORD.findall(text.casefold()))
 
 
-def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None) -> MainText:
-    if not hint or len(hint) < 200:
+def _from_hint(hint: str | None, read_also: list[dict[str, str]] | None = None,
+               min_chars: int = 200) -> MainText:
+    if not hint or len(hint) < min_chars:
         return MainText([], read_also or [], None)
     paragraphs = [_SPACE.sub(" ", p).strip() for p in re.split(r"\n\s*\n|\r?\n", hint)]
     return MainText([p for p in paragraphs if p], read_also or [], None)
@@ -565,3 +623,206 @@ _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|от|автор:?)\s+
 
 def _norm(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
+
+
+# Headings of related-article boxes, in the usual wordings and languages (whole text of the heading).
+_RELATED_HEADING = re.compile(
+    r"^(?:read also|also read|read next|read more|related|related (?:news|articles?|stories|coverage|"
+    r"content|posts|links|reading)|more (?:on this|on this story|stories|coverage)|see also|"
+    r"further reading|you may also be interested in|"
+    r"читайте также|читать также|читайте також|смотрите также|по теме|ещё по теме|еще по теме|"
+    r"материалы по теме|новости по теме|"
+    r"benzer haberler|ilgili haberler|bunlar da ilginizi çekebilir|"
+    r"相关新闻|相关阅读|相关报道|延伸阅读|相關新聞|相關閱讀|延伸閱讀|"
+    r"関連記事|関連ニュース|관련 ?기사|관련 ?뉴스|"
+    r"lesen sie auch|mehr zum thema|lire aussi|à lire aussi|sur le même sujet|voir aussi|"
+    r"lea también|lee también|noticias relacionadas|leggi anche|articoli correlati|"
+    r"leia também|notícias relacionadas|czytaj też|czytaj także|اقرأ أيضا|اقرأ أيضاً)\s*[:：]?$",
+    re.I,
+)
+# Elements that carry a box heading: iterating by tag is filtered in C (an XPath text search was 8x slower)
+_HEADING_CARRIERS = ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "summary", "legend", "div",
+                     "span", "p")
+_CHROME_TAGS = frozenset({"nav", "footer", "header"})
+#: a box with more links than this is a site index or a menu, not a related-articles box
+MAX_BOX_LINKS = 30
+
+
+def related_boxes(root: HtmlElement, url: str | None, skip: Iterable[str] = ()) -> list[dict[str, str]]:
+    """Links of the boxes headed "Read also", "Related News", "Benzer haberler", "相关新闻"...
+
+    The box is the smallest ancestor of the heading that holds article links besides the
+    heading; boxes in navigation, headers and footers, and licensing/legal links, are not read.
+    """
+    out: list[dict[str, str]] = []
+    seen = {u for u in skip if u}
+    for el in root.iter(_HEADING_CARRIERS):
+        text = el.text
+        if not text or len(text) > 45 or not _RELATED_HEADING.match(text.strip()):
+            continue
+        found = _box_of(el)
+        if found is None:
+            continue
+        for a in _box_links(*found):
+            title = " ".join(a.text_content().split())
+            link = absolute_url(url, a.get("href") or "")
+            if (len(title) > 15 and link and link not in seen and _article_like(link)
+                    and not _LEGAL_LINK.search(link + " " + title)):
+                seen.add(link)
+                out.append({"title": title, "url": link})
+    return out
+
+
+_LEGAL_LINK = re.compile(
+    r"licen[cs]|copyright|terms|privacy|cookie|imprint|impressum|trust-principles|subscribe|"
+    r"mailto:|javascript:|#$",
+    re.I,
+)
+
+
+def _article_like(link: str) -> bool:
+    """An article's URL (an id or a long slug), not a section front such as /business/technology/."""
+    path = urlsplit(link).path
+    if any(c.isdigit() for c in path):
+        return True
+    return any(len(part) >= 25 or part.count("-") >= 3 or part.endswith((".html", ".htm", ".php"))
+               for part in path.split("/"))
+
+
+def _box_of(heading: HtmlElement) -> tuple[HtmlElement, HtmlElement] | None:
+    """(box, the box's child holding the heading): the nearest ancestor with links beside the heading."""
+    el: HtmlElement | None = heading
+    for _ in range(5):
+        if el is None or el.tag in ("body", "html", "main", "article"):
+            return None
+        parent = el.getparent()
+        if parent is None:
+            return None
+        links = sum(1 for a in parent.iter("a") if a.get("href") and not _contains(el, a))
+        if links:
+            if links > MAX_BOX_LINKS or _in_chrome(parent):
+                return None
+            return parent, el
+        el = parent
+    return None
+
+
+#: text outside links above which an element is prose, not a list of links
+PROSE_CHARS = 200
+
+
+def _box_links(box: HtmlElement, head: HtmlElement) -> list[HtmlElement]:
+    """The box's links; when the box is the story itself (a heading among its paragraphs), only
+    the links after the heading, up to the next heading or paragraph of prose."""
+    if _plain_chars(box) <= PROSE_CHARS:
+        return list(box.iter("a"))
+    links: list[HtmlElement] = []
+    for sibling in head.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in HEADING_TAGS:
+            break
+        if _plain_chars(sibling) > PROSE_CHARS:
+            break
+        links.extend(sibling.iter("a"))
+    return links
+
+
+def _plain_chars(el: HtmlElement) -> int:
+    """Characters of text outside links."""
+    return len("".join(el.text_content().split())) - sum(
+        len("".join(a.text_content().split())) for a in el.iter("a"))
+
+
+def _contains(outer: HtmlElement, inner: HtmlElement) -> bool:
+    node: HtmlElement | None = inner
+    while node is not None:
+        if node is outer:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _in_chrome(el: HtmlElement) -> bool:
+    node: HtmlElement | None = el
+    while node is not None:
+        if node.tag in _CHROME_TAGS or node.get("role") in ("navigation", "contentinfo", "banner"):
+            return True
+        node = node.getparent()
+    return False
+
+
+# Trailers and head lines that are not story text (general rules, any site):
+# an editor's credit "【责任编辑:…】", "(END)"/"(完)" marks with the reporter's e-mail before
+# them, a credit line "(c)AFP/Name", a byline "By NAME, Associated Press", licensing notes.
+_BRACKETS_ONLY = re.compile(r"^(?:\s*【[^】]{0,60}】)+\s*$")
+_EDITOR_CREDIT = re.compile(
+    r"\s*[【\[（(]\s*(?:责任编辑|責任編輯|编辑|編輯|责编|責編|校对|审核|编审|监制|Editor|Редактор|Editör)"
+    r"\s*[:：][^】\])）]{0,40}[】\])）]\s*$"
+)
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_END_MARK = re.compile(rf"(?:\s*{_EMAIL})*\s*(?:[(（](?:END|End|完|끝)[)）]|-30-|###)\s*$")
+_EMAILS_ONLY = re.compile(rf"^(?:\s*(?:{_EMAIL}|[/,;]))+\s*$")
+_CREDIT_LINE = re.compile(
+    r"(?:^|\s)[(（][cCｃ©][)）]\s*(?P<agency>AFP|AFPBB News|Reuters|AP|dpa|EFE|ANSA|Kyodo|Xinhua|Yonhap|"
+    r"Sputnik|TASS|ТАСС|AA|Anadolu)\s*(?:/\s*(?P<name>[^\n/()]{2,60}?))?\s*$"
+)
+_WIRE_BYLINE = re.compile(
+    r"^By\s+(?P<name>[^\W\d_][\w'’.\- ]{1,60}?),\s*(?:The\s+)?(?P<agency>Associated Press|AP|Reuters|"
+    r"Agence France-Presse|AFP|Bloomberg|Anadolu Agency|Xinhua|Yonhap|Kyodo News|Kyodo|UPI|dpa)"
+    r"(?:\s+[\w ]{0,30}(?:Writer|Correspondent|Reporter|Editor))?\s*$"
+)
+_LICENSE = re.compile(
+    r"all rights reserved|tüm hakları saklıdır|все права защищены|усі права захищені|版权所有|版權所有|"
+    r"無断転載|무단 ?전재|may not be (?:published|reproduced|redistributed|rewritten)|"
+    r"haber akış sistemi|without (?:the )?(?:prior )?(?:written )?permission|"
+    r"(?:^|\s)(?:©|\(c\))\s*\d{4}|copyright\s*(?:©\s*)?\d{4}|^©",
+    re.I,
+)
+
+
+@dataclass
+class Cleaned:
+    """Paragraphs without trailers, and the people and agencies the credit lines named."""
+
+    paragraphs: list[str]
+    people: list[str] = field(default_factory=list)
+    wires: list[str] = field(default_factory=list)
+
+
+def clean_paragraphs(paragraphs: list[str]) -> Cleaned:
+    """Remove editor credits, (END) trailers, e-mails, credit/licensing lines; keep what credits name."""
+    out = Cleaned(list(paragraphs))
+    ps = out.paragraphs
+    # A wire byline in the first lines ("By JANE DOE, Associated Press")
+    for i in range(min(3, len(ps))):
+        m = _WIRE_BYLINE.match(ps[i]) if len(ps[i]) < 120 else None
+        if m:
+            out.people.append(m.group("name").strip())
+            out.wires.append(m.group("agency"))
+            del ps[i]
+            break
+    # Trailers sit in the last few paragraphs; several can follow each other.
+    for _ in range(6):
+        if not ps:
+            break
+        last = ps[-1]
+        if _BRACKETS_ONLY.match(last) or _EMAILS_ONLY.match(last) or (
+            len(last) < 400 and len(ps) > 1 and _LICENSE.search(last)
+        ):
+            ps.pop()
+            continue
+        credit = _CREDIT_LINE.search(last)
+        if credit and (credit.start() == 0 or len(last) > 40 or last[: credit.start()].strip() == ""):
+            out.wires.append(credit.group("agency"))
+            if credit.group("name"):
+                out.people.append(credit.group("name").strip())
+            last = last[: credit.start()].rstrip()
+        last = _END_MARK.sub("", last)
+        last = _EDITOR_CREDIT.sub("", last).rstrip()
+        if last != ps[-1]:
+            if last:
+                ps[-1] = last
+            else:
+                ps.pop()
+            continue
+        break
+    return out

@@ -1,10 +1,10 @@
-"""The archive: SQLAlchemy models, migrations, writes, full-text search, stats and re-extraction.
+"""The archive: SQLAlchemy models, migrations, writes, full-text search and stats.
 
     from newsarchive.storage import Archive
     with Archive("sqlite:///data/archive.sqlite") as archive:
         results = archive.save_batch(articles, run_id)
 
-No Scrapy imports here: the CLI, re-extraction and most tests run without a reactor.
+No Scrapy imports here, and no extractor: re-extraction (newsarchive.reextract) sits above.
 """
 
 from newsarchive.storage.archive import Archive, UrlState

@@ -142,7 +142,7 @@ class Archive:
         next batches prepared meanwhile by ``workers`` processes (default: one when this process
         may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
         """
-        return save_stream(self, batches, self.stream_workers(workers), run_id)
+        return save_stream(self.save_batch, self.engine, batches, self.stream_workers(workers), run_id)
 
     def stream_workers(self, workers: int | None = None) -> PreparePool:
         """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
@@ -253,15 +253,16 @@ class Archive:
 
     # -- reads --------------------------------------------------------------------------
     def iter_articles(self, *, since: datetime | None = None, until: datetime | None = None,
-                      source: str | None = None, topic: str | None = None,
+                      source: str | None = None, topic: str | None = None, language: str | None = None,
                       batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
-        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, batch_size=batch_size)
+        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, language=language,
+                              batch_size=batch_size)
         for row in rows:
             yield row_dict(row, row[-1])
 
     def iter_rows(self, *, since: datetime | None = None, until: datetime | None = None,
-                  source: str | None = None, topic: str | None = None,
+                  source: str | None = None, topic: str | None = None, language: str | None = None,
                   batch_size: int = 5000) -> Iterator[Sequence[Any]]:
         """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
 
@@ -269,11 +270,12 @@ class Archive:
         export does not hold a snapshot open against concurrent crawls.
         """
         for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
-                                                batch_size=batch_size):
+                                                language=language, batch_size=batch_size):
             yield from [(*row, counts.get(row[0], 1)) for row in rows]
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
-                       source: str | None = None, topic: str | None = None, batch_size: int = 5000,
+                       source: str | None = None, topic: str | None = None, language: str | None = None,
+                       batch_size: int = 5000,
                        text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
         """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
 
@@ -281,7 +283,7 @@ class Archive:
         ``text_as_bytes`` asks SQLite for text cells as UTF-8 bytes, undecoded (the CSV writer
         copies them to the file as they are); PostgreSQL ignores it and gives str.
         """
-        where = filters(since=since, until=until, source=source, topic=topic)
+        where = filters(since=since, until=until, source=source, topic=topic, language=language)
         last_id = 0
         while True:
             stmt = (
@@ -310,18 +312,21 @@ class Archive:
             last_id = rows[-1][0]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
-                       source: str | None = None, topic: str | None = None) -> int:
+                       source: str | None = None, topic: str | None = None,
+                       language: str | None = None) -> int:
         """How many articles iter_articles would yield (for progress bars)."""
-        where = filters(since=since, until=until, source=source, topic=topic)
+        where = filters(since=since, until=until, source=source, topic=topic, language=language)
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(ArticleRow).where(*where))
                        .scalar_one())
 
     def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
-               source: str | None = None, topic: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+               source: str | None = None, topic: str | None = None, language: str | None = None,
+               limit: int = 20) -> list[dict[str, Any]]:
         """Best-matching current articles for ``query`` (see newsarchive.storage.search for the syntax)."""
         stmt = search_statement(self.dialect, query, max(1, int(limit)),
-                                filters(since=since, until=until, source=source, topic=topic))
+                                filters(since=since, until=until, source=source, topic=topic,
+                                        language=language))
         with self.engine.connect() as conn:
             try:
                 rows = conn.execute(stmt).all()
@@ -373,14 +378,28 @@ class Archive:
         with self.engine.connect() as conn:
             return archive_stats(conn, source=source, since=since, recent_runs=recent_runs)
 
-    def reextract(self, *, source: str | None = None, extract: Callable[..., Article] | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  warc_directory: str | os.PathLike[str] | None = None) -> dict[str, int]:
-        """Re-run ``extract`` over archived raw responses; a new version only where a field changed."""
-        from newsarchive.storage.reextract import reextract
+    def add_versions(self, items: Sequence[tuple[int, Article]], *, origin: str,
+                     expected: Mapping[int, int | None] | None = None) -> dict[int, int]:
+        """Make each Article the new current version of the article id given with it, in one
+        transaction (re-extraction's write): {article id: new version id}.
 
-        return reextract(self, source=source, extract=extract, progress=progress,
-                         warc_directory=warc_directory)
+        With ``expected`` (article id -> the current version id the caller read), an article
+        whose current version has moved since (a crawl stored a newer text) is left out.
+        """
+
+        def work(conn: sa.Connection) -> dict[int, int]:
+            keep = list(items)
+            if expected is not None:
+                ids = sorted({article_id for article_id, _ in items})
+                now = dict(conn.execute(sa.select(ArticleRow.id, ArticleRow.current_version_id)
+                                        .where(ArticleRow.id.in_(ids))).all())
+                keep = [(a, article) for a, article in items if a in now and now[a] == expected.get(a)]
+            if not keep:
+                return {}
+            written = BatchWriter(conn, run_id=None).add_versions(keep, origin=origin)
+            return {a: v for (a, _), v in zip(keep, written, strict=True)}
+
+        return self.write(work) if items else {}
 
     def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
         if not ids:

@@ -27,19 +27,18 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+    """The URL without its password, for messages (also when it does not parse)."""
+    from newsarchive.redact import mask_url
+
+    return mask_url(url)
 
 
 def create_engine(url: str, *, busy_timeout: float = 5.0) -> sa.Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise StorageError(f"cannot open the archive at {url!r}: not a database URL ({exc})") from None
+    except sa.exc.ArgumentError:
+        raise StorageError(f"cannot open the archive at {describe(url)!r}: not a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

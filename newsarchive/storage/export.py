@@ -254,6 +254,7 @@ def export_archive(
     until: datetime | None = None,
     source: str | None = None,
     topic: str | None = None,
+    language: str | None = None,
     progress: bool = False,
     total: int | None = None,
 ) -> int:
@@ -263,7 +264,7 @@ def export_archive(
     JSON lists decoded only when they hold escapes, SQLite text as undecoded bytes) instead of
     building a dict per article.
     """
-    filters = {"since": since, "until": until, "source": source, "topic": topic}
+    filters = {"since": since, "until": until, "source": source, "topic": topic, "language": language}
     if fmt != "csv" or _REORDER:
         return write_rows(archive.iter_articles(**filters), fmt, out, progress=progress, total=total)
     chunks = _Chunks(_csv_chunks(archive, filters))

@@ -118,10 +118,14 @@ def websearch_text(groups: list[list[Term]]) -> str:
 
 
 def filters(*, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
-            topic: str | None = None) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses shared by search, iteration and export (all values bound)."""
+            topic: str | None = None, language: str | None = None) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses shared by search, iteration and export (all values bound).
+
+    ``language`` matches the current version's language case-insensitively, a primary tag
+    also its regional forms (``en`` matches ``en-GB``).
+    """
     clauses: list[sa.ColumnElement[bool]] = []
-    if "\x00" in (source or "") + (topic or ""):
+    if "\x00" in (source or "") + (topic or "") + (language or ""):
         # no stored key contains NUL (PostgreSQL cannot even store one): nothing matches
         return [sa.false()]
     if since is not None:
@@ -136,6 +140,16 @@ def filters(*, since: datetime | None = None, until: datetime | None = None, sou
                 sa.select(ArticleTopic.article_id)
                 .join(Topic, Topic.id == ArticleTopic.topic_id)
                 .where(Topic.key == normalise_text(topic))
+            )
+        )
+    if language:
+        lang = sa.func.lower(ArticleVersion.language)
+        wanted = language.lower()
+        clauses.append(
+            ArticleRow.current_version_id.in_(
+                sa.select(ArticleVersion.id).where(
+                    sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True))
+                )
             )
         )
     return clauses

@@ -22,17 +22,15 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
 
 from newsarchive.article import Article
 from newsarchive.storage.bulk import fewer_gc_passes
 from newsarchive.storage.engine import Checkpointer
 from newsarchive.storage.save import Parts, Prepared, SaveResult, prepare, prepared_parts
-
-if TYPE_CHECKING:
-    from newsarchive.storage.archive import Archive
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +113,11 @@ class PreparePool:
             self._executor = None
 
 
-def save_stream(archive: Archive, batches: Iterable[Sequence[Article]], pool: PreparePool,
+def save_stream(save_batch: Callable[[list[Prepared], int | None], list[SaveResult]], engine: sa.Engine,
+                batches: Iterable[Sequence[Article]], pool: PreparePool,
                 run_id: int | None = None) -> Iterator[list[SaveResult]]:
-    """Save each batch in its own transaction, in order, preparing the next ones in ``pool``."""
+    """Save each batch with ``save_batch`` (Archive.save_batch: one transaction each), in order,
+    preparing the next ones in ``pool``; ``engine`` is the archive's (SQLite's WAL checkpoints)."""
     source = iter(batches)
     ahead: deque[tuple[list[Article], _Parts | None]] = deque()
     limit = max(1, pool.workers) * AHEAD_PER_WORKER
@@ -130,7 +130,7 @@ def save_stream(archive: Archive, batches: Iterable[Sequence[Article]], pool: Pr
             articles = list(batch)
             ahead.append((articles, pool.submit(articles) if articles else None))
 
-    checkpointer = Checkpointer.start_for(archive.engine)
+    checkpointer = Checkpointer.start_for(engine)
     try:
         # for the whole stream, the caller's code between batches included: restoring the
         # default after each batch would start a pass over everything held at every batch
@@ -140,7 +140,7 @@ def save_stream(archive: Archive, batches: Iterable[Sequence[Article]], pool: Pr
                 articles, future = ahead.popleft()
                 prepared = pool.result(articles, future) if articles else []
                 fill()  # the worker starts on the next batch before this one is written
-                results = archive.save_batch(prepared, run_id)
+                results = save_batch(prepared, run_id)
                 if checkpointer is not None:
                     checkpointer.after_commit()
                 yield results

@@ -60,10 +60,13 @@ STYLES = [
 def test_wire_styles(paragraph, dateline, agency, rest):
     found = parse_dateline(paragraph)
     assert found is not None
-    assert found.text == dateline
+    assert found.core == dateline
     assert found.agency == agency
+    # the field holds the dateline as printed: place and date, agency marker, separator
+    assert found.text.startswith(dateline) or found.text.startswith("(" + (agency or ""))
+    assert found.text in " ".join(paragraph.split())
     got_dateline, got_rest = split_dateline(paragraph)
-    assert got_dateline == dateline
+    assert got_dateline == found.text
     assert got_rest.startswith(rest)
     # the whole prefix, agency marker and separator included, is gone
     assert "(" + (agency or "") + ")" not in got_rest[:20]
@@ -74,10 +77,12 @@ def test_parts_of_a_dateline():
     found = parse_dateline("BEIJING, Jan. 5, 2024 (Xinhua) -- Text.")
     assert found is not None
     assert (found.location, found.date_text, found.agency) == ("BEIJING", "Jan. 5, 2024", "Xinhua")
+    assert (found.text, found.wire) == ("BEIJING, Jan. 5, 2024 (Xinhua) --", "Xinhua")
 
 
 def test_leading_whitespace_is_part_of_the_removed_prefix():
-    assert split_dateline("  LONDON, March 3 (Reuters) - Shares rose.") == ("LONDON, March 3", "Shares rose.")
+    got = split_dateline("  LONDON, March 3 (Reuters) - Shares rose.")
+    assert got == ("LONDON, March 3 (Reuters) -", "Shares rose.")
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def test_profile_timestamp_takes_its_year_from_the_url(html):
 
 def test_profile_body_drop_and_read_also(html):
     article = extract(html, URL, profile=PROFILE)
-    assert article.dateline == "MOSCOW, January 19"
+    assert article.dateline == "MOSCOW, January 19. /TASS/."
     assert article.body.startswith("The transport and regional ministers agreed")
     assert "Реклама" not in article.body
     assert "Read also" not in article.body

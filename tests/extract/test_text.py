@@ -86,7 +86,7 @@ def test_headline_canonical_source(wire):
 
 def test_tass_2017_page(tass_like):
     assert tass_like.headline == "Ministers agree on a new river ferry schedule"
-    assert tass_like.dateline == "MOSCOW, January 19"
+    assert tass_like.dateline == "MOSCOW, January 19. /TASS/."
     assert tass_like.body.startswith("The transport and regional ministers agreed")
     for unwanted in (
         "{{",

@@ -72,6 +72,25 @@ def test_validate_keeps_complete_articles_and_reads_its_settings() -> None:
         ValidatePipeline.from_crawler(crawler(NEWSARCHIVE_VALIDATE_ENABLED=False))
 
 
+@pytest.mark.parametrize(("warnings", "counted"), [
+    (["empty_body: no paragraph-like text found"], {"newsarchive/warning/empty_body": 1}),
+    (["empty_body: a", "empty_body: b", "other"], {"newsarchive/warning/empty_body": 1,
+                                                   "newsarchive/warning/other": 1}),
+    ([], {}),
+])
+def test_validate_counts_extraction_warnings_by_kind(warnings: list[str], counted: dict[str, int]) -> None:
+    c = crawler()
+    pipe = ValidatePipeline.from_crawler(c)
+    item = article(body="" if warnings else BODY, warnings=warnings)
+    if warnings:
+        with pytest.raises(DropItem, match="no_body"):
+            pipe.process_item(item)
+        counted = {**counted, "newsarchive/skipped/no_body": 1}
+    else:
+        assert pipe.process_item(item) is item
+    assert stats(c) == counted
+
+
 def test_dedup_within_the_run() -> None:
     c = crawler()
     pipe = DedupPipeline.from_crawler(c)

@@ -42,6 +42,9 @@ def main() -> int:
         with Archive(opts.db) as archive:
             archive.start_run(opts.source, {"fake": True})
     stem.with_suffix(".start").write_text(str(time.time()))
+    # what the real crawl would read its archive URL from, and its whole command line
+    stem.with_suffix(".env").write_text(os.environ.get("NEWSARCHIVE_DB", ""))
+    stem.with_suffix(".argv").write_text("\0".join(sys.argv))
     if opts.sigkill_self:
         os.kill(os.getpid(), signal.SIGKILL)
     deadline = time.monotonic() + opts.sleep

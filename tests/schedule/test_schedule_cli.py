@@ -41,6 +41,11 @@ def write(tmp_path: Path, text: str) -> Path:
         ("dbb = 'sqlite://'\n[sources.ap]\ncron = '0 * * * *'\n", "unknown setting 'dbb'"),
         ("timezone = 'Mars/Olympus'\n[sources.ap]\ncron = '0 * * * *'\n", "unknown timezone"),
         ("db = 'sqlite://'\n", "nothing to schedule"),
+        ("db = '[::1:1'\n[sources.ap]\ncron = '0 * * * *'\n", "'[::1:1' is not a database URL"),
+        ("[sources.ap]\ncron = '0 * * * *'\ndb = 'sqlite://'\n", "db is set once, at the top of the file"),
+        ("[sources.ap]\ncron = '0 * * * *'\nargs = ['--db', 'sqlite://']\n", "--db in args"),
+        ("command = ['{python}', '-m', 'newsarchive.crawl', '{source}', '--db', '{db}']\n"
+         "[sources.ap]\ncron = '0 * * * *'\n", "{db} is not substituted"),
     ],
 )
 def test_bad_schedule_file_is_one_error_line_and_exit_2(tmp_path: Path, text: str, message: str) -> None:
@@ -81,8 +86,10 @@ args = ["-s", "DOWNLOAD_DELAY=2"]
     assert config.lock_dir == tmp_path / "locks"
     argv = config.command_for(job)
     assert argv[:3] == [sys.executable, "-m", "newsarchive.crawl"]
-    assert argv[3:6] == ["ap", "--db", "sqlite:///x.sqlite"]
-    assert argv[6:] == list(job.args)
+    # the archive's URL travels in the environment, never on the command line
+    assert argv[3] == "ap"
+    assert argv[4:] == list(job.args)
+    assert config.env_for(job)["NEWSARCHIVE_DB"] == "sqlite:///x.sqlite"
 
 
 def test_unknown_source_without_registry_check(tmp_path: Path) -> None:
@@ -107,7 +114,8 @@ cron = "*/30 * * * *"
     assert len(times) == 2
     assert all((t.hour, t.minute, t.utcoffset().total_seconds()) == (6, 15, 3 * 3600) for t in times)
     assert (times[1] - times[0]).days == 1
-    assert any("-m newsarchive.crawl reuters --db" in line for line in lines)
+    assert any("-m newsarchive.crawl reuters" in line for line in lines)
+    assert not any("--db" in line for line in lines)
 
 
 @pytest.fixture
@@ -210,3 +218,16 @@ def test_second_signal_kills_children_without_waiting_out_the_timeout(service) -
     assert proc.returncode == 0
     ended = [e for e in read_journal(service["journal"]) if e["event"] == "ended"]
     assert [(e["outcome"], e["exit_status"]) for e in ended] == [("stopped", -signal.SIGKILL)]
+
+
+def test_dry_run_masks_the_password(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+db = "postgresql+psycopg://crawler:Quokka-Tide-42@db.example.org/news"
+[sources.ap]
+cron = "15 6 * * *"
+""")
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Quokka-Tide-42" not in result.output
+    # shell-quoted, since '*' is special to a shell
+    assert "NEWSARCHIVE_DB='postgresql+psycopg://crawler:***@db.example.org/news'" in result.stdout

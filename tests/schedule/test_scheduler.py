@@ -272,3 +272,19 @@ def test_unreachable_archive_does_not_stop_the_scheduler(setup, schedulers, capl
     clock.now = datetime(2026, 3, 2, 12, 10, tzinfo=UTC)
     scheduler.tick()
     assert set(scheduler.running) == {"alpha"}
+
+
+def test_child_gets_the_archive_url_in_its_environment_not_argv(setup, schedulers) -> None:
+    url = "postgresql+psycopg://crawler:Quokka-Tide-42@db.example.org/news"
+    config, marker = setup("--exit", "0", db=url)
+    clock = Clock(T0)
+    scheduler = Scheduler(config, clock=clock)
+    schedulers.append(scheduler)
+    clock.now = datetime(2026, 3, 2, 12, 5, tzinfo=UTC)
+    scheduler.tick()
+    wait_for(lambda: (scheduler.reap(), not scheduler.running)[1], "the child to end")
+    (env,) = markers(marker, ".env")
+    assert env.read_text() == url
+    (argv,) = markers(marker, ".argv")
+    assert "Quokka-Tide-42" not in argv.read_text()
+    assert "Quokka-Tide-42" not in config.journal.read_text()

@@ -29,7 +29,7 @@ def brightspot() -> Article:
 def test_titanium_headline_and_dateline(titanium: Article) -> None:
     assert titanium.source == "ap"
     assert titanium.headline == "Harbor ferry line opens in Valparaiso after two-year delay"
-    assert titanium.dateline == "VALPARAISO, Chile"
+    assert titanium.dateline == "VALPARAISO, Chile (AP) —"
 
 
 def test_titanium_published_with_offset(titanium: Article) -> None:
@@ -47,7 +47,9 @@ def test_titanium_body(titanium: Article) -> None:
 
 def test_titanium_topics_authors_language(titanium: Article) -> None:
     assert titanium.topics == ["Chile", "Valparaiso", "Latin America"]
-    assert titanium.authors == ["Associated Press"]
+    # the agency is the wire, not an author (issue 15 item 6)
+    assert titanium.authors == []
+    assert titanium.wire == "AP"
     assert titanium.language == "en"
 
 
@@ -57,7 +59,7 @@ def test_brightspot_uses_the_registered_profile(brightspot: Article) -> None:
 
 def test_brightspot_headline_dateline_dates(brightspot: Article) -> None:
     assert brightspot.headline == "Wind farm off Maine coast wins final federal permit"
-    assert brightspot.dateline == "PORTLAND, Maine"
+    assert brightspot.dateline == "PORTLAND, Maine (AP) —"
     assert brightspot.published == datetime.fromisoformat("2025-02-11T16:42:07+00:00")
     assert brightspot.updated == datetime.fromisoformat("2025-02-11T19:03:44+00:00")
 

@@ -23,7 +23,7 @@ def article() -> Article:
 def test_headline_and_dateline(article: Article) -> None:
     assert article.source == "interfax"
     assert article.headline == "Аэропорт Пулково продлил время работы ночного терминала"
-    assert article.dateline == "Санкт-Петербург. 19 сентября"
+    assert article.dateline == "Санкт-Петербург. 19 сентября. INTERFAX.RU -"
 
 
 def test_published_with_moscow_offset(article: Article) -> None:

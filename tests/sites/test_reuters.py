@@ -28,7 +28,7 @@ def arc2024() -> Article:
 def test_headline_dateline_published(arc2023: Article) -> None:
     assert arc2023.source == "reuters"
     assert arc2023.headline == "Chilean copper miners vote to end week-long strike"
-    assert arc2023.dateline == "SANTIAGO, June 14"
+    assert arc2023.dateline == "SANTIAGO, June 14 (Reuters) -"
     assert arc2023.published == datetime.fromisoformat("2023-06-14T21:37:02+00:00")
     assert arc2023.published.utcoffset() is not None
 
@@ -54,7 +54,7 @@ def test_authors_and_description(arc2023: Article) -> None:
 
 def test_2024_page_found_through_the_registry(arc2024: Article) -> None:
     assert arc2024.source == "reuters"
-    assert arc2024.dateline == "OSLO, Sept 3"
+    assert arc2024.dateline == "OSLO, Sept 3 (Reuters) -"
     assert arc2024.published == datetime.fromisoformat("2024-09-03T07:15:00+00:00")
     assert arc2024.topics == ["Funds", "Markets"]
     assert arc2024.authors == ["Ingrid Fjell"]

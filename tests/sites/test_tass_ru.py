@@ -29,7 +29,7 @@ def test_news_header_fields(news: Article) -> None:
     assert news.source == "tass_ru"
     assert news.headline == "В Подмосковье открыли новый речной причал"
     assert news.description == "Причал рассчитан на прием четырех прогулочных судов одновременно"
-    assert news.dateline == "ДМИТРОВ /Московская область/, 30 июня"
+    assert news.dateline == "ДМИТРОВ /Московская область/, 30 июня. /ТАСС/."
     assert news.language == "ru"
 
 
@@ -54,7 +54,7 @@ def test_news_header_topics(news: Article) -> None:
 def test_b_material_fields(material: Article) -> None:
     assert material.headline == "Итальянские фермеры собрали рекордный урожай оливок"
     assert material.description == "Урожай в южных регионах оказался на треть больше прошлогоднего"
-    assert material.dateline == "РИМ, 3 декабря"
+    assert material.dateline == "РИМ, 3 декабря. /Корр. ТАСС Анна Олива/."
     assert material.language == "ru"
 
 

@@ -29,7 +29,7 @@ def legacy() -> Article:
 def test_current_headline_and_dateline(current: Article) -> None:
     assert current.source == "xinhua"
     assert current.headline == "China opens high-speed rail link to mountain county"
-    assert current.dateline == "GUIYANG, March 11"
+    assert current.dateline == "GUIYANG, March 11 (Xinhua) --"
 
 
 def test_current_published_in_beijing_time(current: Article) -> None:
@@ -54,7 +54,7 @@ def test_current_topics_and_authors(current: Article) -> None:
 def test_legacy_page(legacy: Article) -> None:
     assert legacy.source == "xinhua"
     assert legacy.headline == "Tea exports from Fujian hit record in first nine months"
-    assert legacy.dateline == "FUZHOU, Oct. 12"
+    assert legacy.dateline == "FUZHOU, Oct. 12 (Xinhua) --"
     assert legacy.published == datetime.fromisoformat("2016-10-12T09:41:07+08:00")
     assert legacy.body.startswith("Tea exports from east China's Fujian Province")
     assert "Editor" not in legacy.body
