@@ -9,6 +9,7 @@ that would lose something is reported, not written; ``dry_run`` writes nothing a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from newsarchive.article import Article, FetchInfo
 from newsarchive.errors import StorageError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.storage import Archive
-from newsarchive.storage.models import ArticleRow, ArticleVersion, Source
+from newsarchive.storage.models import OFFSET_COLUMNS, REVISION_COLUMNS, ArticleRow, ArticleVersion, Source
 from newsarchive.storage.save import offset_minutes, version_values
 from newsarchive.storage.warc import read_response
 
@@ -31,13 +32,12 @@ Extract = Callable[..., Article]
 #: progress(done, total, report) after each batch
 Progress = Callable[[int, int, "Report"], None]
 
-#: the stored fields an extractor decides, by how "less complete" is judged for each
-TEXT_FIELDS = ("section", "headline", "dateline", "published_raw", "updated_raw", "description", "body",
-               "language")
-TIME_FIELDS = ("published", "updated")
-LIST_FIELDS = ("topics", "read_also", "authors")
-FIELDS = ("section", "headline", "dateline", "published", "published_raw", "updated", "updated_raw",
-          "description", "body", "topics", "read_also", "authors", "language")
+#: the stored fields an extractor decides (the models declare them), by how "less complete" is judged
+FIELDS = tuple(c for c in REVISION_COLUMNS if c not in OFFSET_COLUMNS.values())
+TIME_FIELDS = tuple(OFFSET_COLUMNS)
+LIST_FIELDS = tuple(f.name for f in dataclasses.fields(Article)
+                    if f.name in FIELDS and f.default_factory is list)
+TEXT_FIELDS = tuple(name for name in FIELDS if name not in (*TIME_FIELDS, *LIST_FIELDS))
 #: a body cut to less than this share of its stored length is a loss: boilerplate removed by a
 #: fix shortens a body a little, a teaser or a caption taken for the story shortens it a lot
 BODY_KEPT_SHARE = 0.5
@@ -45,7 +45,7 @@ BODY_KEPT_SHARE = 0.5
 EXAMPLES = 3
 
 _PROVENANCE = ("url", "fetched_at", "warc_file", "warc_offset", "warc_length")
-_STORED = (*FIELDS, "published_offset", "updated_offset")
+_STORED = (*FIELDS, *OFFSET_COLUMNS.values())
 
 
 @dataclass

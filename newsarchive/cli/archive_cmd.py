@@ -42,7 +42,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 
 
 def filter_options(func: F) -> F:
-    """--since/--until/--source/--topic/--language, shared by search and export."""
+    """--since/--until/--source/--topic/--language/--wire, shared by search and export."""
+    func = click.option("--wire", help="Only copy credited to this agency (e.g. Reuters).")(func)
     func = click.option("--language", help="Only articles in this language (en also matches en-GB).")(func)
     func = click.option("--topic", help="Only articles with this topic (case-insensitive).")(func)
     func = click.option("--source", help="Only this source (site key such as tass).")(func)
@@ -95,7 +96,8 @@ SEARCH_COLUMNS = ("article_id", "published", "source", "headline", "canonical_ur
 @format_option
 @db_option
 def search(query: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, language: str | None, limit: int, fmt: str, db: str | None) -> None:
+           topic: str | None, language: str | None,
+           wire: str | None, limit: int, fmt: str, db: str | None) -> None:
     """Full-text search over headline and body of each article's current version.
 
     \b
@@ -108,7 +110,7 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
         check_names(archive, source=source, topic=topic, language=language)
         try:
             rows = archive.search(query, since=since, until=until, source=source, topic=topic,
-                                  language=language, limit=limit)
+                                  language=language, wire=wire, limit=limit)
         except NewsarchiveError as exc:
             raise click.ClickException(str(exc)) from None
     if fmt == "json":
@@ -138,7 +140,8 @@ def search(query: str, since: datetime | None, until: datetime | None, source: s
 @click.option("--no-progress", is_flag=True, help="No progress bar even on a terminal.")
 @db_option
 def export(fmt: str, output: str, since: datetime | None, until: datetime | None, source: str | None,
-           topic: str | None, language: str | None, no_progress: bool, db: str | None) -> None:
+           topic: str | None, language: str | None,
+           wire: str | None, no_progress: bool, db: str | None) -> None:
     """Export the current version of each article, one row per article, streaming.
 
     \b
@@ -155,7 +158,7 @@ def export(fmt: str, output: str, since: datetime | None, until: datetime | None
             check_names(archive, source=source, topic=topic, language=language)
             show = not no_progress and sys.stderr.isatty()
             wanted: dict[str, Any] = {"since": since, "until": until, "source": source, "topic": topic,
-                                      "language": language}
+                                      "language": language, "wire": wire}
             total = archive.count_articles(**wanted) if show else None
             written = exporter.export_archive(archive, fmt, output, **wanted, progress=show, total=total)
     except NewsarchiveError as exc:

@@ -31,6 +31,7 @@ from newsarchive.storage.save import (
 )
 from newsarchive.storage.search import (
     ROW_COLUMNS,
+    ROW_INDEX,
     SearchQueryError,
     filters,
     row_dict,
@@ -254,28 +255,28 @@ class Archive:
     # -- reads --------------------------------------------------------------------------
     def iter_articles(self, *, since: datetime | None = None, until: datetime | None = None,
                       source: str | None = None, topic: str | None = None, language: str | None = None,
-                      batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+                      wire: str | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
         rows = self.iter_rows(since=since, until=until, source=source, topic=topic, language=language,
-                              batch_size=batch_size)
+                              wire=wire, batch_size=batch_size)
         for row in rows:
             yield row_dict(row, row[-1])
 
     def iter_rows(self, *, since: datetime | None = None, until: datetime | None = None,
                   source: str | None = None, topic: str | None = None, language: str | None = None,
-                  batch_size: int = 5000) -> Iterator[Sequence[Any]]:
+                  wire: str | None = None, batch_size: int = 5000) -> Iterator[Sequence[Any]]:
         """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
 
         Pages by id (one short read transaction per page), so memory stays constant and a long
         export does not hold a snapshot open against concurrent crawls.
         """
         for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
-                                                language=language, batch_size=batch_size):
-            yield from [(*row, counts.get(row[0], 1)) for row in rows]
+                                                language=language, wire=wire, batch_size=batch_size):
+            yield from [(*row, counts.get(row[_ID], 1)) for row in rows]
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None, language: str | None = None,
-                       batch_size: int = 5000,
+                       wire: str | None = None, batch_size: int = 5000,
                        text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
         """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
 
@@ -283,7 +284,8 @@ class Archive:
         ``text_as_bytes`` asks SQLite for text cells as UTF-8 bytes, undecoded (the CSV writer
         copies them to the file as they are); PostgreSQL ignores it and gives str.
         """
-        where = filters(since=since, until=until, source=source, topic=topic, language=language)
+        where = filters(since=since, until=until, source=source, topic=topic, language=language,
+                        wire=wire)
         last_id = 0
         while True:
             stmt = (
@@ -307,26 +309,27 @@ class Archive:
                     return
                 # almost every article has one version: one range scan of the version index
                 # finds the others (a count per row cost a third of the export's time)
-                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][0], "hi": rows[-1][0]}).all())
+                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][_ID], "hi": rows[-1][_ID]}).all())
             yield rows, counts
-            last_id = rows[-1][0]
+            last_id = rows[-1][_ID]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None,
-                       language: str | None = None) -> int:
+                       language: str | None = None, wire: str | None = None) -> int:
         """How many articles iter_articles would yield (for progress bars)."""
-        where = filters(since=since, until=until, source=source, topic=topic, language=language)
+        where = filters(since=since, until=until, source=source, topic=topic, language=language,
+                        wire=wire)
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(ArticleRow).where(*where))
                        .scalar_one())
 
     def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
                source: str | None = None, topic: str | None = None, language: str | None = None,
-               limit: int = 20) -> list[dict[str, Any]]:
+               wire: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Best-matching current articles for ``query`` (see newsarchive.storage.search for the syntax)."""
         stmt = search_statement(self.dialect, query, max(1, int(limit)),
                                 filters(since=since, until=until, source=source, topic=topic,
-                                        language=language))
+                                        language=language, wire=wire))
         with self.engine.connect() as conn:
             try:
                 rows = conn.execute(stmt).all()
@@ -419,6 +422,7 @@ class Archive:
             ).scalar()
 
 
+_ID = ROW_INDEX["article_id"]
 _MULTI_VERSION = (
     sa.select(ArticleVersion.article_id, sa.func.count())
     .where(ArticleVersion.article_id.between(sa.bindparam("lo"), sa.bindparam("hi")))

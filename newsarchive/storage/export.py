@@ -11,14 +11,18 @@ Choices, each for the analyst opening the file:
   mojibake, while pandas, LibreOffice and Python's ``utf-8-sig`` strip the BOM. On stdout
   there is no BOM, because a pipe feeds other tools (``head``, ``csvkit``) where it is noise.
   Rows end in CRLF and every field with a comma, quote or newline is quoted (RFC 4180), every
-  row has the same columns, lists (``topics``, ``authors``) are joined with ``"; "``, and
-  ``read_also`` (a list of ``{"title", "url"}``) is JSON text.
+  row has the same columns, and list columns (``topics``, ``authors``, ``read_also``) are JSON
+  arrays, so any value survives the trip back::
+
+      df = pd.read_csv("a.csv", converters={c: json.loads for c in ("topics", "authors", "read_also")})
+
+  Datetimes are ISO 8601 with the page's own offset (``+03:00`` for Moscow).
 * JSON Lines is UTF-8 without BOM, one object per line, values as ``Article.to_dict()``.
-* Parquet keeps lists as list columns and ``read_also`` as a list of structs; it is written in
-  row groups of ``PARQUET_BATCH_ROWS`` rows so memory stays flat. It needs pyarrow (the
-  ``parquet`` extra).
-* Datetimes are ISO 8601 strings with their UTC offset in every format, so the page's own
-  offset (``+03:00`` for Moscow) survives; Parquet's timestamp type could not keep it.
+* Parquet keeps lists as list columns and ``read_also`` as a list of structs. Timestamps are
+  typed (``timestamp[us, UTC]``), each page timestamp with its offset in minutes beside it
+  (``published_offset``: NULL when the page gave no zone), since Parquet's type keeps no offset.
+  It is written in row groups of ``PARQUET_BATCH_ROWS`` rows so memory stays flat, and needs
+  pyarrow (the ``parquet`` extra).
 
 A file target is written to ``<name>.part`` beside it and renamed at the end, so an
 interrupted export never leaves a half-written file under the real name.
@@ -34,21 +38,14 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
-from newsarchive.storage.csv_lines import (
-    LIST_COLUMNS,
-    archive_csv_line,
-    csv_line,
-    csv_page,
-    csv_value,
-    json_default,
-)
-from newsarchive.storage.search import _REORDER
+from newsarchive.storage.csv_lines import csv_line, csv_page, json_default, row_csv_line
+from newsarchive.storage.search import LIST_FIELDS, OFFSET_COLUMNS, TIME_FIELDS
 
 Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
@@ -64,6 +61,8 @@ COLUMNS: tuple[str, ...] = (
     "last_seen",
 )
 INT_COLUMNS = frozenset({"article_id", "version_id", "version_count", "cluster_id"})
+#: columns that hold an instant (ISO text in CSV/JSONL, typed UTC in Parquet)
+TIME_COLUMNS = frozenset({*TIME_FIELDS, "first_seen", "last_seen"})
 #: rows per Parquet row group: ~10k articles of a few KB each is a few tens of MB at most
 PARQUET_BATCH_ROWS = 10_000
 
@@ -162,10 +161,6 @@ def _counting(rows: Iterable[Any], progress: _Progress) -> Iterator[Any]:
         progress.step()
 
 
-# plain values that _csv_field writes directly; everything else goes through csv_value()
-_CSV_AS_IS = frozenset({str, int, type(None)})
-
-
 def _write_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
     write = stream.write
     write(csv_line(columns))
@@ -176,14 +171,8 @@ def _write_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequ
         for chunk, _lines in rows:
             raw.write(chunk)
         return
-    as_is = _CSV_AS_IS
     for row in rows:
-        cells = [row.get(c) for c in columns]
-        # most cells are plain strings: convert only the others (lists, datetimes, dicts)
-        for i, value in enumerate(cells):
-            if value.__class__ not in as_is:
-                cells[i] = csv_value(columns[i], value)
-        write(csv_line(cells))
+        write(row_csv_line(columns, row))
 
 
 def _write_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Sequence[str]) -> None:
@@ -195,18 +184,59 @@ def _write_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str], columns: Se
         write("\n")
 
 
+def parquet_columns(columns: Sequence[str]) -> list[str]:
+    """The Parquet file's columns: ``columns`` with each offset column beside its timestamp."""
+    out: list[str] = []
+    for c in columns:
+        if c not in out:
+            out.append(c)
+        if c in OFFSET_COLUMNS and OFFSET_COLUMNS[c] not in columns:
+            out.append(OFFSET_COLUMNS[c])
+    return out
+
+
 def _parquet_schema(pa: Any, columns: Sequence[str]) -> Any:
     fields = []
+    offsets = set(OFFSET_COLUMNS.values())
     for c in columns:
         if c in INT_COLUMNS:
             fields.append(pa.field(c, pa.int64()))
-        elif c in LIST_COLUMNS:
-            fields.append(pa.field(c, pa.list_(pa.string())))
+        elif c in offsets:
+            fields.append(pa.field(c, pa.int16()))
+        elif c in TIME_COLUMNS:
+            fields.append(pa.field(c, pa.timestamp("us", tz="UTC")))
         elif c == "read_also":
             fields.append(pa.field(c, pa.list_(pa.struct([("title", pa.string()), ("url", pa.string())]))))
+        elif c in LIST_FIELDS:
+            fields.append(pa.field(c, pa.list_(pa.string())))
         else:
             fields.append(pa.field(c, pa.string()))
     return pa.schema(fields)
+
+
+def _instant(value: Any) -> datetime | None:
+    """An exported timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _offset(value: Any) -> int | None:
+    """The UTC offset in minutes of an exported timestamp (None for none or an unknown zone)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def _parquet_row(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    out = {c: _parquet_cell(c, row.get(c)) for c in columns}
+    for name, offset in OFFSET_COLUMNS.items():
+        if offset in out and offset not in row:
+            out[offset] = _offset(row.get(name))
+    return out
 
 
 def _parquet_cell(column: str, value: Any) -> Any:
@@ -214,10 +244,12 @@ def _parquet_cell(column: str, value: Any) -> Any:
         return None
     if column in INT_COLUMNS:
         return int(value)
-    if column in LIST_COLUMNS:
-        return [str(v) for v in value]
+    if column in TIME_COLUMNS:
+        return _instant(value)
     if column == "read_also":
         return [{"title": link.get("title"), "url": link.get("url")} for link in value]
+    if column in LIST_FIELDS:
+        return [str(v) for v in value]
     if isinstance(value, str):
         return value
     if isinstance(value, datetime | date):
@@ -229,20 +261,17 @@ def _parquet_cell(column: str, value: Any) -> Any:
 
 def _write_parquet(rows: Iterable[Mapping[str, Any]], sink: Any, columns: Sequence[str]) -> None:
     pa = _require_pyarrow()
+    columns = parquet_columns(columns)
     schema = _parquet_schema(pa, columns)
     with pa.parquet.ParquetWriter(sink, schema, compression="zstd") as writer:
-        batch: dict[str, list[Any]] = {c: [] for c in columns}
-        size = 0
+        batch: list[dict[str, Any]] = []
         for row in rows:
-            for c in columns:
-                batch[c].append(_parquet_cell(c, row.get(c)))
-            size += 1
-            if size >= PARQUET_BATCH_ROWS:
-                writer.write_table(pa.Table.from_pydict(batch, schema=schema))
-                batch = {c: [] for c in columns}
-                size = 0
-        if size:
-            writer.write_table(pa.Table.from_pydict(batch, schema=schema))
+            batch.append(_parquet_row(row, columns))
+            if len(batch) >= PARQUET_BATCH_ROWS:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
 
 
 def export_archive(
@@ -255,17 +284,20 @@ def export_archive(
     source: str | None = None,
     topic: str | None = None,
     language: str | None = None,
+    wire: str | None = None,
     progress: bool = False,
     total: int | None = None,
 ) -> int:
-    """Export an Archive's current articles; CSV takes a fast path, byte for byte what write_rows writes.
+    """Export an Archive's current articles; CSV from SQLite takes a fast path, byte for byte
+    what write_rows writes.
 
-    The fast path formats the stored columns of each page of rows directly (timestamps as text,
-    JSON lists decoded only when they hold escapes, SQLite text as undecoded bytes) instead of
-    building a dict per article.
+    The fast path formats the stored columns of each page of rows directly (SQLite text as
+    undecoded bytes, timestamps as text, JSON lists decoded only when they hold escapes)
+    instead of building a dict per article.
     """
-    filters = {"since": since, "until": until, "source": source, "topic": topic, "language": language}
-    if fmt != "csv" or _REORDER:
+    filters = {"since": since, "until": until, "source": source, "topic": topic, "language": language,
+               "wire": wire}
+    if fmt != "csv" or archive.dialect != "sqlite":
         return write_rows(archive.iter_articles(**filters), fmt, out, progress=progress, total=total)
     chunks = _Chunks(_csv_chunks(archive, filters))
     with _cyclic_gc_paused():
@@ -286,13 +318,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _csv_chunks(archive: Any, filters: dict[str, Any]) -> Iterator[tuple[bytes, int]]:
-    as_bytes = archive.dialect == "sqlite"
-    for rows, counts in archive.iter_row_pages(**filters, text_as_bytes=as_bytes):
-        if as_bytes:
-            yield csv_page(rows, counts), len(rows)
-        else:
-            text = "".join([archive_csv_line((*row, counts.get(row[0], 1))) for row in rows])
-            yield text.encode(), len(rows)
+    for rows, counts in archive.iter_row_pages(**filters, text_as_bytes=True):
+        yield csv_page(rows, counts, COLUMNS), len(rows)
 
 
 class _Chunks:

@@ -6,12 +6,15 @@ tables on SQLite and PostgreSQL; ``tests/storage/test_migrations.py`` checks the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from newsarchive.article import Article, FetchInfo
 
 #: PostgreSQL text-search configuration: "simple" (lower-casing, no stemming) because the
 #: archive mixes English and Russian and stemming one language would garble the other.
@@ -93,6 +96,8 @@ class ArticleVersion(Base):
     section: Mapped[str | None] = mapped_column(sa.Text)
     headline: Mapped[str | None] = mapped_column(sa.Text)
     dateline: Mapped[str | None] = mapped_column(sa.Text)
+    #: the agency the dateline credits (Reuters, AP, TASS...), also on an outlet's copy (migration 0012)
+    wire: Mapped[str | None] = mapped_column(sa.Text)
     published: Mapped[datetime | None]
     published_offset: Mapped[int | None]
     published_raw: Mapped[str | None] = mapped_column(sa.Text)
@@ -250,9 +255,46 @@ class UrlState(Base):
     published: Mapped[datetime | None]
 
 
+# -- which Article fields are stored where ------------------------------------------------
+#: the Article's fields that article_versions stores, in the Article's order: the models are the
+#: declaration (a new Article field needs its column and a migration, nothing here)
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Article)
+                                        if f.name in ArticleVersion.__table__.c)
+#: a timestamp field's UTC offset in minutes, kept beside it (``published`` -> ``published_offset``)
+OFFSET_COLUMNS: dict[str, str] = {name: f"{name}_offset" for name in ARTICLE_FIELDS
+                                  if f"{name}_offset" in ArticleVersion.__table__.c}
+#: crawl provenance (Article.fetch) that article_versions stores
+FETCH_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FetchInfo)
+                                      if f.name in ArticleVersion.__table__.c)
+#: article_versions columns whose values come from the Article alone
+VERSION_COLUMNS: tuple[str, ...] = ("content_hash", *ARTICLE_FIELDS, *OFFSET_COLUMNS.values(), *FETCH_FIELDS)
+#: the stored fields an extractor decides: a difference in any of them is a new revision
+REVISION_COLUMNS: tuple[str, ...] = tuple(
+    c for c in VERSION_COLUMNS if c not in ("content_hash", "url", "fetched_at", *FETCH_FIELDS))
+
+
+def current_articles_view(version_columns: tuple[str, ...]) -> str:
+    """``CREATE VIEW current_articles``: one row per article with its current version's columns.
+
+    Timestamps are the stored UTC values with the page's offset in minutes beside them
+    (``published_offset``). A migration passes the article_versions columns of its own time, so
+    the view it creates does not change when the models do.
+    """
+    picked = ", ".join(f"v.{name}" for name in version_columns)
+    return (
+        "CREATE VIEW current_articles AS SELECT a.id AS article_id, v.id AS version_id, a.canonical_url, "
+        f"s.key AS source, {picked}, a.cluster_id, "
+        "(SELECT count(*) FROM article_versions c WHERE c.article_id = a.id) AS version_count, "
+        "a.first_seen, a.last_seen FROM articles a "
+        "JOIN article_versions v ON v.id = a.current_version_id JOIN sources s ON s.id = a.source_id"
+    )
+
+
 #: SQLite FTS5 index over headline and body of each article's CURRENT version. External
 #: content (no second copy of the text): rowid = article_versions.id, maintained by triggers
 #: on articles.current_version_id, so the index follows the pointer in the same transaction.
+#: Migration 0012 declares it again as content="article_versions", the spelling Datasette and
+#: sqlite-utils look for when they detect a table's full-text index.
 SQLITE_FTS_DDL = (
     "CREATE VIRTUAL TABLE articles_fts USING fts5(headline, body, content='article_versions', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",

@@ -16,6 +16,10 @@ from newsarchive.article import Article, normalise_text
 from newsarchive.storage import bands as band_index
 from newsarchive.storage import bulk, neardup
 from newsarchive.storage.models import (
+    ARTICLE_FIELDS,
+    FETCH_FIELDS,
+    OFFSET_COLUMNS,
+    VERSION_COLUMNS,
     ArticleRow,
     ArticleTopic,
     ArticleVersion,
@@ -101,12 +105,6 @@ class Prepared:
     links: tuple[tuple[str, str | None], ...]
 
 
-#: article_versions columns whose values come from the Article alone
-VERSION_COLUMNS = (
-    "content_hash", "url", "section", "headline", "dateline", "published", "published_offset",
-    "published_raw", "updated", "updated_offset", "updated_raw", "description", "body", "topics",
-    "read_also", "authors", "language", "fetched_at", "warc_file", "warc_offset", "warc_length",
-)
 #: plus the columns of the save itself, first, in this order
 _VERSION_SQLITE = (f"INSERT INTO article_versions (id, article_id, created_at, run_id, origin, "
                    f"{', '.join(VERSION_COLUMNS)}) VALUES ({', '.join('?' * (5 + len(VERSION_COLUMNS)))})")
@@ -183,36 +181,26 @@ def _clean(value: Any) -> Any:
 
 
 def version_values(article: Article, digest: str | None = None) -> dict[str, Any]:
-    """The article_versions columns that come from the extracted Article."""
-    values = {
-        "content_hash": digest or article.content_hash,
-        "url": article.url,
-        "section": article.section,
-        "headline": article.headline,
-        "dateline": article.dateline,
-        "published": article.published,
-        "published_offset": offset_minutes(article.published),
-        "published_raw": article.published_raw,
-        "updated": article.updated,
-        "updated_offset": offset_minutes(article.updated),
-        "updated_raw": article.updated_raw,
-        "description": article.description,
-        "body": article.body,
-        "topics": list(article.topics),
-        "read_also": [dict(link) for link in article.read_also],
-        "authors": list(article.authors),
-        "language": article.language,
-    }
-    return {key: _clean(value) for key, value in values.items()}
+    """The article_versions columns that come from the extracted Article (VERSION_COLUMNS but
+    the crawl provenance)."""
+    values: dict[str, Any] = {"content_hash": digest or article.content_hash}
+    for name in ARTICLE_FIELDS:
+        value = getattr(article, name)
+        if isinstance(value, list):
+            value = [dict(v) if isinstance(v, dict) else v for v in value]
+        values[name] = _clean(value)
+    for name, offset in OFFSET_COLUMNS.items():
+        values[offset] = offset_minutes(getattr(article, name))
+    return values
 
 
 def _article_version_values(article: Article, digest: str) -> dict[str, Any]:
     """The article_versions columns (VERSION_COLUMNS) that come from the Article alone."""
+    values = version_values(article, digest)
     fetch = article.fetch
-    return {**version_values(article, digest), "fetched_at": article.fetched_at,
-            "warc_file": fetch.warc_file if fetch else None,
-            "warc_offset": fetch.warc_offset if fetch else None,
-            "warc_length": fetch.warc_length if fetch else None}
+    for name in FETCH_FIELDS:
+        values[name] = getattr(fetch, name) if fetch else None
+    return values
 
 
 @dataclass(eq=False)

@@ -25,12 +25,15 @@ import sqlalchemy as sa
 from newsarchive.article import Article, normalise_text
 from newsarchive.errors import StorageError
 from newsarchive.storage.models import (
+    ARTICLE_FIELDS,
+    OFFSET_COLUMNS,
     PG_TS_CONFIG,
     ArticleRow,
     ArticleTopic,
     ArticleVersion,
     Source,
     Topic,
+    UTCDateTime,
 )
 
 _TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
@@ -118,14 +121,15 @@ def websearch_text(groups: list[list[Term]]) -> str:
 
 
 def filters(*, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
-            topic: str | None = None, language: str | None = None) -> list[sa.ColumnElement[bool]]:
+            topic: str | None = None, language: str | None = None,
+            wire: str | None = None) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses shared by search, iteration and export (all values bound).
 
     ``language`` matches the current version's language case-insensitively, a primary tag
     also its regional forms (``en`` matches ``en-GB``).
     """
     clauses: list[sa.ColumnElement[bool]] = []
-    if "\x00" in (source or "") + (topic or "") + (language or ""):
+    if "\x00" in (source or "") + (topic or "") + (language or "") + (wire or ""):
         # no stored key contains NUL (PostgreSQL cannot even store one): nothing matches
         return [sa.false()]
     if since is not None:
@@ -152,6 +156,10 @@ def filters(*, since: datetime | None = None, until: datetime | None = None, sou
                 )
             )
         )
+    if wire:
+        # agencies are spelled by the extractor ("Reuters", "AP"); a user types them any case
+        clauses.append(ArticleRow.current_version_id.in_(
+            sa.select(ArticleVersion.id).where(sa.func.lower(ArticleVersion.wire) == wire.lower())))
     return clauses
 
 
@@ -174,6 +182,13 @@ def _raw(column: Any, name: str | None = None) -> Any:
     return sa.type_coerce(column, sa.Text).label(name or column.key)
 
 
+def _stored(name: str) -> Any:
+    column = ArticleVersion.__table__.c[name]
+    return _raw(column) if isinstance(column.type, UTCDateTime | sa.JSON) else column
+
+
+#: what a read of the archive selects: the article's own columns, then the version's stored
+#: fields as declared by the models; read back by name (ROW_INDEX), never by position
 ROW_COLUMNS = (
     ArticleRow.id.label("article_id"),
     ArticleRow.canonical_url,
@@ -182,32 +197,20 @@ ROW_COLUMNS = (
     _raw(ArticleRow.last_seen),
     Source.key.label("source"),
     ArticleVersion.id.label("version_id"),
-    ArticleVersion.url,
-    ArticleVersion.section,
-    ArticleVersion.headline,
-    ArticleVersion.dateline,
-    _raw(ArticleVersion.published),
-    ArticleVersion.published_offset,
-    ArticleVersion.published_raw,
-    _raw(ArticleVersion.updated),
-    ArticleVersion.updated_offset,
-    ArticleVersion.updated_raw,
-    ArticleVersion.description,
-    ArticleVersion.body,
-    _raw(ArticleVersion.topics),
-    _raw(ArticleVersion.read_also),
-    _raw(ArticleVersion.authors),
-    ArticleVersion.language,
-    _raw(ArticleVersion.fetched_at),
+    *[_stored(name) for name in (*ARTICLE_FIELDS, *OFFSET_COLUMNS.values())],
     ArticleVersion.content_hash,
 )
-_ARTICLE_KEYS = tuple(f.name for f in fields(Article) if f.name != "fetch")
-_ROW_KEYS = ("url", "canonical_url", "source", "section", "headline", "dateline", "published",
-             "published_raw", "updated", "updated_raw", "description", "body", "topics", "read_also",
-             "authors", "language", "fetched_at")
-_NCOLS = len(ROW_COLUMNS)
-#: Article gained or reordered fields: fall back to reordering each row
-_REORDER = _ARTICLE_KEYS != _ROW_KEYS
+ROW_NAMES: tuple[str, ...] = tuple(c.key for c in ROW_COLUMNS)
+ROW_INDEX: dict[str, int] = {name: i for i, name in enumerate(ROW_NAMES)}
+LIST_FIELDS = frozenset(n for n in ARTICLE_FIELDS if isinstance(ArticleVersion.__table__.c[n].type, sa.JSON))
+TIME_FIELDS = frozenset(n for n in ARTICLE_FIELDS
+                        if isinstance(ArticleVersion.__table__.c[n].type, UTCDateTime))
+#: (key, row index or None, how to convert, index of its offset or None) per Article.to_dict() key
+_READ = tuple(
+    (key, ROW_INDEX.get(key), "list" if key in LIST_FIELDS else "time" if key in TIME_FIELDS else "",
+     ROW_INDEX.get(OFFSET_COLUMNS.get(key, "")))
+    for key in (f.name for f in fields(Article) if f.name != "fetch")
+)
 
 
 def _utc(value: Any) -> datetime | None:
@@ -241,39 +244,22 @@ def _json_list(value: Any) -> list[Any]:
 
 def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
     """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
-    # positional access (see _COL): the mapping lookups by name cost more than the rest here
-    (article_id, canonical, cluster_id, first_seen, last_seen, source, version_id, url, section,
-     headline, dateline, published, published_offset, published_raw, updated, updated_offset, updated_raw,
-     description, body, topics, read_also, authors, language, fetched_at, digest) = row[:_NCOLS]
-    out = {
-        "url": url,
-        "canonical_url": canonical,
-        "source": source,
-        "section": section,
-        "headline": headline,
-        "dateline": dateline,
-        "published": _iso(published, published_offset),
-        "published_raw": published_raw,
-        "updated": _iso(updated, updated_offset),
-        "updated_raw": updated_raw,
-        "description": description,
-        "body": body,
-        "topics": _json_list(topics),
-        "read_also": _json_list(read_also),
-        "authors": _json_list(authors),
-        "language": language,
-        "fetched_at": _iso(fetched_at),
-    }
-    if _REORDER:
-        # same keys, same order as Article.to_dict(), whatever fields Article gains later
-        out = {key: out.get(key) for key in _ARTICLE_KEYS}
-    out["content_hash"] = digest
-    out["article_id"] = article_id
-    out["version_id"] = version_id
+    out: dict[str, Any] = {}
+    for key, index, kind, offset in _READ:
+        value = None if index is None else row[index]
+        if kind == "time":
+            # a field without an offset column is kept in UTC; a NULL offset means "zone unknown"
+            value = _iso(value, 0 if offset is None else row[offset])
+        elif kind == "list":
+            value = _json_list(value)
+        out[key] = value
+    out["content_hash"] = row[ROW_INDEX["content_hash"]]
+    for key in ("article_id", "version_id"):
+        out[key] = row[ROW_INDEX[key]]
     out["version_count"] = version_count
-    out["cluster_id"] = cluster_id
-    out["first_seen"] = _iso(first_seen)
-    out["last_seen"] = _iso(last_seen)
+    out["cluster_id"] = row[ROW_INDEX["cluster_id"]]
+    out["first_seen"] = _iso(row[ROW_INDEX["first_seen"]])
+    out["last_seen"] = _iso(row[ROW_INDEX["last_seen"]])
     return out
 
 

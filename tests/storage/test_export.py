@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsarchive.storage import export
+from newsarchive.storage.csv_lines import csv_value
 from newsarchive.storage.export import COLUMNS, ExportError, check_writable, write_rows
 
 MSK = timezone(timedelta(hours=3))
@@ -54,9 +55,7 @@ def expected_csv_cell(row: dict[str, Any], column: str) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
-    if column in ("topics", "authors"):
-        return "; ".join(value)
-    if column == "read_also":
+    if column in ("topics", "authors", "read_also"):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
@@ -75,6 +74,7 @@ def test_csv_round_trip_with_commas_quotes_newlines_and_cyrillic(tmp_path: Path)
     first = dict(zip(got[0], got[1], strict=True))
     assert first["published"] == "2026-03-14T09:30:00+03:00"
     assert json.loads(first["read_also"]) == ROWS[0]["read_also"]
+    assert json.loads(first["topics"]) == ROWS[0]["topics"]  # a comma inside a topic survives
     assert "unexpected_key" not in got[0]
 
 
@@ -91,7 +91,7 @@ def test_csv_reads_back_in_pyarrow(tmp_path: Path) -> None:
     rows = table.to_pylist()
     assert rows[0]["body"] == ROWS[0]["body"]
     assert rows[0]["headline"] == ROWS[0]["headline"]
-    assert rows[0]["topics"] == "Экономика; World, politics"
+    assert json.loads(rows[0]["topics"]) == ["Экономика", "World, politics"]
     assert rows[1]["headline"] == ""
 
 
@@ -111,6 +111,8 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
 
 def test_parquet_round_trip_in_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow (the parquet extra) not installed")
+    import pyarrow as pa
+
     monkeypatch.setattr(export, "PARQUET_BATCH_ROWS", 3)
     rows = [dict(ROWS[0], article_id=i) for i in range(7)] + [ROWS[1]]
     out = tmp_path / "a.parquet"
@@ -122,7 +124,12 @@ def test_parquet_round_trip_in_row_groups(tmp_path: Path, monkeypatch: pytest.Mo
     assert got[0]["body"] == ROWS[0]["body"]
     assert got[0]["topics"] == ROWS[0]["topics"]
     assert got[0]["read_also"] == ROWS[0]["read_also"]
-    assert got[0]["published"] == "2026-03-14T09:30:00+03:00"
+    # typed UTC, the page's offset beside it
+    assert got[0]["published"] == datetime(2026, 3, 14, 6, 30, tzinfo=UTC)
+    assert got[0]["published_offset"] == 180
+    assert f.schema_arrow.field("published").type == pa.timestamp("us", tz="UTC")
+    assert got[-1]["published"] == datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
+    assert got[-1]["published_offset"] == 0
     assert got[-1]["headline"] is None
     assert got[-1]["topics"] == []
 
@@ -202,11 +209,12 @@ def test_progress_is_drawn_only_on_a_terminal(tmp_path: Path, monkeypatch: pytes
 
 def test_csv_cells() -> None:
     when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    assert export.csv_value("published", when) == "2026-01-02T03:04:00+00:00"
-    assert export.csv_value("authors", ["A", "B"]) == "A; B"
-    assert export.csv_value("read_also", []) == "[]"
-    assert export.csv_value("article_id", 5) == "5"
-    assert export.csv_value("headline", None) == ""
+    assert csv_value("published", when) == "2026-01-02T03:04:00+00:00"
+    assert csv_value("authors", ["A", "B; C"]) == '["A", "B; C"]'
+    assert csv_value("topics", []) == "[]"
+    assert csv_value("read_also", []) == "[]"
+    assert csv_value("article_id", 5) == "5"
+    assert csv_value("headline", None) == ""
 
 
 @given(st.lists(st.one_of(st.none(), st.integers(), st.text(alphabet=st.sampled_from('ab ,"\r\nЖ;\'\t')),
@@ -246,7 +254,7 @@ def test_archive_csv_fast_path_writes_what_the_general_path_writes(archive: Any,
     assert fast.read_bytes() == general.read_bytes()
     rows = list(csv.DictReader(io.StringIO(fast.read_text("utf-8-sig"), newline="")))
     assert [r["version_count"] for r in rows] == ["2", "1", "1"]
-    assert rows[0]["topics"] == 'Экономика; World, politics; say "hi"; back\\slash'
+    assert json.loads(rows[0]["topics"]) == tricky["topics"]
     assert rows[1]["published"] == "2026-03-14T09:30:00"
     # filters reach the fast path too
     assert export.export_archive(archive, "csv", fast, source="nosuch") == 0

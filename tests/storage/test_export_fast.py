@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_fast_path_matches_general_path_on_tricky_articles(archive: Archive, tmp
     assert by_url["https://tass.com/politics/1005"]["published"] == "2026-03-14T09:30:00"
     assert by_url["https://tass.com/politics/1005"]["fetched_at"] == "2026-11-20T10:00:00.000500+00:00"
     first = by_url["https://tass.com/politics/1001"]
-    assert first["topics"] == 'Экономика; World, politics; say "hi"; back\\slash'
+    assert json.loads(first["topics"]) == ["Экономика", "World, politics", 'say "hi"', "back\\slash"]
     assert [r["version_count"] for r in rows] == ["2", "1", "1", "1", "1", "1", "2", "1"]
 
 
@@ -88,7 +89,7 @@ def test_pages_of_any_size_give_the_same_lines(sqlite_url: str, tmp_path: Path) 
         lines = general.read_bytes().split(b"\r\n", 1)[1]  # after the BOM and the header
         for size in (1, 3, 100):
             pages = archive.iter_row_pages(batch_size=size, text_as_bytes=True)
-            assert b"".join(export.csv_page(rows, counts) for rows, counts in pages) == lines
+            assert b"".join(export.csv_page(rows, counts, export.COLUMNS) for rows, counts in pages) == lines
 
 
 def test_unusual_stored_values_take_the_str_path(sqlite_url: str, tmp_path: Path) -> None:
@@ -105,8 +106,8 @@ def test_unusual_stored_values_take_the_str_path(sqlite_url: str, tmp_path: Path
         assert fast == general
         rows = list(csv.DictReader(io.StringIO(fast.decode("utf-8-sig"), newline="")))
         assert rows[0]["fetched_at"] == "2026-11-20T10:00:00+00:00"
-        assert rows[0]["topics"] == "a; b, c"
-        assert rows[1]["authors"] == "José"
+        assert rows[0]["topics"] == '["a", "b, c"]'
+        assert rows[1]["authors"] == '["José"]'
         assert rows[1]["read_also"] == '[{"title": "Т\\"", "url": "u"}]'
         assert rows[2]["first_seen"] == "2026-11-20T10:00:00+00:00"
 
