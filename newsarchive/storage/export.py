@@ -52,8 +52,7 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
 #: what iter_articles() yields: the Article fields plus the archive's own
 COLUMNS: tuple[str, ...] = (
-    # warnings describe one extraction run, not the archived record: not stored, not exported
-    *(key for key in Article(url="").to_dict() if key != "warnings"),
+    *Article(url="").to_dict().keys(),
     "article_id",
     "version_count",
     "cluster_id",
