@@ -263,13 +263,15 @@ def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteP
     # punctuation-only variants (quotes, ":" for " - ") are one wording: og:title stays
     if og and ld and title and not _same_text(og, ld) and _same_headline(title, og):
         headline = ld
-    h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
-    shown = next((h for h in h1s if 3 <= len(h) <= 400), None)
-    if not headline:
-        headline = shown or meta.title_tag
-    elif shown and _typography_key(shown) == _typography_key(headline):
-        # the same words as printed on the page: its own quotes and dashes, not the metadata's ASCII
-        headline = shown
+    # the visible <h1> is read when it decides: no headline yet, or one whose quotes it may print otherwise
+    if not headline or _QUOTE_CHARS.search(headline):
+        h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
+        shown = next((h for h in h1s if 3 <= len(h) <= 400), None)
+        if not headline:
+            headline = shown or meta.title_tag
+        elif shown and _typography_key(shown) == _typography_key(headline):
+            # the same words as printed on the page: its own quotes, not the metadata's ASCII ones
+            headline = shown
     return strip_site_suffix(headline, site_words, suffixes) if headline else None
 
 
@@ -317,6 +319,7 @@ def _same_text(a: str, b: str) -> bool:
     return _key(a) == _key(b)
 
 
+_QUOTE_CHARS = re.compile("[\"'‘’‚‛′`´‹›“”„‟″«»]")
 _QUOTES = str.maketrans({**dict.fromkeys("‘’‚‛′`´‹›", "'"), **dict.fromkeys("“”„‟″«»", '"')})
 
 

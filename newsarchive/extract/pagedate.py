@@ -113,7 +113,10 @@ def find_published(
     reference = from_url + timedelta(days=1) if from_url else (meta.updated or meta.published)
     structured = _parse(meta.published_candidates, "structured", language, reference)
     times: list[_Stamp] = []
-    for raw, _el in _time_elements(doc, meta.headline)[:6]:
+    # a structured value with its own non-zero offset, agreeing with the others, needs no check
+    settled = bool(structured) and structured[0].explicit and not is_epoch(structured[0].raw) and all(
+        _days_apart(s.value, structured[0].value) <= 1 for s in structured)
+    for raw, _el in ([] if settled else _time_elements(doc, meta.headline)[:6]):
         # only a <time> that may be the answer gets dateparser; the others merely corroborate
         times += _parse([raw], "time", language, reference, thorough=not (structured or times))
     stamps = structured + times
