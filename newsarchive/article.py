@@ -45,6 +45,8 @@ class FetchInfo:
     discovered_via: str | None = None
     #: modification time the feed or sitemap entry reported for this URL
     listed_modified: datetime | None = None
+    #: path of the feed or sitemap that reported it (the revisit policy compares per listing)
+    listing: str | None = None
 
 
 @dataclass
@@ -121,3 +123,33 @@ class Article:
             if isinstance(kwargs.get(key), str):
                 kwargs[key] = datetime.fromisoformat(kwargs[key])
         return cls(**kwargs)
+
+
+#: shorter bodies are index pages, teasers or error pages, not articles (NEWSARCHIVE_MIN_BODY_CHARS)
+DEFAULT_MIN_BODY_CHARS = 80
+
+
+def skip_reason(item: Any, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> str | None:
+    """Why ``item`` is not a storable article, or None when it is."""
+    if not isinstance(item, Article):
+        return "not_article"
+    if not (item.headline or "").strip():
+        return "no_headline"
+    body = item.body.strip() if isinstance(item.body, str) else ""
+    if not body:
+        return "no_body"
+    if len(body) < min_body_chars:
+        return "body_too_short"
+    if item.published is None:
+        return "unparseable_published" if (item.published_raw or "").strip() else "no_published"
+    return None
+
+
+def warning_kinds(article: Article) -> list[str]:
+    """The kinds of an Article's warnings ("empty_body: ..." -> "empty_body"), each once."""
+    kinds: list[str] = []
+    for warning in article.warnings or []:
+        kind = str(warning).split(":", 1)[0].strip().replace("/", "_") or "unknown"
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds

@@ -19,38 +19,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from newsarchive.article import Article
+from newsarchive.article import DEFAULT_MIN_BODY_CHARS, Article, skip_reason, warning_kinds
 
 log = logging.getLogger(__name__)
-DEFAULT_MIN_BODY_CHARS = 80
-
-
-def skip_reason(item: Any, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> str | None:
-    """Why ``item`` is not a storable article, or None when it is."""
-    if not isinstance(item, Article):
-        return "not_article"
-    if not (item.headline or "").strip():
-        return "no_headline"
-    body = item.body.strip() if isinstance(item.body, str) else ""
-    if not body:
-        return "no_body"
-    if len(body) < min_body_chars:
-        return "body_too_short"
-    if item.published is None:
-        return "unparseable_published" if (item.published_raw or "").strip() else "no_published"
-    return None
-
-
-def warning_kinds(article: Article) -> list[str]:
-    """The kinds of an Article's warnings ("empty_body: ..." -> "empty_body"), each once."""
-    kinds: list[str] = []
-    for warning in article.warnings or []:
-        kind = str(warning).split(":", 1)[0].strip().replace("/", "_") or "unknown"
-        if kind not in kinds:
-            kinds.append(kind)
-    return kinds
-
-
 class ValidatePipeline:
     """Keep only items that are complete articles; count every drop by reason."""
 

@@ -36,9 +36,17 @@ def main(verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     # Imported here so each area owns its module and `newsarchive --help` stays cheap.
-    from newsarchive.cli import archive_cmd, browse_cmd, crawl_cmd, extract_cmd, maintain_cmd, schedule_cmd
+    from newsarchive.cli import (
+        archive_cmd,
+        backfill_cmd,
+        browse_cmd,
+        crawl_cmd,
+        extract_cmd,
+        maintain_cmd,
+        schedule_cmd,
+    )
 
-    for module in (extract_cmd, crawl_cmd, archive_cmd, browse_cmd, maintain_cmd, schedule_cmd):
+    for module in (extract_cmd, crawl_cmd, archive_cmd, browse_cmd, maintain_cmd, schedule_cmd, backfill_cmd):
         for command in module.COMMANDS:
             # -v/-q/--log-level on every command, also those that do not declare them
             add_verbosity(command)

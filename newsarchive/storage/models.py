@@ -237,6 +237,29 @@ class CrawlRun(Base):
     host: Mapped[str | None] = mapped_column(sa.String(255))
 
 
+class BackfillFile(Base):
+    """One WARC file of a backfill job: who claimed it, whether it finished (newsarchive/backfill.py)."""
+
+    __tablename__ = "backfill_files"
+    __table_args__ = (sa.UniqueConstraint("job", "path", name="uq_backfill_files_job_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: what is kept from the files, e.g. "cc-news:tass,tass_ru" (a file done for one job is not for another)
+    job: Mapped[str] = mapped_column(sa.String(500))
+    #: the file's path below the collection's base URL
+    path: Mapped[str] = mapped_column(sa.Text)
+    #: "pending", "claimed", "done", "failed"
+    status: Mapped[str] = mapped_column(sa.String(20))
+    #: "host:pid" of the worker holding the claim
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(300))
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    records: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    articles: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
 class UrlState(Base):
     """Durable per-URL crawl state for incremental recrawls."""
 
@@ -253,6 +276,10 @@ class UrlState(Base):
     etag: Mapped[str | None] = mapped_column(sa.Text)
     last_modified: Mapped[str | None] = mapped_column(sa.Text)
     published: Mapped[datetime | None]
+    #: {listing path: ISO time} the modification time each feed/sitemap gave when the URL was
+    #: last fetched (or, for a listing not consulted then, when first seen not due); a listing
+    #: giving another value now means an edit, whatever the two clocks say (issue 14)
+    listed_modified: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 
 # -- which Article fields are stored where ------------------------------------------------
