@@ -132,9 +132,11 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 # word -> its six 64-bit table values (48 bytes, see _digests); news vocabulary repeats
 # heavily, so most words are found here. Bounded by clearing (a memo of a pure function:
-# losing it costs time, never changes a result).
+# losing it costs time, never changes a result). An entry costs ~200 bytes: 65,536 of them
+# hold a source's common vocabulary, where 200,000 let a long crawl's memory grow by tens
+# of MB with rare words (names, numbers) until the first clear.
 _WORD_TABLES: dict[str | bytes, bytes] = {}
-_WORD_TABLES_MAX = 200_000
+_WORD_TABLES_MAX = 1 << 16
 _TABLES = 2 * SHINGLE_WORDS
 # blake2b's personalisation: the word tables of fingerprint version 2
 _PERSON = b"na-neardup-v2"

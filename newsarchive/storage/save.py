@@ -71,9 +71,10 @@ def article_key(article: Article) -> str:
     return _clean(article.canonical_url or canonical_url(article.url))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def _canonical_link(url: str) -> str:
     # w3lib's canonical form is the costliest step of a save; popular read-also targets repeat
+    # within a few batches, so a small cache keeps them without growing through a long crawl
     return str(_clean(canonical_url(url)))
 
 
