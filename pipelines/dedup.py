@@ -21,14 +21,9 @@ from newsarchive.article import Article
 from newsarchive.urls import canonical_url
 
 
-def _key(digest: bytes) -> int:
-    # 60 bits fit a 32-byte int object (a 16-byte bytes takes 56): a run's sets stay small, and
-    # a false repeat needs ~2**30 keys in one run
-    return int.from_bytes(digest[:8], "big") >> 4
-
-
-def _digest(text: str) -> int:
-    return _key(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+def _digest(text: str) -> bytes:
+    # 16-byte digests keep a run of a million articles at a few tens of MB of state
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 class DedupPipeline:
@@ -36,8 +31,8 @@ class DedupPipeline:
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.urls: set[int] = set()
-        self.hashes: set[int] = set()
+        self.urls: set[bytes] = set()
+        self.hashes: set[bytes] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -57,7 +52,7 @@ class DedupPipeline:
             self.stats.inc_value("newsarchive/dedup/url")
             raise DropItem(f"duplicate URL in this run: {item.canonical_url}", log_level="INFO")
         self.urls.add(url_key)
-        text_key = _key(bytes.fromhex(item.content_hash[:16]))
+        text_key = bytes.fromhex(item.content_hash)[:16]
         if text_key in self.hashes:
             # kept: only the archive can record this URL as a duplicate of the stored story
             self.stats.inc_value("newsarchive/dedup/content")
