@@ -158,9 +158,10 @@ def _is_float(value: str) -> bool:
 
 def spider_class(source: str, settings: Any | None = None) -> type:
     """The spider registered under ``source`` (raises ConfigError listing the known ones)."""
-    from scrapy.spiderloader import SpiderLoader
+    from newsarchive.crawl.loader import SourceLoader
 
-    loader = SpiderLoader.from_settings(settings or project_settings())
+    # the user's sources file (NEWSARCHIVE_SOURCES) is read here: its mistakes fail before any crawl
+    loader = SourceLoader.from_settings(settings or project_settings())
     try:
         return loader.load(source)
     except KeyError:
