@@ -75,7 +75,8 @@ def load_sources(path: str | Path, *, builtin: Collection[str] = ()) -> list[Use
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     extra = sorted(set(data) - {"sources"})
     if extra:
-        raise ConfigError(f"{where}: unknown top-level key {extra[0]!r} (outlets go in [sources.NAME] tables)")
+        raise ConfigError(f"{where}: unknown top-level key {extra[0]!r} "
+                          "(outlets go in [sources.NAME] tables)")
     table = data.get("sources", {})
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{where}: no [sources.NAME] table")
@@ -85,7 +86,8 @@ def load_sources(path: str | Path, *, builtin: Collection[str] = ()) -> list[Use
 def _source(where: str, name: str, spec: Any, builtin: Collection[str]) -> UserSource:
     here = f"{where}: [sources.{name}]"
     if not _NAME_RE.match(name):
-        raise ConfigError(f"{here}: a source name is lower-case letters, digits and '_', starting with a letter")
+        raise ConfigError(f"{here}: a source name is lower-case letters, digits and '_', "
+                          "starting with a letter")
     if name in builtin:
         raise ConfigError(f"{here}: {name!r} is a built-in source; choose another name")
     if not isinstance(spec, dict):
@@ -96,7 +98,8 @@ def _source(where: str, name: str, spec: Any, builtin: Collection[str]) -> UserS
     lists = {key: _strings(here, key, spec.get(key, [])) for key in LIST_KEYS}
     hosts = _strings(here, "hosts", spec.get("hosts", []))
     if not hosts:
-        raise ConfigError(f"{here}: 'hosts' is missing: the site's host names, e.g. hosts = [\"example.com\"]")
+        raise ConfigError(f"{here}: 'hosts' is missing: the site's host names, "
+                          'e.g. hosts = ["example.com"]')
     for host in hosts:
         if not _HOST_RE.match(host):
             raise ConfigError(f"{here}: hosts: {host!r} is not a host name (no scheme or path)")
@@ -121,7 +124,8 @@ def _source(where: str, name: str, spec: Any, builtin: Collection[str]) -> UserS
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ConfigError(f"{here}: timezone: {zone!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+            raise ConfigError(f"{here}: timezone: {zone!r} is not an IANA time zone "
+                              "(e.g. Europe/Berlin)") from None
     language = spec.get("language")
     if language is not None and not (isinstance(language, str) and re.match(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
                                                                              language)):
@@ -140,8 +144,8 @@ def _source(where: str, name: str, spec: Any, builtin: Collection[str]) -> UserS
     )
     return UserSource(
         name=name, base_url=base_url.rstrip("/"), profile=profile, article_pattern=pattern,
-        **{k: lists[k] for k in ("feeds", "sitemaps", "sitemap_follow", "sections", "start_pages", "pagination",
-                                 "deny_patterns")},
+        **{k: lists[k] for k in ("feeds", "sitemaps", "sitemap_follow", "sections", "start_pages",
+                                 "pagination", "deny_patterns")},
         follow_read_also=follow,
     )
 

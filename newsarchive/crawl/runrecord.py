@@ -53,7 +53,8 @@ class RunRecorder:
             self.archive.fail_stale_runs(spider.name)
             self.run_id = self.archive.start_run(spider.name, _spider_args(spider))
         except Exception as exc:  # no run record must not stop the crawl: loud in the log
-            log.error("cannot record the %s run: %s", spider.name, redact.redact(f"{type(exc).__name__}: {exc}"))
+            log.error("cannot record the %s run: %s", spider.name,
+                      redact.redact(f"{type(exc).__name__}: {exc}"))
             self._close_archive()
             return
         logging.getLogger().addHandler(self.collector)
@@ -64,7 +65,8 @@ class RunRecorder:
             return
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         counts, skipped, _discovery, fill_rates = summarise(stats)
-        status, code = exit_status(reason, counts, self.crawler.settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
+        max_share = self.crawler.settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5)
+        status, code = exit_status(reason, counts, max_share)
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
         try:

@@ -1,4 +1,4 @@
-"""Runs are recorded however the crawl starts: `scrapy crawl` (RunRecorder) and `newsarchive crawl` (runner)."""
+"""Runs are recorded however the crawl starts: `scrapy crawl` (RunRecorder), `newsarchive crawl` (runner)."""
 
 from __future__ import annotations
 

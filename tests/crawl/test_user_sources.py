@@ -49,7 +49,8 @@ def test_a_good_file_becomes_a_profile(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("change", "message"), [
     (("feeds = [", "feed = ["), "unknown key 'feed'"),
-    (("article_pattern = '^/story/\\d+$'", "article_pattern = '^/story/(\\d+$'"), "article_pattern: bad regex"),
+    (("article_pattern = '^/story/\\d+$'", "article_pattern = '^/story/(\\d+$'"),
+     "article_pattern: bad regex"),
     (('timezone = "Asia/Tokyo"', 'timezone = "Asia/Atlantis"'), "'Asia/Atlantis' is not an IANA time zone"),
     (('hosts = ["news.harbour.example"]\n', ""), "'hosts' is missing"),
     (('hosts = ["news.harbour.example"]', 'hosts = ["https://news.harbour.example/"]'), "is not a host name"),
@@ -98,7 +99,8 @@ def test_sources_lists_built_in_and_user_sources(tmp_path: Path) -> None:
     # the environment variable is the other way to name the file
     result = CliRunner().invoke(main, ["sources"], env={"NEWSARCHIVE_SOURCES": str(path)},
                                 catch_exceptions=False)
-    assert "harbour" in result.output and "(user)" in result.output
+    assert "harbour" in result.output
+    assert "(user)" in result.output
 
 
 def _story(num: int, title: str, stamp: str) -> bytes:
@@ -143,3 +145,10 @@ def test_a_user_source_is_crawled_end_to_end(tmp_path: Path) -> None:
     assert first["language"] == "en"
     assert "Subscribe now" not in first["body"]
     assert "Story 1 opens the day" in first["body"]
+
+
+def test_the_documented_example_file_is_valid() -> None:
+    from tests.crawl.crawlkit import ROOT
+
+    names = [s.name for s in load_sources(ROOT / "docs" / "sources.example.toml", builtin={"tass"})]
+    assert names == ["harbour", "lakeside"]
