@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 from newsarchive.cli import main
 from newsarchive.errors import ConfigError
 from newsarchive.sources import load_sources
+from newsarchive.storage import Archive
 from tests.crawl.crawlkit import HTML, XML, Site, archived, rss, run_crawl
 
 GOOD = """
@@ -113,18 +117,23 @@ def _story(num: int, title: str, stamp: str) -> bytes:
 </div></body></html>""".encode()
 
 
-def test_a_user_source_is_crawled_end_to_end(tmp_path: Path) -> None:
+def _harbour_site() -> Site:
     site = Site().start()
+    base = "https://news.harbour.example"
+    site.routes.update({
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"),
+        "/feed.xml": (200, XML, rss(base, [("/story/1", "Fri, 20 Nov 2026 01:00:00 +0000"),
+                                           ("/story/2", "Fri, 20 Nov 2026 02:00:00 +0000"),
+                                           ("/about", "Fri, 20 Nov 2026 02:00:00 +0000")])),
+        "/story/1": (200, HTML, _story(1, "Ferry timetable changes on Monday", "2026-11-20 10:00")),
+        "/story/2": (200, HTML, _story(2, "Fish market opens a new hall", "2026-11-20 11:30")),
+    })
+    return site
+
+
+def test_a_user_source_is_crawled_end_to_end(tmp_path: Path) -> None:
+    site = _harbour_site()
     try:
-        base = "https://news.harbour.example"
-        site.routes.update({
-            "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"),
-            "/feed.xml": (200, XML, rss(base, [("/story/1", "Fri, 20 Nov 2026 01:00:00 +0000"),
-                                               ("/story/2", "Fri, 20 Nov 2026 02:00:00 +0000"),
-                                               ("/about", "Fri, 20 Nov 2026 02:00:00 +0000")])),
-            "/story/1": (200, HTML, _story(1, "Ferry timetable changes on Monday", "2026-11-20 10:00")),
-            "/story/2": (200, HTML, _story(2, "Fish market opens a new hall", "2026-11-20 11:30")),
-        })
         sources = write(tmp_path, GOOD)
         db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
         run = run_crawl(tmp_path, site.base_url, "--sources", str(sources), db=db, source="harbour")
@@ -152,3 +161,27 @@ def test_the_documented_example_file_is_valid() -> None:
 
     names = [s.name for s in load_sources(ROOT / "docs" / "sources.example.toml", builtin={"tass"})]
     assert names == ["harbour", "lakeside"]
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_finds_a_user_source_through_the_environment(tmp_path: Path) -> None:
+    from tests.crawl.crawlkit import ROOT
+
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    env = dict(os.environ, NEWSARCHIVE_DB=db, NEWSARCHIVE_DATA_DIR=str(tmp_path / "data"),
+               NEWSARCHIVE_SOURCES=str(write(tmp_path, GOOD)))
+    scrapy = Path(sys.executable).with_name("scrapy")
+    site = _harbour_site()
+    try:
+        proc = subprocess.run([str(scrapy), "crawl", "harbour", "-a", f"base_url={site.base_url}",
+                               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+                               "-s", "HTTPPROXY_ENABLED=False"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    headlines = sorted(row["headline"] for row in archived(db).values())
+    assert headlines == ["Ferry timetable changes on Monday", "Fish market opens a new hall"]
+    with Archive(db) as archive:
+        (run,) = archive.runs()
+    assert (run["source"], run["status"], run["counts"]["stored"]) == ("harbour", "finished", 2)
