@@ -45,6 +45,8 @@ class FetchInfo:
     discovered_via: str | None = None
     #: modification time the feed or sitemap entry reported for this URL
     listed_modified: datetime | None = None
+    #: path of the feed or sitemap that reported it (the revisit policy compares per listing)
+    listing: str | None = None
 
 
 @dataclass

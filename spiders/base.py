@@ -65,7 +65,7 @@ from scrapy.utils.response import get_base_url
 
 from newsarchive.article import Article, FetchInfo
 from newsarchive.crawl.middlewares import META_ARTICLE, META_WARC
-from newsarchive.crawl.revisit import RevisitPolicy
+from newsarchive.crawl.revisit import RevisitPolicy, listed_before
 from newsarchive.errors import NewsarchiveError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.feeds import DEFAULT_MAX_BYTES, FeedError, parse_feed
@@ -77,6 +77,7 @@ if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a crawl opens the arch
 #: request.meta keys of the spiders (the middlewares' own, META_ARTICLE and META_WARC, are imported)
 META_VIA = "newsarchive_via"
 META_LISTED = "newsarchive_listed_modified"
+META_LISTING = "newsarchive_listing"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Candidate:
     via: str
     modified: datetime | None = None
     published: datetime | None = None
+    #: path (and query) of the feed or sitemap that listed it, None for pages without dates
+    listing: str | None = None
 
 
 def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:
@@ -153,9 +156,11 @@ class NewsSpider(scrapy.Spider):
         self._follow_re = [re.compile(p) for p in self.sitemap_follow]
         self._seen_articles: set[str] = set()
         self._seen_raw: set[str] = set()
-        #: known URLs found not due, with the listing date seen; a later listing may report newer
-        self._not_due: dict[str, datetime | None] = {}
+        #: known URLs found not due, with the (listing, time) pairs seen; another pair is decided again
+        self._not_due: dict[str, set[tuple[str | None, datetime]]] = {}
         self._seen_listings: set[str] = set()
+        #: times other listings gave for URLs fetched in this crawl, recorded once they are stored
+        self._also_listed: dict[str, dict[str, datetime]] = {}
         hosts = [h.lower() for h in self._declared_hosts()]
         self._declared_set = frozenset(hosts + ["www." + h for h in hosts])
         self._scheduled = 0
@@ -205,8 +210,22 @@ class NewsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self._archive is not None:
+            # the pipelines have stored this crawl's articles by now (Scrapy closes them first)
+            self._adopt(self._also_listed)
+            self._also_listed = {}
             self._archive.close()
             self._archive = None
+
+    def _adopt(self, values: dict[str, dict[str, datetime]]) -> None:
+        if not values or self._archive is None:
+            return
+        try:
+            self._archive.adopt_listed(values)
+        except Exception as exc:  # a baseline only: missing it costs at most one refetch later
+            self.crawler.stats.inc_value("newsarchive/revisit/state_unavailable")
+            self.logger.warning("could not record listing times of %d URLs: %s", len(values), exc)
+        else:
+            self.crawler.stats.inc_value("newsarchive/revisit/listed_baseline", len(values))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._setup()
@@ -323,8 +342,12 @@ class NewsSpider(scrapy.Spider):
                 continue
             yield scrapy.Request(url, callback=self.parse_listing, dont_filter=True, priority=10,
                                  meta={META_VIA: "sitemap"})
+        parts = urlsplit(response.url)
+        # the path names the listing on the site and on any --base-url copy of it alike
+        listing = parts.path + (f"?{parts.query}" if parts.query else "")
         candidates = [
-            Candidate(url=self.localise(e.url), via=via, modified=e.modified, published=e.published)
+            Candidate(url=self.localise(e.url), via=via, modified=e.modified, published=e.published,
+                      listing=listing)
             for e in doc.entries
         ]
         yield from self.schedule(candidates)
@@ -376,11 +399,12 @@ class NewsSpider(scrapy.Spider):
             if key is None:
                 stats.inc_value("newsarchive/discovery/skipped/not_article")
                 continue
-            if key in self._not_due:
-                before = self._not_due[key]
-                if cand.modified is None or (before is not None and cand.modified <= before):
-                    continue
+            if key in self._not_due and (cand.modified is None
+                                         or (cand.listing, cand.modified) in self._not_due[key]):
+                continue
             if key in self._seen_articles or key in fresh:
+                if cand.modified is not None and cand.listing:
+                    self._also_listed.setdefault(key, {}).setdefault(cand.listing, cand.modified)
                 if cand.url not in self._seen_raw:
                     # same article under another URL (tracking parameters, AMP...): never fetched twice
                     stats.inc_value("newsarchive/discovery/duplicate_url")
@@ -395,19 +419,25 @@ class NewsSpider(scrapy.Spider):
             fresh[key] = cand
         if not fresh:
             return
-        states = self._archive.url_states(list(fresh)) if self._archive is not None else {}
+        states = self._url_states(list(fresh))
         now = datetime.now(UTC)
+        adopt: dict[str, dict[str, datetime]] = {}
         for key, cand in fresh.items():
             if self.max_articles is not None and self._scheduled >= self.max_articles:
                 stats.inc_value("newsarchive/discovery/over_limit")
                 continue
             self._seen_articles.add(key)
             state = states.get(key)
-            reason = self._policy.decide(state, cand.modified, now)
+            reason = self._policy.decide(state, cand.modified, now, cand.listing)
             if reason is None:
                 if key not in self._not_due:
                     stats.inc_value("newsarchive/revisit/not_due")
-                self._not_due[key] = cand.modified
+                if cand.modified is not None:
+                    self._not_due.setdefault(key, set()).add((cand.listing, cand.modified))
+                    if cand.listing and listed_before(state, cand.listing) is None:
+                        adopt.setdefault(key, {})[cand.listing] = cand.modified
+                else:
+                    self._not_due.setdefault(key, set())
                 self._seen_articles.discard(key)
                 continue
             self._not_due.pop(key, None)
@@ -425,9 +455,29 @@ class NewsSpider(scrapy.Spider):
                     META_ARTICLE: True,
                     META_VIA: cand.via,
                     META_LISTED: cand.modified,
+                    META_LISTING: cand.listing if cand.modified is not None else None,
                     "handle_httpstatus_list": [304],
                 },
             )
+        if len(self._also_listed) >= 5000:
+            # bounded memory on long crawls: most of these are stored by now; a URL whose row
+            # is not yet written gets its baseline on the next crawl instead
+            for key, times in adopt.items():
+                self._also_listed.setdefault(key, {}).update(times)
+            adopt, self._also_listed = self._also_listed, {}
+        self._adopt(adopt)
+
+    def _url_states(self, keys: list[str]) -> dict[str, Any]:
+        """The archive's state of ``keys``; when the archive cannot answer, none (all are fetched)."""
+        if self._archive is None:
+            return {}
+        try:
+            states: dict[str, Any] = self._archive.url_states(keys)
+        except Exception as exc:  # e.g. PostgreSQL restarting: fetching again loses nothing, skipping might
+            self.crawler.stats.inc_value("newsarchive/revisit/state_unavailable")
+            self.logger.warning("archive state unavailable for %d URLs, fetching them: %s", len(keys), exc)
+            return {}
+        return states
 
     # ---- articles -----------------------------------------------------------------------
 
@@ -438,10 +488,16 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:
             stats.inc_value("newsarchive/not_modified")
             if self._archive is not None:
-                self._archive.mark_fetched(
-                    canonical_url(response.url), fetched_at=fetched_at, status=304,
-                    etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
-                )
+                try:
+                    self._archive.mark_fetched(
+                        canonical_url(response.url), fetched_at=fetched_at, status=304,
+                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+                        listing=response.meta.get(META_LISTING),
+                        listed_modified=response.meta.get(META_LISTED),
+                    )
+                except Exception as exc:  # crawl state only: the next crawl asks again
+                    stats.inc_value("newsarchive/revisit/state_unavailable")
+                    self.logger.warning("could not record the 304 for %s: %s", response.url, exc)
             return
         if not self.extract_enabled:
             stats.inc_value("newsarchive/fetched_only")
@@ -477,6 +533,7 @@ class NewsSpider(scrapy.Spider):
             warc_length=ref.length if ref else None,
             discovered_via=response.meta.get(META_VIA),
             listed_modified=response.meta.get(META_LISTED),
+            listing=response.meta.get(META_LISTING),
         )
         return article
 

@@ -60,6 +60,22 @@ def retry_after_seconds(value: str | bytes | None, now: float | None = None) -> 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def drop_queued(crawler: Crawler, why: str) -> int:
+    """Drop the requests waiting in the downloader's slot queues; how many were dropped.
+
+    Closing the spider still downloads what already waits there (up to CONCURRENT_REQUESTS).
+    """
+    downloader = getattr(crawler.engine, "downloader", None)
+    dropped = 0
+    for slot in list(getattr(downloader, "slots", {}).values()):
+        queue = getattr(slot, "queue", None)
+        while queue:
+            request, waiting = queue.popleft()
+            waiting.errback(IgnoreRequest(f"crawl stopped ({why}): {request.url}"))
+            dropped += 1
+    return dropped
+
+
 class RetryAfterMiddleware:
     """On 429/503 wait as the server asks (or back off exponentially), then retry a bounded number of times.
 
@@ -146,16 +162,8 @@ class BlockDetectionMiddleware:
         return None
 
     def _drop_queued(self) -> None:
-        # Closing the spider still downloads what already waits in the downloader's slot
-        # queues (up to CONCURRENT_REQUESTS); a blocked site should not get those requests.
-        downloader = getattr(self.crawler.engine, "downloader", None)
-        dropped = 0
-        for slot in list(getattr(downloader, "slots", {}).values()):
-            queue = getattr(slot, "queue", None)
-            while queue:
-                request, waiting = queue.popleft()
-                waiting.errback(IgnoreRequest(f"crawl stopped (blocked): {request.url}"))
-                dropped += 1
+        # a blocked site should not get the requests already queued for it
+        dropped = drop_queued(self.crawler, "blocked")
         if dropped:
             self.stats.inc_value("newsarchive/blocked/not_sent", dropped)
 
@@ -200,6 +208,7 @@ class WarcCaptureMiddleware:
         self.directory = settings.get("NEWSARCHIVE_WARC_DIR") or None
         self.writer: Any = None
         self.failed = False
+        self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
@@ -241,10 +250,26 @@ class WarcCaptureMiddleware:
         except Exception as exc:  # counted and logged; the article itself is still archived
             self.stats.inc_value("newsarchive/warc/errors")
             logger.warning("WARC write failed for %s: %s", response.url, exc)
+            if isinstance(exc.__cause__, OSError) or isinstance(exc, OSError):
+                self._stop(exc)
             return response
         request.meta[META_WARC] = ref
         self.stats.inc_value("newsarchive/warc/records")
         return response
+
+    def _stop(self, exc: Exception) -> None:
+        # a full disk (or a directory gone read-only) fails every later record as well: stop
+        # cleanly rather than archive the rest of the crawl without its raw responses
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.error("the WARC directory cannot be written (%s): stopping the crawl", exc)
+        from scrapy.utils.defer import deferred_from_coro
+
+        assert self.crawler.engine is not None
+        # not fetched now, so the next crawl finds them unarchived and fetches them
+        self.stats.inc_value("newsarchive/warc/not_sent", drop_queued(self.crawler, "WARC unwritable"))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_failed"))
 
     def spider_closed(self) -> None:
         if self.writer is not None:

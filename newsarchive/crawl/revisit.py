@@ -33,8 +33,15 @@ class RevisitPolicy:
     min_interval: timedelta = timedelta(hours=6)
     refetch: bool = False
 
-    def decide(self, state: _State | None, listed_modified: datetime | None, now: datetime) -> str | None:
-        """Why to fetch the URL (``new``, ``modified``, ``young``, ``refetch``...) or None to skip it."""
+    def decide(self, state: _State | None, listed_modified: datetime | None, now: datetime,
+               listing: str | None = None) -> str | None:
+        """Why to fetch the URL (``new``, ``modified``, ``young``, ``refetch``...) or None to skip it.
+
+        ``listed_modified`` is the time the listing ``listing`` (a feed or sitemap path) gives
+        for the URL now. It means an edit when it is later than our last fetch, or when it
+        differs from what the same listing gave at that fetch: a listing's clock may run
+        behind ours, so "later" alone misses edits stamped before our fetch.
+        """
         if state is None:
             return NEW
         if self.refetch:
@@ -42,8 +49,12 @@ class RevisitPolicy:
         last = state.last_fetched
         if last is None:
             return UNFETCHED
-        if listed_modified is not None and listed_modified > last:
-            return MODIFIED
+        if listed_modified is not None:
+            if listed_modified > last:
+                return MODIFIED
+            before = listed_before(state, listing)
+            if before is not None and before != listed_modified:
+                return MODIFIED
         born = state.published or state.first_seen
         if born is not None and now - born < self.young_age and now - last >= self.min_interval:
             return YOUNG
@@ -60,3 +71,12 @@ class RevisitPolicy:
         if getattr(state, "last_modified", None):
             headers["If-Modified-Since"] = state.last_modified
         return headers
+
+
+def listed_before(state: Any, listing: str | None) -> datetime | None:
+    """The time ``listing`` gave for the URL when we last fetched it (None: not recorded)."""
+    values = getattr(state, "listed_modified", None)
+    if not listing or not values:
+        return None
+    value: datetime | None = values.get(listing)
+    return value

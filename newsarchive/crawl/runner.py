@@ -8,7 +8,10 @@ Exit status (``newsarchive crawl``), decided from the run's stats:
 * 2 - a bad option (click's usage error, raised by the CLI before any work);
 * 3 - the crawl failed: nothing could be fetched, the site blocked us, or errors
   passed the threshold;
-* 4 - the crawl was interrupted (Ctrl-C / SIGTERM); ``--resume`` continues it.
+* 4 - the crawl was interrupted (Ctrl-C / SIGTERM); ``--resume`` continues it;
+* 5 - storage failed: the archive refused articles past ``NEWSARCHIVE_STORE_DEADLINE`` (they
+  are spooled and stored first by the next run: see pipelines/store.py), the WARC directory
+  could not be written (e.g. a full disk), or the run record itself could not be written.
 
 Twisted's reactor cannot be restarted, so one process runs one crawl: the demo and the
 scheduler start ``python -m newsarchive.crawl`` as child processes.
@@ -33,7 +36,10 @@ from newsarchive.config import DATA_DIR, default_db_url
 from newsarchive.crawl.progress import counts_from_stats
 from newsarchive.errors import ConfigError, NewsarchiveError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STORAGE = 0, 1, 2, 3, 4, 5
+#: finish reasons of a crawl stopped because its data could not be written (pipelines/store.py,
+#: the WARC capture middleware)
+STORAGE_REASONS = frozenset({"store_failed", "warc_failed"})
 #: marker left in the job directory when a crawl stopped cleanly (its queue can be resumed)
 CLEAN_STOP = "newsarchive-clean-stop"
 
@@ -193,6 +199,8 @@ def summarise(
 
 def exit_status(reason: str | None, counts: Mapping[str, int], max_error_share: float) -> tuple[str, int]:
     """The run's status and exit code from the finish reason and counts (see module docstring)."""
+    if reason in STORAGE_REASONS:
+        return "failed", EXIT_STORAGE
     if reason == "shutdown":
         return "interrupted", EXIT_INTERRUPTED
     got_through = sum(counts[k] for k in ("stored", "updated", "unchanged", "duplicates", "not_modified"))
@@ -286,11 +294,19 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
             status, code = "failed", EXIT_FAILED
         else:
             status, code = exit_status(reason, counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
+        if stats.get("newsarchive/store/gave_up") or stats.get("newsarchive/store/lost"):
+            # the articles are spooled (or, if even that failed, lost): never a success
+            status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
         try:
             archive.finish_run(run_id, status=status, counts=counts, errors=collector.messages,
                                fill_rates=fill_rates, exit_status=code)
+        except Exception as exc:  # the archive is gone too: the exit code must still tell
+            print(f"error: could not record run {run_id} as {status} in the archive: "
+                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}", file=out)
+            if code == EXIT_OK:
+                status, code = "failed", EXIT_STORAGE
         finally:
             archive.close()
     if crash is not None:

@@ -25,6 +25,7 @@ from newsarchive.storage.save import (
     Prepared,
     SaveResult,
     article_key,
+    listed_json,
     prepare,
     upsert_url_state,
     utcnow,
@@ -56,16 +57,32 @@ class UrlState:
     etag: str | None
     last_modified: str | None
     published: datetime | None
+    #: listing path -> the modification time it gave when the URL was last fetched
+    listed_modified: Mapping[str, datetime] | None = None
+
+
+def _listed(value: Any) -> dict[str, datetime] | None:
+    # the JSON column holds ISO strings; a value that no longer parses is simply not compared
+    if not isinstance(value, dict):
+        return None
+    out: dict[str, datetime] = {}
+    for listing, moment in value.items():
+        try:
+            out[str(listing)] = datetime.fromisoformat(str(moment))
+        except ValueError:
+            continue
+    return out
 
 
 class Archive:
     """The archive at one SQLAlchemy URL: migrated on first use, every write one transaction."""
 
     def __init__(self, url: str | None = None, *, busy_timeout: float = 5.0, lock_attempts: int = 5,
-                 migrate: bool = True) -> None:
+                 migrate: bool = True, write_cache_kib: int | None = None) -> None:
         self.url = url or default_db_url()
         self.lock_attempts = lock_attempts
-        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout)
+        self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout,
+                                            write_cache_kib=write_cache_kib)
         self._pool: PreparePool | None = None
         self.dialect = self.engine.dialect.name
         try:
@@ -155,8 +172,13 @@ class Archive:
         return self._pool
 
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,
-                     last_modified: str | None = None) -> None:
-        """Record a fetch that produced no new version (e.g. HTTP 304): crawl state only."""
+                     last_modified: str | None = None, listing: str | None = None,
+                     listed_modified: datetime | None = None) -> None:
+        """Record a fetch that produced no new version (e.g. HTTP 304): crawl state only.
+
+        ``listing``/``listed_modified``: the listing that led to the fetch and the time it gave,
+        which the copy we hold now answers to.
+        """
         key = canonical_url(url)
 
         def work(conn: sa.Connection) -> None:
@@ -165,12 +187,41 @@ class Archive:
                 values["etag"] = etag
             if last_modified is not None:
                 values["last_modified"] = last_modified
+            listed = listed_json(listing, listed_modified)
+            if listed is not None:
+                values["listed_modified"] = listed
             upsert_url_state(conn, key, utcnow(), values)
             conn.execute(
                 sa.update(ArticleRow)
                 .where(ArticleRow.canonical_url == key, ArticleRow.last_seen < fetched_at)
                 .values(last_seen=fetched_at)
             )
+
+        self.write(work)
+
+    def adopt_listed(self, values: Mapping[str, Mapping[str, datetime]]) -> None:
+        """Add listing times to known URLs' state without a fetch: {canonical URL: {listing: time}}.
+
+        For a listing that gave no time at the URL's last fetch (a URL fetched from another
+        listing, or before these times were kept): its value now is the baseline a later
+        change is measured against. Listings already recorded for a URL are left as they are.
+        """
+        if not values:
+            return
+        table: sa.Table = UrlStateRow.__table__  # type: ignore[assignment]
+
+        def work(conn: sa.Connection) -> None:
+            keys = sorted(values)
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows = conn.execute(sa.select(table.c.canonical_url, table.c.listed_modified)
+                                    .where(table.c.canonical_url.in_(chunk))).all()
+                for key, stored in rows:
+                    merged = dict(stored) if isinstance(stored, dict) else {}
+                    added = {k: v.isoformat() for k, v in values[key].items() if k not in merged}
+                    if added:
+                        conn.execute(sa.update(table).where(table.c.canonical_url == key)
+                                     .values(listed_modified={**merged, **added}))
 
         self.write(work)
 
@@ -248,7 +299,7 @@ class Archive:
                 for row in conn.execute(stmt):
                     out[row.canonical_url] = UrlState(
                         row.canonical_url, row.first_seen, row.last_fetched, row.content_hash,
-                        row.etag, row.last_modified, row.published,
+                        row.etag, row.last_modified, row.published, _listed(row.listed_modified),
                     )
         return out
 

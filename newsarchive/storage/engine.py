@@ -33,8 +33,11 @@ def describe(url: str) -> str:
     return mask_url(url)
 
 
-def create_engine(url: str, *, busy_timeout: float = 5.0) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes."""
+def create_engine(url: str, *, busy_timeout: float = 5.0, write_cache_kib: int | None = None) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes.
+
+    ``write_cache_kib``: SQLite page cache of a connection that writes (default WRITE_CACHE_KIB).
+    """
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
@@ -50,7 +53,7 @@ def create_engine(url: str, *, busy_timeout: float = 5.0) -> sa.Engine:
                     f"cannot write the archive at {describe(url)}: {exc.strerror or exc}"
                 ) from None
         engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout})
-        _sqlite_events(engine, busy_timeout)
+        _sqlite_events(engine, busy_timeout, WRITE_CACHE_KIB if write_cache_kib is None else write_cache_kib)
         return engine
     try:
         engine = sa.create_engine(parsed, pool_pre_ping=True)
@@ -68,7 +71,7 @@ def create_engine(url: str, *, busy_timeout: float = 5.0) -> sa.Engine:
     return engine
 
 
-def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
+def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's implicit
@@ -101,7 +104,7 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
                 info["wal_autocheckpoint"] = pages
             if not info.get("write_cache"):
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{write_cache_kib}")
                 info["write_cache"] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

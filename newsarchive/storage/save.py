@@ -50,6 +50,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def listed_json(listing: str | None, moment: datetime | None) -> dict[str, str] | None:
+    """The url_state.listed_modified value for a fetch made from ``listing`` giving ``moment``."""
+    if not listing or moment is None:
+        return None
+    return {listing: moment.isoformat()}
+
+
 def offset_minutes(value: datetime | None) -> int | None:
     """The value's UTC offset in minutes, None for a naive (zone unknown) datetime."""
     if value is None or value.utcoffset() is None:
@@ -654,6 +661,8 @@ class BatchWriter:
                 "etag": _clean(fetch.etag) if fetch else None,
                 "last_modified": _clean(fetch.last_modified) if fetch else None,
                 "published": article.published,
+                # None (fetched from a page that lists no times) keeps the listings' last values
+                "listed_modified": listed_json(fetch.listing, fetch.listed_modified) if fetch else None,
             })
         if rows:
             bulk.executemany(self.conn, _url_state_upsert(self.postgres, tuple(rows[0])), rows)
@@ -682,6 +691,10 @@ def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
     stmt = (postgresql if postgres else sqlite).insert(UrlState.__table__)  # type: ignore[arg-type]
     # first_seen is kept from the first insert; everything else follows the latest fetch
     updated = {c: stmt.excluded[c] for c in columns if c not in ("canonical_url", "first_seen")}
+    if "listed_modified" in updated:
+        table = UrlState.__table__
+        updated["listed_modified"] = sa.func.coalesce(stmt.excluded.listed_modified,
+                                                      table.c.listed_modified)  # type: ignore[attr-defined]
     return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
 
 

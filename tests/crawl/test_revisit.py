@@ -17,6 +17,7 @@ class State:
     published: datetime | None = None
     etag: str | None = '"abc"'
     last_modified: str | None = "Fri, 27 Nov 2026 06:00:00 GMT"
+    listed_modified: dict[str, datetime] | None = None
 
 
 def test_unknown_urls_are_fetched() -> None:
@@ -68,3 +69,16 @@ def test_revisits_are_conditional_requests() -> None:
         "If-None-Match": '"abc"', "If-Modified-Since": "Fri, 27 Nov 2026 06:00:00 GMT",
     }
     assert RevisitPolicy.conditional_headers(None, "new") == {}
+
+
+def test_a_listing_time_that_differs_from_the_one_at_our_fetch_triggers_a_revisit() -> None:
+    fetched = NOW - timedelta(days=2)
+    listed = NOW - timedelta(days=10)  # the listing's clock runs behind ours
+    state = State(first_seen=NOW - timedelta(days=30), last_fetched=fetched,
+                  listed_modified={"/sitemap.xml": listed})
+    policy = RevisitPolicy()
+    assert policy.decide(state, listed, NOW, "/sitemap.xml") is None
+    assert policy.decide(state, listed + timedelta(hours=3), NOW, "/sitemap.xml") == "modified"
+    # another listing's own time is not compared with the sitemap's (a feed gives pubDate)
+    assert policy.decide(state, listed - timedelta(hours=1), NOW, "/rss/v2.xml") is None
+    assert policy.decide(state, None, NOW, "/sitemap.xml") is None

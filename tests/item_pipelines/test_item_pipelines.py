@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import replace
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -152,30 +152,105 @@ def test_store_refuses_an_unwritable_archive_before_crawling(tmp_path: Path) -> 
         StorePipeline.from_crawler(crawler(NEWSARCHIVE_STORE_ENABLED=False))
 
 
-def test_store_counts_a_batch_the_archive_refuses(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def _locked_pipeline(tmp_path: Path, **settings: Any) -> tuple[StorePipeline, Any, str]:
     url = f"sqlite:///{tmp_path / 'a.sqlite'}"
-    c = crawler(NEWSARCHIVE_DB=url, NEWSARCHIVE_STORE_BATCH=10)
+    c = crawler(NEWSARCHIVE_DB=url, NEWSARCHIVE_STORE_BATCH=10, NEWSARCHIVE_STORE_BUSY_TIMEOUT=0.05,
+                NEWSARCHIVE_STORE_LOCK_ATTEMPTS=2, NEWSARCHIVE_STORE_RETRY_INTERVAL=0.1, **settings)
     pipe = StorePipeline.from_crawler(c)
     pipe.open_spider()
-    assert pipe.archive is not None
-    pipe.archive.close()
-    pipe.archive = Archive(url, busy_timeout=0.05, lock_attempts=2)
+    return pipe, c, url
+
+
+def test_a_batch_the_archive_refuses_is_kept_and_stored_when_it_comes_back(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pipe, c, url = _locked_pipeline(tmp_path, NEWSARCHIVE_STORE_DEADLINE=30)
+    holder = sqlite3.connect(tmp_path / "a.sqlite", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the retries
+    release = threading.Timer(1.0, holder.close)
+    release.start()
+    try:
+        pipe.process_item(article(1))
+        with caplog.at_level(logging.WARNING, logger="pipelines.store"):
+            pipe.close_spider()
+    finally:
+        release.join()
+    counted = stats(c)
+    assert counted["newsarchive/store/refused"] >= 1
+    assert counted["newsarchive/store/retried"] == 1
+    assert counted["newsarchive/new"] == 1
+    assert "newsarchive/store/spooled" not in counted
+    assert "nothing was lost" in caplog.text
+    with Archive(url) as archive:
+        assert archive.count_articles() == 1
+
+
+def test_past_the_deadline_refused_articles_are_spooled_and_the_next_run_stores_them_first(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Archive(url) as archive:
+        run_id = archive.start_run("tass")
+    pipe, c, _ = _locked_pipeline(tmp_path, NEWSARCHIVE_STORE_DEADLINE=0.5, NEWSARCHIVE_RUN_ID=run_id,
+                                  NEWSARCHIVE_STORE_MEMORY_ITEMS=5)
     holder = sqlite3.connect(tmp_path / "a.sqlite", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        pipe.process_item(article(1))
-        with caplog.at_level(logging.ERROR, logger="pipelines.store"):
-            pipe.close_spider()
+        for n in range(1, 13):  # a batch of 10 refused, over the memory bound: spooled at once
+            pipe.process_item(article(n))
+        spool = tmp_path / "a.sqlite.spool"
+        assert len(list(spool.glob("*.spool"))) == 1
+        pipe.close_spider()  # the last 2 are refused too, and the deadline passes
     finally:
         holder.close()
-    assert stats(c) == {"newsarchive/store_failed": 1}
-    assert "could not store 1 articles" in caplog.text
+    counted = stats(c)
+    assert counted["newsarchive/store/spooled"] == 12
+    assert counted["newsarchive/store/gave_up"] == 1
+    assert "newsarchive/store/lost" not in counted
+    assert not list(spool.glob(".*.tmp"))
     with Archive(url) as archive:
         assert archive.count_articles() == 0
-    # the next run stores it
-    again = StorePipeline.from_crawler(crawler(NEWSARCHIVE_DB=url))
-    again.open_spider()
-    again.process_item(replace(article(1)))
-    again.close_spider()
+
+    # the next run stores them before anything else, under the run that fetched them
+    again = crawler(NEWSARCHIVE_DB=url)
+    pipe = StorePipeline.from_crawler(again)
+    pipe.open_spider()
+    assert stats(again) == {**stats(again), "newsarchive/store/replayed": 12, "newsarchive/new": 12}
+    pipe.close_spider()
+    assert not list(spool.glob("*.spool"))
     with Archive(url) as archive:
-        assert archive.count_articles() == 1
+        assert archive.count_articles() == 12
+        with archive.engine.connect() as conn:
+            run_ids = {r for (r,) in conn.exec_driver_sql("SELECT DISTINCT run_id FROM article_versions")}
+    assert run_ids == {run_id}
+
+
+def test_a_half_written_spool_file_is_never_read(tmp_path: Path) -> None:
+    from newsarchive.storage.spool import Spool
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    spool = Spool(url)
+    spool.write([article(1)], None)
+    # what a kill during a write leaves: a temp file of a process that is gone
+    (spool.directory / ".999999999-000001-deadbeef.tmp").write_bytes(b"\x80\x05 half a pickle")
+    assert [len(b.articles) for b in spool.batches()] == [1]
+    assert not list(spool.directory.glob(".*.tmp"))
+    # a spool of another archive is left alone
+    other = Spool(f"sqlite:///{tmp_path / 'b.sqlite'}", spool.directory)
+    assert list(other.batches()) == []
+
+
+def test_a_spool_the_archive_still_refuses_stops_the_crawl_before_any_fetch(tmp_path: Path) -> None:
+    from scrapy.exceptions import CloseSpider
+
+    from newsarchive.storage.spool import Spool
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    spool = Spool(url)
+    spool.write([article(1, published="not a date")], None)  # a batch no archive can take
+    c = crawler(NEWSARCHIVE_DB=url)
+    pipe = StorePipeline.from_crawler(c)
+    with pytest.raises(CloseSpider) as info:
+        pipe.open_spider()
+    assert info.value.reason == "store_failed"
+    pipe.close_spider()
+    assert stats(c)["newsarchive/store/gave_up"] == 1
+    assert len(spool.files()) == 1  # kept for a later run, not dropped

@@ -1,7 +1,7 @@
 """Backfill state: one row per WARC file of a backfill job, so a rerun skips finished files and
 several workers (processes or machines) share one backfill by claiming rows.
 
-Revision ID: 0012_backfill
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_backfill"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
