@@ -197,6 +197,11 @@ def summarise(
     return counts, skipped, discovery, fill_rates
 
 
+def storage_failed(stats: Mapping[str, Any]) -> bool:
+    """The store gave up on articles: they are spooled (or, if even that failed, lost)."""
+    return bool(stats.get("newsarchive/store/gave_up") or stats.get("newsarchive/store/lost"))
+
+
 def exit_status(reason: str | None, counts: Mapping[str, int], max_error_share: float) -> tuple[str, int]:
     """The run's status and exit code from the finish reason and counts (see module docstring)."""
     if reason in STORAGE_REASONS:
@@ -294,7 +299,7 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
             status, code = "failed", EXIT_FAILED
         else:
             status, code = exit_status(reason, counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
-        if stats.get("newsarchive/store/gave_up") or stats.get("newsarchive/store/lost"):
+        if storage_failed(stats):
             # the articles are spooled (or, if even that failed, lost): never a success
             status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():

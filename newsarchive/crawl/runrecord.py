@@ -2,9 +2,11 @@
 
 ``newsarchive crawl`` records its run itself (the runner knows its exit status and sets
 ``NEWSARCHIVE_RUN_ID``); then this extension does nothing, so a run is never recorded twice.
-Under ``scrapy crawl <source>`` or scrapyd it opens the run when the spider opens and closes it
-with the same counts, fill rates, errors and status the runner computes (``runner.summarise``,
-``runner.exit_status``), so ``newsarchive runs``/``stats`` and the drift alarm see those crawls too.
+Under ``scrapy crawl <source>`` or scrapyd it opens the run as the crawler is built (and sets
+``NEWSARCHIVE_RUN_ID`` there, before the settings freeze, so the store pipeline links the
+versions it writes to the run) and closes it when the spider closes, with the same counts,
+fill rates, errors and status the runner computes (``runner.summarise``, ``runner.exit_status``,
+``runner.storage_failed``), so ``newsarchive stats`` and the drift alarm see those crawls too.
 
 Settings read: ``NEWSARCHIVE_RUN_ID``, ``NEWSARCHIVE_DB``, ``NEWSARCHIVE_MAX_ERROR_SHARE``,
 ``NEWSARCHIVE_RUN_RECORD_ENABLED`` (True).
@@ -19,14 +21,14 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsarchive import redact
+from newsarchive.crawl.runner import EXIT_STORAGE, exit_status, storage_failed, summarise
 from newsarchive.crawl.runner import _ErrorCollector as ErrorCollector
-from newsarchive.crawl.runner import exit_status, summarise
 
 log = logging.getLogger(__name__)
 
 
 class RunRecorder:
-    """Opens a crawl_runs row on spider_opened and finishes it on spider_closed."""
+    """Opens a crawl_runs row as the crawler is built and finishes it on spider_closed."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -40,11 +42,12 @@ class RunRecorder:
         if settings.get("NEWSARCHIVE_RUN_ID") or not settings.getbool("NEWSARCHIVE_RUN_RECORD_ENABLED", True):
             raise NotConfigured("the run is recorded by newsarchive crawl")
         ext = cls(crawler)
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        ext.open_run(crawler.spider or crawler.spidercls)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self, spider: Any) -> None:
+    def open_run(self, spider: Any) -> None:
+        """Record the run's start; a failure is logged loudly and the crawl goes on unrecorded."""
         from newsarchive.storage import Archive
 
         db_url = self.crawler.settings.get("NEWSARCHIVE_DB") or None
@@ -57,6 +60,8 @@ class RunRecorder:
                       redact.redact(f"{type(exc).__name__}: {exc}"))
             self._close_archive()
             return
+        # the store pipeline, built after the extensions, reads it: versions point at this run
+        self.crawler.settings.set("NEWSARCHIVE_RUN_ID", self.run_id, priority="cmdline")
         logging.getLogger().addHandler(self.collector)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
@@ -67,6 +72,8 @@ class RunRecorder:
         counts, skipped, _discovery, fill_rates = summarise(stats)
         max_share = self.crawler.settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5)
         status, code = exit_status(reason, counts, max_share)
+        if storage_failed(stats):
+            status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
         try:

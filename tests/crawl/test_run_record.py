@@ -53,6 +53,10 @@ def test_scrapy_crawl_leaves_one_run_record_with_the_runners_figures(tmp_path: P
     assert run["counts"]["stored"] == stored
     assert run["counts"]["pages"] > stored
     assert run["fill_rates"]["headline"] == 1.0
+    # the versions the crawl wrote point at its run, as under `newsarchive crawl`
+    with Archive(db) as archive, archive.engine.connect() as conn:
+        linked = {r[0] for r in conn.exec_driver_sql("SELECT DISTINCT run_id FROM article_versions")}
+    assert linked == {run["id"]}
     (runner_run,) = _runs(db2)
     assert run["fill_rates"] == runner_run["fill_rates"]
     assert run["counts"] == runner_run["counts"]
