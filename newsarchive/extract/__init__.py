@@ -24,6 +24,7 @@ from newsarchive.article import Article
 from newsarchive.errors import ExtractionError
 from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
+from newsarchive.extract import pagedate as _pagedate
 from newsarchive.extract import structured as _structured
 from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
 from newsarchive.extract.decode import page_text
@@ -52,6 +53,21 @@ _SPACE = re.compile(r"\s+")
 #: pages are cut to this many characters before parsing (keeps a 50 MB page to a few seconds)
 MAX_PAGE_CHARS = 10_000_000
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—·•»:]|::|\|\|)\s+")
+# the last segment of a title after any separator, spaced or not ("标题-新华网", "제목 | 연합뉴스")
+_LAST_SEGMENT = re.compile(r"\s*(?:[-_|｜–—·•»:：]|::|\|\|)\s*(?P<name>[^-_|｜–—·•»:：]{2,40})$")
+# Agencies' and news sites' names as their titles end in them, when the page does not name itself
+# in its metadata (og:site_name) in the same script.
+_KNOWN_SITES = frozenset(
+    re.sub(r"[\W_]+", "", name.casefold())
+    for name in (
+        "新华网", "新華網", "新华社", "人民网", "人民網", "央视网", "中国新闻网", "中新网", "环球网",
+        "AFPBB News", "共同通信", "時事ドットコム", "연합뉴스", "Yonhap News Agency", "Yonhap", "Kyodo News",
+        "Anadolu Ajansı", "Anadolu Agency", "ТАСС", "TASS", "РИА Новости", "Интерфакс", "Interfax",
+        "Sputnik", "Sputnik International", "Спутник", "Reuters", "AP News", "Associated Press",
+        "ANSA", "ANSA.it", "Ukrinform", "Укрінформ", "Укринформ", "Xinhua", "EFE", "Agencia EFE",
+        "AFP", "dpa", "Bernama", "UNN", "BTA", "PAP", "ČTK", "Agerpres", "APA", "Belga",
+    )
+)
 
 
 def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile | None = None) -> Article:
@@ -74,7 +90,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         )
 
     published, published_raw = _guard(
-        "published", _dates.find_published, (None, None), doc, meta, url, timezone=zone, language=language
+        "published", _pagedate.find_published, (None, None), doc, meta, url, timezone=zone, language=language
     )
     found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
     paragraphs = list(found.paragraphs) if found else []
@@ -134,7 +150,7 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         wire=wire,
         published=published or meta.published,
         published_raw=published_raw if published else meta.published_raw,
-        updated=meta.updated,
+        updated=_pagedate.zone_like(meta.updated, published or meta.published, zone),
         updated_raw=meta.updated_raw,
         description=description,
         body="\n\n".join(p for p in paragraphs if p),
@@ -155,7 +171,27 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
             if value is not None:
                 setattr(article, key, value)
                 setattr(article, key + "_raw", raw)
+            elif getattr(article, key) is None:
+                # kept as printed: a date without a year that nothing on the page or URL completes
+                setattr(article, key + "_raw", raw)
+    article.warnings.extend(_time_warnings(article))
     return article
+
+
+def _time_warnings(article: Article) -> list[str]:
+    """Timestamps the page and the site profile left without a zone, or with only a day, said out loud."""
+    # "kind: detail", the kind counted per source by the validate pipeline
+    out: list[str] = []
+    day_only = article.published is not None and article.published_raw is None
+    if day_only:
+        out.append("published_day_only: only the day is known (from the URL or a date finder)")
+    for key in ("published", "updated"):
+        value, raw = getattr(article, key), getattr(article, key + "_raw")
+        if value is not None and value.tzinfo is None and not (key == "published" and day_only):
+            out.append(f"{key}_no_zone: no time zone on the page or in the site profile")
+        elif value is None and raw:
+            out.append(f"{key}_unread: {raw!r} cannot be read as a date (no year on the page or in the URL?)")
+    return out
 
 
 def parse(html: bytes | str) -> HtmlElement:
@@ -165,8 +201,12 @@ def parse(html: bytes | str) -> HtmlElement:
         # Articles sit in the first megabytes; the rest of a giant page would only cost time.
         log.debug("page of %d characters cut to %d", len(text), MAX_PAGE_CHARS)
         text = text[:MAX_PAGE_CHARS]
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\x00" in data:
+        # a stray NUL (kept by decode, which rejects only a binary share) would end <head> for the parser
+        data = data.replace(b"\x00", b"")
     try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        doc = lxml.html.document_fromstring(data, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not an HTML page: {exc}") from None
     if doc is None:
@@ -223,9 +263,15 @@ def choose_headline(doc: HtmlElement, meta: Any, url: str | None, profile: SiteP
     # punctuation-only variants (quotes, ":" for " - ") are one wording: og:title stays
     if og and ld and title and not _same_text(og, ld) and _same_headline(title, og):
         headline = ld
-    if not headline:
+    # the visible <h1> is read when it decides: no headline yet, or one whose quotes it may print otherwise
+    if not headline or _QUOTE_CHARS.search(headline):
         h1s = (_SPACE.sub(" ", h.text_content()).strip() for h in doc.iter("h1"))
-        headline = next((h for h in h1s if 3 <= len(h) <= 400), None) or meta.title_tag
+        shown = next((h for h in h1s if 3 <= len(h) <= 400), None)
+        if not headline:
+            headline = shown or meta.title_tag
+        elif shown and _typography_key(shown) == _typography_key(headline):
+            # the same words as printed on the page: its own quotes, not the metadata's ASCII ones
+            headline = shown
     return strip_site_suffix(headline, site_words, suffixes) if headline else None
 
 
@@ -235,6 +281,11 @@ def strip_site_suffix(title: str, site_words: tuple[str, ...], suffixes: tuple[s
     for suffix in suffixes:
         if title.endswith(suffix):
             title = title[: -len(suffix)].rstrip()
+    last = _LAST_SEGMENT.search(title)
+    if last and last.start() > 0:
+        name = _key(last["name"])
+        if name in _KNOWN_SITES or any(name == _key(w) for w in site_words):
+            title = title[: last.start()].rstrip()
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
@@ -268,12 +319,18 @@ def _same_text(a: str, b: str) -> bool:
     return _key(a) == _key(b)
 
 
+_QUOTE_CHARS = re.compile("[\"'‘’‚‛′`´‹›“”„‟″«»]")
 _QUOTES = str.maketrans({**dict.fromkeys("‘’‚‛′`´‹›", "'"), **dict.fromkeys("“”„‟″«»", '"')})
 
 
 def _same_headline(a: str, b: str) -> bool:
     """Same wording, punctuation included: only case, space, quote style and Unicode forms may differ."""
     return _headline_key(a) == _headline_key(b)
+
+
+def _typography_key(text: str) -> str:
+    """A headline with quote styles and Unicode forms unified, case kept."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_QUOTES)).strip()
 
 
 def _headline_key(text: str) -> str:

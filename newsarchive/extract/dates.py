@@ -1,4 +1,7 @@
-"""Timestamps: parse what pages write, and pick the page's own publication time.
+"""Text to timestamp: parse the strings pages write (and dates in URLs).
+
+Which of a page's timestamps is the article's is decided in ``pagedate``; this module only
+turns one string into one datetime.
 
 Parsing is layered for speed: epoch numbers and ISO 8601 first (``fromisoformat``), then a
 small month-name parser for the common "19 January 2017, 13:48" shapes in a dozen
@@ -13,19 +16,11 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from newsarchive.extract.bylines import short_text
-
-if TYPE_CHECKING:
-    from lxml.html import HtmlElement
-
-    from newsarchive.extract.structured import Metadata
 
 log = logging.getLogger(__name__)
 
-__all__ = ["find_published", "parse_timestamp", "url_date"]
+__all__ = ["is_epoch", "parse_timestamp", "url_date", "zone_named"]
 
 # Abbreviations as news pages use them; ambiguous ones (IST, CST) take their most common
 # meaning on English-language news sites.
@@ -120,8 +115,9 @@ _NUMERIC = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})(?P<sep>[./])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}})(?!\d)(?:{_SEP}{_TIME})?",
     re.IGNORECASE,
 )
+# "2024/05/03", "2024.05.03" and an ISO day inside a label ("Written: 2023-11-07 15:03:30")
 _YMD_SLASH = re.compile(
-    rf"(?<!\d)(?P<y>\d{{4}})(?P<s>[/.])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?"
+    rf"(?<!\d)(?P<y>\d{{4}})(?P<s>[/.\-])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?!\d)(?:{_SEP}{_TIME})?"
 )
 
 
@@ -140,8 +136,14 @@ def _parse_offset(text: str) -> timezone | None:
     return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
 
 
+def is_epoch(text: str) -> bool:
+    """Whether the string is an epoch number (seconds or milliseconds): an instant in any zone."""
+    return bool(_EPOCH.fullmatch(text.strip()))
+
+
 @lru_cache(maxsize=64)
-def _zoneinfo(name: str) -> tzinfo | None:
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA zone of that name, or None (logged) when this system does not know it."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -281,14 +283,22 @@ def parse_timestamp(
     language: str | None = None,
     timezone: str | None = None,
     reference: datetime | None = None,
+    thorough: bool = True,
 ) -> datetime | None:
-    """Parse one timestamp string; aware whenever the string states a zone, else in ``timezone``."""
+    """Parse one timestamp string; aware whenever the string states a zone, else in ``timezone``.
+
+    ``thorough=False`` skips dateparser (the rare shapes the quick parsers miss), for values
+    that only corroborate another.
+
+    A date without a year takes it from ``reference`` (another date of the same page, or its
+    URL's); without one it is no timestamp (None).
+    """
     if not raw:
         return None
     text = " ".join(raw.split())
     if not text or len(text) > 200 or not _HAS_DIGIT.search(text):
         return None
-    default_zone = _zoneinfo(timezone) if timezone else None
+    default_zone = zone_named(timezone) if timezone else None
     if _EPOCH.fullmatch(text):
         number = float(text)
         if number > 1e11:  # milliseconds
@@ -316,12 +326,17 @@ def parse_timestamp(
         if iso is not None and iso.tzinfo is None:
             parsed = (iso, True)
     month_first = (language or "").replace("_", "-").lower() == "en-us"
-    parsed = parsed or _quick_parse(rest, month_first) or _dateparser_parse(rest, _lang(language))
+    parsed = parsed or _quick_parse(rest, month_first)
+    if parsed is None and thorough:
+        parsed = _dateparser_parse(rest, _lang(language))
     if parsed is None:
         return None
     value, year_known = parsed
     if not year_known:
-        value = _closest_year(value, reference or datetime.now(UTC))
+        # the year comes from the page or its URL; today's year would date an archived page wrongly
+        if reference is None:
+            return None
+        value = _closest_year(value, reference)
     if zone is not None:
         value = value.replace(tzinfo=zone)
     elif value.tzinfo is None and default_zone:
@@ -336,7 +351,8 @@ def _lang(language: str | None) -> str | None:
     return code if 2 <= len(code) <= 3 else None
 
 
-# ---------------------------------------------------------------- the page's own date
+
+# ---------------------------------------------------------------- dates in URLs
 
 _URL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})[/_-]?(?P<m>0[1-9]|1[0-2])[/_-]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
@@ -346,28 +362,6 @@ _URL_DATE = re.compile(
 _URL_DATE_SEP = re.compile(
     r"/(?P<y>(?:19|20)\d{2})[/_-](?P<m>0?[1-9]|1[0-2])[/_-](?P<d>0?[1-9]|[12]\d|3[01])(?:[/_.-]|$)"
 )
-# Containers whose dates belong to other articles or to the site, not this page.
-_FOREIGN = re.compile(
-    r"related|recommend|most[-_]?(?:read|popular|viewed)|trending|teaser|sidebar|aside|footer|"
-    r"comment|widget|more[-_]|popular|newsletter|promo|outbrain|taboola|breadcrumb|nav",
-    re.IGNORECASE,
-)
-_DATE_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|datum|fecha|tarih", re.IGNORECASE)
-# a visible label in front of the date: "Datum 28.04.2023", "Published: 3 May 2024"
-_DATE_LABEL = re.compile(
-    r"^\s*(?:date|datum|dato|data|fecha|published|posted|first published|publication|publié|"
-    r"publicado|pubblicato|veröffentlicht|erschienen|опубликовано|дата)\b",
-    re.IGNORECASE,
-)
-
-
-_LABELS = ("Date", "Datum", "Dato", "Data", "Fecha", "Published", "Posted", "First published", "Publié",
-           "Publicado", "Pubblicato", "Veröffentlicht", "Erschienen", "Опубликовано", "Дата")
-# Which elements may hold a visible date: a date-like class, or a label starting their own text.
-# A Python walk with two regexes beats an XPath with two dozen string tests per element.
-_VISIBLE_TAGS = ("span", "div", "p", "small", "li", "dd", "time", "strong", "b", "dt")
-_VISIBLE_CLASS = re.compile(r"date|Date|time|publi|datum|fecha|tarih|meta")
-_LABEL_START = re.compile(r"\s*(?:" + "|".join(map(re.escape, _LABELS)) + ")")
 
 
 def url_date(url: str | None) -> datetime | None:
@@ -386,208 +380,3 @@ def url_date(url: str | None) -> datetime | None:
             if 1995 <= value.year <= datetime.now(UTC).year + 1:
                 return value
     return None
-
-
-def _foreign(el: HtmlElement) -> bool:
-    """Whether ``el`` sits inside a related/most-read/footer/aside block."""
-    node: HtmlElement | None = el
-    depth = 0
-    while node is not None and depth < 12:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in ("aside", "footer", "nav"):
-            return True
-        attrs = f"{node.get('class', '')} {node.get('id', '')}"
-        if attrs.strip() and _FOREIGN.search(attrs):
-            return True
-        node = node.getparent()
-        depth += 1
-    return False
-
-
-_MODIFIED = re.compile(r"modif|updat|aktualisiert|edited", re.IGNORECASE)
-
-
-def _time_rank(el: HtmlElement) -> int:
-    """0 for a <time> that says it is the publication time, 1 inside the article, 2 elsewhere."""
-    attrs = f"{el.get('class', '')} {el.get('itemprop', '')} {el.get('pubdate', '')}"
-    if el.get("pubdate") is not None or "publish" in attrs.lower() or "datePublished" in attrs:
-        return 0
-    node = el.getparent()
-    while node is not None:
-        if node.tag in ("article", "main"):
-            return 1
-        node = node.getparent()
-    return 2
-
-
-def _time_elements(doc: HtmlElement) -> list[tuple[str, HtmlElement]]:
-    """``<time>`` values, the page's own first: marked as published, then inside <article>/<main>.
-
-    Dates in related/most-read blocks, footers and navigation are skipped; so are times marked
-    as modification times, and the current date that site headers show outside the article.
-    """
-    found: list[tuple[int, int, str, HtmlElement]] = []
-    for order, el in enumerate(doc.iter("time")):
-        if order >= 40:
-            break
-        raw = el.get("datetime") or el.get("data-datetime") or short_text(el, 100)
-        if not raw or not raw.strip() or _foreign(el):
-            continue
-        if _MODIFIED.search(f"{el.get('class', '')} {el.get('itemprop', '')}"):
-            continue
-        rank = _time_rank(el)
-        if rank == 2 and any(a.tag == "header" for a in el.iterancestors()):
-            continue
-        found.append((rank, order, raw.strip(), el))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [(raw, el) for _rank, _order, raw, el in found]
-
-
-def _same_wall(a: datetime, b: datetime) -> bool:
-    return abs((a.replace(tzinfo=None) - b.replace(tzinfo=None)).total_seconds()) <= 60
-
-
-def find_published(
-    doc: HtmlElement,
-    meta: Metadata,
-    url: str | None,
-    *,
-    timezone: str | None = None,
-    language: str | None = None,
-) -> tuple[datetime | None, str | None]:
-    """The page's own publication time and its raw string, preferring structured sources."""
-    language = language or meta.language
-    from_url = url_date(url)
-    reference = from_url + timedelta(days=1) if from_url else (meta.updated or meta.published)
-    candidates: list[tuple[datetime, str]] = []
-    for raw in meta.published_candidates:
-        value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
-        # "0001-01-01T00:00:00" and far-future values are CMS placeholders, not publication times
-        if value is not None and 1990 <= value.year <= datetime.now(UTC).year + 1:
-            candidates.append((value, raw))
-    if not candidates:
-        for raw, _el in _time_elements(doc):
-            value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
-            if value is not None:
-                candidates.append((value, raw))
-                break
-    if not candidates:
-        candidates = _near_headline(doc, language, timezone, reference)
-    if not candidates:
-        candidates = _visible_date(doc, language, timezone, reference)
-    if not candidates:
-        if from_url is not None:
-            return from_url, None
-        return None, None
-    best, raw = candidates[0]
-    if best.tzinfo is None:
-        # a naive JSON-LD time often repeats an aware meta tag: borrow its zone
-        for other, _ in candidates[1:]:
-            if other.tzinfo is not None and _same_wall(best, other):
-                best = best.replace(tzinfo=other.tzinfo)
-                break
-    return best, raw
-
-
-def _visible_date(
-    doc: HtmlElement, language: str | None, timezone: str | None, reference: datetime | None
-) -> list[tuple[datetime, str]]:
-    """A date shown near the article: a short element with a date-like class or a "Published" label."""
-    found: list[HtmlElement] = []
-    for count, el in enumerate(doc.iter(*_VISIBLE_TAGS)):
-        if count > 30_000 or len(found) > 100:
-            break
-        cls, own = el.get("class"), el.text
-        if not ((cls and _VISIBLE_CLASS.search(cls)) or (own and _LABEL_START.match(own))):
-            continue
-        if len(el) > 5:
-            continue  # a container, not a date
-        raw = short_text(el, 80) or ""
-        if raw in _LABELS and el.getparent() is not None:
-            # "<li><strong>Datum</strong> 28.04.2023</li>": the label's parent holds the date
-            el = el.getparent()
-            raw = short_text(el, 80) or ""
-        if not 5 < len(raw) < 80 or _foreign(el):
-            continue
-        if _DATE_CLASS.search(el.get("class", "")) or _DATE_LABEL.match(raw):
-            found.append(el)
-    # innermost first: <span class="date"> rather than the <div class="meta"> around it
-    found.sort(key=lambda el: len(el) > 0)
-    for el in found:
-        raw = short_text(el, 80) or ""
-        value = parse_timestamp(raw, language=language, timezone=timezone, reference=reference)
-        if value is not None and value.year >= 1995:
-            return [(value, raw)]
-    return []
-
-
-_UPDATED_LABEL = re.compile(
-    r"(?:updated|modified|aktualisiert|geändert|modifié|mis à jour|actualizado|aggiornato|"
-    r"güncelleme|обновлено|수정|更新)\W*$",
-    re.IGNORECASE,
-)
-
-
-_UPDATED_START = re.compile(
-    r"^\W*(?:last\s+)?(?:updated|modified|aktualisiert|geändert|modifié|mis à jour|actualizado|"
-    r"aggiornato|güncelleme|обновлено|수정|更新)",
-    re.IGNORECASE,
-)
-
-
-def _near_headline(
-    doc: HtmlElement, language: str | None, timezone: str | None, reference: datetime | None
-) -> list[tuple[datetime, str]]:
-    """A full date (with its year) in the short texts around the first <h1>: the article's byline area.
-
-    Looks in the h1's parent, then grandparent..., stopping before the block grows into the
-    page. A date labelled "Updated"/"Aktualisiert" is the modification time: used only when
-    the byline area shows no other date (it is still the right day far more often than not).
-    """
-    h1 = next(doc.iter("h1"), None)
-    if h1 is None:
-        return []
-    updated: list[tuple[datetime, str]] = []
-    node = h1
-    for _ in range(6):
-        parent = node.getparent()
-        if parent is None or parent.tag in ("body", "html"):
-            break
-        node = parent
-        pieces = [" ".join(t.split()) for t in _own_texts(node, 400)]
-        if sum(len(p) for p in pieces) > 20000:
-            break
-        previous = ""
-        for piece in pieces:
-            if 6 <= len(piece) <= 90 and len(piece.split()) <= 16 and _YEAR.search(piece):
-                value = parse_timestamp(piece, language=language, timezone=timezone, reference=reference)
-                if value is not None and 1995 <= value.year <= datetime.now(UTC).year + 1:
-                    if not (_UPDATED_LABEL.search(previous) or _UPDATED_START.match(piece)):
-                        return [(value, piece)]
-                    updated = updated or [(value, piece)]
-            if piece:
-                previous = piece
-    return updated
-
-
-_NOT_BYLINE = frozenset({"figure", "figcaption", "picture", "aside", "nav", "script", "style", "noscript",
-                         "blockquote"})
-
-
-_MEDIA = re.compile(r"pic|image|img|photo|caption|media|figure|gallery|video|credit", re.IGNORECASE)
-
-
-def _own_texts(node: HtmlElement, limit: int, depth: int = 0) -> list[str]:
-    """Text pieces under ``node`` in order, leaving out captions, lists, asides and scripts."""
-    out: list[str] = []
-    if node.text:
-        out.append(node.text)
-    for child in node:
-        if len(out) >= limit:
-            break
-        if (isinstance(child.tag, str) and child.tag not in _NOT_BYLINE and depth < 30
-                and not _MEDIA.search(child.get("class", ""))):
-            out.extend(_own_texts(child, limit - len(out), depth + 1))
-        if child.tail:
-            out.append(child.tail)
-    return out

@@ -13,6 +13,7 @@ import gzip
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from newsarchive.errors import ExtractionError
@@ -38,12 +39,24 @@ _MAGIC = (
     (b"\x00\x00\x00", "binary data"),
     (b"wOF", "web font"),
     (b"\x7fELF", "executable"),
+    (b"MZ", "Windows executable"),
 )
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# C0 control bytes no text format uses (tab, line and page breaks and ESC excluded)
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+# A page is binary by the share of control bytes, not by their presence: real pages carry a
+# stray NUL in a template or a run of them in one attribute. Random bytes hold about 10% of
+# them and (almost) never three HTML tags: with markup a page may hold up to a quarter (a short
+# page with a long run), without markup only a trace.
+_SNIFF_BYTES = 65536
+_MAX_CONTROL_SHARE = 0.25
+_MAX_CONTROL_SHARE_UNMARKED = 0.005
+_MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|link|script|div|p|a|span|table)[\s>/]", re.IGNORECASE
+)
 _HAS_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9:-]*|!doctype|!--)", re.IGNORECASE)
 _FEED_ROOT = re.compile(r"<(rss|feed|urlset|sitemapindex)\b")
 
@@ -97,9 +110,23 @@ def sniff_binary(data: bytes) -> str | None:
             return what
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
-    if head.count(b"\x00") or len(_CONTROL.findall(head)) > max(4, len(head) // 100):
-        return "binary data"
+    return _control_verdict(data[:_SNIFF_BYTES])
+
+
+def _control_verdict(sample: bytes) -> str | None:
+    """"binary data (...)" when the sample holds too many control bytes for a page, else None."""
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if not controls:
+        return None
+    share = controls / len(sample)
+    if share > _MAX_CONTROL_SHARE or (share > _MAX_CONTROL_SHARE_UNMARKED and not _has_markup(sample)):
+        return f"binary data ({share:.1%} control bytes in the first {len(sample):,} bytes)"
     return None
+
+
+def _has_markup(sample: bytes) -> bool:
+    """Whether a few HTML tags stand in the sample (one could occur in random bytes by chance)."""
+    return sum(1 for _match in islice(_MARKUP.finditer(sample), 3)) >= 3
 
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
@@ -136,13 +163,14 @@ def page_text(html: bytes | str, http_charset: str | None = None) -> str:
         text = decode_html(data, http_charset)
     elif isinstance(html, str):
         text = html
+        what = _control_verdict(text[:_SNIFF_BYTES].encode("utf-8", "surrogatepass"))
+        if what:
+            raise ExtractionError(f"not an HTML page: looks like {what}")
     else:
         raise ExtractionError(f"expected bytes or str, got {type(html).__name__}")
     if not text.strip():
         raise ExtractionError("empty input: no text to read as HTML")
     head = text[:65536]
-    if "\x00" in head:
-        raise ExtractionError("not an HTML page: looks like binary data")
     if not _HAS_TAG.search(head):
         raise ExtractionError("not an HTML page: no markup in the first 64 KiB")
     root = _first_element(head)

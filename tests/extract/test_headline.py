@@ -151,3 +151,39 @@ def test_declared_category_is_a_title_suffix_only_as_a_whole_segment():
     )
     headline = extract(kept, "https://courier.example/news/1").headline
     assert headline == "Politics of the port: dockers walk out"
+
+
+@pytest.mark.parametrize(
+    ("og", "h1", "expected"),
+    [
+        # metadata in ASCII, the page's own headline typographic: the page's wins
+        ("Harbour's ferry runs again", "Harbour’s ferry runs again", "Harbour’s ferry runs again"),
+        ("Mayor: &quot;We stay open&quot;", "Mayor: “We stay open”", "Mayor: “We stay open”"),
+        # other words on the h1: og:title stays (the h1 is not simply its printed form)
+        ("Harbour's ferry runs again", "Ferry back on the water", "Harbour's ferry runs again"),
+        # case is the writer's choice, not typography
+        ("Harbour ferry runs again", "HARBOUR FERRY RUNS AGAIN", "Harbour ferry runs again"),
+    ],
+)
+def test_headline_keeps_the_page_typography(og, h1, expected):
+    assert extract(page(og=og, h1=h1), "https://courier.example/news/1").headline == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "expected"),
+    [
+        ("港口渡轮恢复运营-新华网", "http://www.news.cn/local/20240503/abc/c.html", "港口渡轮恢复运营"),
+        ("港口渡轮恢复运营_人民网", "http://society.people.example/n1/c1.html", "港口渡轮恢复运营"),
+        ("항구 여객선 운항 재개 | 연합뉴스", "https://www.yna.co.kr/view/AKR1", "항구 여객선 운항 재개"),
+        ("Liman feribotu yeniden sefere başladı - Anadolu Ajansı", "https://www.aa.com.tr/tr/x/1",
+         "Liman feribotu yeniden sefere başladı"),
+        ("Harbour ferry runs again | Reuters", "https://www.reuters.com/world/x", "Harbour ferry runs again"),
+        ("Паром снова ходит - ТАСС", "https://tass.ru/obschestvo/1", "Паром снова ходит"),
+        # a hyphenated word or a name after a dash is headline text, not a site
+        ("Ferry back after COVID-19", "https://courier.example/news/1", "Ferry back after COVID-19"),
+        ("Ferry named after Sputnik", "https://courier.example/news/1", "Ferry named after Sputnik"),
+    ],
+)
+def test_site_suffix_is_stripped_whatever_the_separator(title, url, expected):
+    html = f"<html><head><title>{title}</title></head><body><article>{STORY}</article></body></html>"
+    assert extract(html, url).headline == expected

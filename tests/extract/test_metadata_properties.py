@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive.extract.dateline import parse_dateline, split_dateline
-from newsarchive.extract.dates import find_published, parse_timestamp, url_date
+from newsarchive.extract.dates import parse_timestamp, url_date
+from newsarchive.extract.pagedate import find_published
 from newsarchive.extract.structured import read_metadata
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -43,9 +43,18 @@ def test_profile_fields_override(html):
     assert article.topics == ["Transport", "Regions"]
     assert article.section == "Topics"  # the second selector, after the first missed
     assert article.authors == []
+    # the page prints no year and its URL has none: the year is not taken from today
+    assert article.published_raw == "January 19, 13:48 UTC+3"
+    assert article.published is None
+    assert any("January 19, 13:48 UTC+3" in w for w in article.warnings)
+
+
+def test_profile_timestamp_takes_its_year_from_the_url(html):
+    article = extract(html, "https://tass.com/society/2017/01/25/900000", profile=PROFILE)
     assert article.published_raw == "January 19, 13:48 UTC+3"
     assert article.published is not None
-    assert article.published.utcoffset().total_seconds() == 3 * 3600
+    assert article.published.isoformat() == "2017-01-19T13:48:00+03:00"
+    assert article.warnings == []
 
 
 def test_profile_body_drop_and_read_also(html):

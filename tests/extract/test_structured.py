@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from newsarchive.extract.bylines import clean_authors, clean_topics
-from newsarchive.extract.dates import find_published
+from newsarchive.extract.pagedate import find_published
 from newsarchive.extract.structured import Metadata, read_metadata
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "extract" / "meta"

@@ -265,7 +265,8 @@ def test_agency_author_becomes_the_wire_without_dateline():
 def test_body_is_never_lost(wrapped):
     art = extract(_page(wrapped), URL)
     assert art.body.startswith("The committee met")
-    assert art.warnings == []
+    # the page's only date is the URL's day: that warning is the date finder's, not the body's
+    assert [w for w in art.warnings if not w.startswith("published_")] == []
 
 
 def test_short_json_ld_article_body_is_used():
@@ -274,7 +275,7 @@ def test_short_json_ld_article_body_is_used():
     html = _page("<div id='root'></div>", head=f"<script type='application/ld+json'>{ld}</script>")
     art = extract(html, URL)
     assert art.body == body
-    assert art.warnings == []
+    assert [w for w in art.warnings if not w.startswith("published_")] == []
 
 
 @pytest.mark.parametrize("storyless", [
