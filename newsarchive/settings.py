@@ -12,6 +12,9 @@ from newsarchive.config import default_db_url
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# the user's outlets (a TOML file, see newsarchive/sources.py) are spiders beside the built-in ones
+SPIDER_LOADER_CLASS = "newsarchive.crawl.loader.SourceLoader"
+NEWSARCHIVE_SOURCES = os.environ.get("NEWSARCHIVE_SOURCES", "")
 
 NEWSARCHIVE_DB = default_db_url()
 # also under `scrapy crawl` and scrapyd, which never pass through newsarchive's CLI
@@ -57,6 +60,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "newsarchive.crawl.progress.Progress": 500,
+    # records the run under `scrapy crawl`/scrapyd; a no-op under `newsarchive crawl` (NEWSARCHIVE_RUN_ID)
+    "newsarchive.crawl.runrecord.RunRecorder": 510,
 }
 NEWSARCHIVE_RETRY_AFTER_TIMES = 3
 NEWSARCHIVE_RETRY_AFTER_MAX = 300.0

@@ -17,6 +17,7 @@ Environment:
   NEWSARCHIVE_DATA_DIR    where data/ lives (archive, jobs, locks, journal)
   NEWSARCHIVE_WARC_DIR    where raw responses go [data/warc]
   NEWSARCHIVE_CONTACT     contact URL or mailto: sent in the crawler's User-Agent
+  NEWSARCHIVE_SOURCES     TOML file of your own outlets (crawl/sources --sources)
 
 \b
 Exit status: 0 ok; 1 a clear error (archive missing or unreadable, unknown name);

@@ -34,6 +34,12 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
+sources_option = click.option(
+    "--sources", "sources_file", type=click.Path(dir_okay=False), envvar="NEWSARCHIVE_SOURCES",
+    help="TOML file of your own outlets, crawled with the generic spider (see docs/crawling.md) "
+         "[env: NEWSARCHIVE_SOURCES].")
+
+
 def _crawl_default_level() -> int:
     # on a terminal the live progress line is the output; without one, INFO lines are the record
     return logging.WARNING if sys.stderr.isatty() else logging.INFO
@@ -50,12 +56,13 @@ def _crawl_default_level() -> int:
 @click.option("--refetch", is_flag=True, help="Fetch known articles again, ignoring the revisit policy.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted crawl of this source (data/jobs/).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the run summary as JSON.")
+@sources_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Extra Scrapy setting (checked against the type of its default).")
 def crawl(
     source: str, db: str | None, base_url: str | None, max_articles: int | None, since: str | None,
     until: str | None, refetch: bool, resume: bool, summary_json: str | None, overrides: tuple[str, ...],
-    log_level: str | None,
+    log_level: str | None, sources_file: str | None,
 ) -> None:
     """Crawl one wire service into the archive.
 
@@ -80,6 +87,8 @@ def crawl(
         if problem:
             raise click.BadParameter(f"{key}={value!r}: {problem}", param_hint="-s/--set")
         settings[key] = value
+    if sources_file:
+        settings["NEWSARCHIVE_SOURCES"] = sources_file
     if summary_json is not None:
         # checked now: a summary that cannot be written after an hour's crawl is lost
         check_writable_file(summary_json, "--summary-json")
@@ -98,24 +107,30 @@ def crawl(
     sys.exit(main_safe(opts))
 
 
-SOURCE_COLUMNS = ("name", "base_url", "feeds", "sitemaps", "sections", "start_pages", "pagination",
+SOURCE_COLUMNS = ("name", "kind", "base_url", "feeds", "sitemaps", "sections", "start_pages", "pagination",
                   "read_also", "extra", "discovery")
 
 
 @click.command()
 @format_option
-def sources(fmt: str) -> None:
+@sources_option
+def sources(fmt: str, sources_file: str | None) -> None:
     """List the wire services and how each one discovers articles.
+
+    The kind column says "built-in" (a spider in spiders/) or "user" (from the --sources file).
 
     \b
     Example: newsarchive sources
-             newsarchive sources --format json
+             newsarchive sources --sources my-sources.toml --format json
     """
-    from scrapy.spiderloader import SpiderLoader
-
+    from newsarchive.crawl.loader import SourceLoader
     from newsarchive.crawl.runner import project_settings
 
-    loader = SpiderLoader.from_settings(project_settings())
+    try:
+        loader = SourceLoader.from_settings(project_settings({"NEWSARCHIVE_SOURCES": sources_file or ""}))
+    except NewsarchiveError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     rows: list[dict[str, Any]] = []
     for name in sorted(loader.list()):
         cls = loader.load(name)
@@ -133,7 +148,8 @@ def sources(fmt: str) -> None:
         if info.get("extra"):
             methods.append(info["extra"])
         rows.append({
-            "name": name, "base_url": info.get("base_url", ""),
+            "name": name, "kind": "user" if name in loader.user_sources else "built-in",
+            "base_url": info.get("base_url", ""),
             **{key: list(info.get(key) or []) for key in ("feeds", "sitemaps", "sections", "start_pages")},
             "pagination": bool(info.get("pagination")), "read_also": bool(info.get("read_also")),
             "extra": info.get("extra") or None, "discovery": "; ".join(methods) or "no declared discovery",
@@ -141,7 +157,7 @@ def sources(fmt: str) -> None:
 
     def table(records: list[Any]) -> None:
         for row in records:
-            click.echo(f"{row['name']:10} {row['base_url']}")
+            click.echo(f"{row['name']:10} {row['base_url']}" + ("  (user)" if row["kind"] == "user" else ""))
             click.echo(f"{'':10} {row['discovery']}")
 
     write_records(rows, SOURCE_COLUMNS, fmt, table)

@@ -164,9 +164,10 @@ def _is_float(value: str) -> bool:
 
 def spider_class(source: str, settings: Any | None = None) -> type:
     """The spider registered under ``source`` (raises ConfigError listing the known ones)."""
-    from scrapy.spiderloader import SpiderLoader
+    from newsarchive.crawl.loader import SourceLoader
 
-    loader = SpiderLoader.from_settings(settings or project_settings())
+    # the user's sources file (NEWSARCHIVE_SOURCES) is read here: its mistakes fail before any crawl
+    loader = SourceLoader.from_settings(settings or project_settings())
     try:
         return loader.load(source)
     except KeyError:
@@ -194,6 +195,11 @@ def summarise(
     if bodiless:
         fill_rates["body"] = round(fills.get("body", 0) / (kept + bodiless), 4)
     return counts, skipped, discovery, fill_rates
+
+
+def storage_failed(stats: Mapping[str, Any]) -> bool:
+    """The store gave up on articles: they are spooled (or, if even that failed, lost)."""
+    return bool(stats.get("newsarchive/store/gave_up") or stats.get("newsarchive/store/lost"))
 
 
 def exit_status(reason: str | None, counts: Mapping[str, int], max_error_share: float) -> tuple[str, int]:
@@ -293,7 +299,7 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
             status, code = "failed", EXIT_FAILED
         else:
             status, code = exit_status(reason, counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
-        if stats.get("newsarchive/store/gave_up") or stats.get("newsarchive/store/lost"):
+        if storage_failed(stats):
             # the articles are spooled (or, if even that failed, lost): never a success
             status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():
