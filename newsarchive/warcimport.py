@@ -71,11 +71,10 @@ class SourceRule:
 
 def load_rules(names: Sequence[str] = ()) -> list[SourceRule]:
     """The rules of the named sources (all sources when none is named)."""
-    from scrapy.spiderloader import SpiderLoader
-
+    from newsarchive.crawl.loader import SourceLoader
     from newsarchive.crawl.runner import project_settings
 
-    loader = SpiderLoader.from_settings(project_settings())
+    loader = SourceLoader.from_settings(project_settings())
     known = sorted(loader.list())
     unknown = [n for n in names if n not in known]
     if unknown:

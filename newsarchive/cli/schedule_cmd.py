@@ -14,11 +14,10 @@ from newsarchive.schedule import Scheduler, describe, load_config
 
 
 def _sources() -> set[str]:
-    from scrapy.spiderloader import SpiderLoader
-
+    from newsarchive.crawl.loader import SourceLoader
     from newsarchive.crawl.runner import project_settings
 
-    loader = SpiderLoader.from_settings(project_settings())
+    loader = SourceLoader.from_settings(project_settings())
     # the base NewsSpider has no name, so only crawlable sites are listed
     return set(loader.list())
 
