@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from newsarchive.errors import ConfigError, NewsarchiveError
 from newsarchive.storage.models import BackfillFile
+from newsarchive.storage.spool import process_alive
 from newsarchive.warcfiles import FetchError, HttpStream, ReadCounts, shown
 from newsarchive.warcimport import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, run_source
 
@@ -151,7 +152,7 @@ class FileQueue:
             table.c.claimed_by.like(f"{host}:%"))).all()
         for row_id, holder in rows:
             pid = holder.rpartition(":")[2]
-            if holder != self.me and pid.isdigit() and not _alive(int(pid)):
+            if holder != self.me and pid.isdigit() and not process_alive(int(pid)):
                 conn.execute(sa.update(table).where(table.c.id == row_id, table.c.claimed_by == holder)
                              .values(status="pending", claimed_by=None))
 
@@ -230,16 +231,6 @@ class FileQueue:
             return [(str(p), str(e or "")) for p, e in conn.execute(
                 sa.select(table.c.path, table.c.error)
                 .where(table.c.job == self.job, table.c.status == "failed").order_by(table.c.id))]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass

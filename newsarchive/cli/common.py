@@ -6,7 +6,6 @@ import csv
 import functools
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -293,27 +292,11 @@ def check_since_until(since: Any, until: Any) -> None:
 
 def check_writable_file(path: str, option: str) -> None:
     """Fail (exit 1, like export's -o) unless ``path`` can be created or appended to; leaves nothing."""
-    target = Path(path)
-    problem = None
-    if target.is_dir():
-        problem = "it is a directory"
-    elif not target.parent.is_dir():
-        problem = f"folder {target.parent} does not exist"
-    else:
-        probe = target.parent / f".{target.name}.{os.getpid()}.probe"
-        try:
-            with probe.open("xb"):
-                pass
-            probe.unlink()
-            if target.exists():
-                with target.open("ab"):
-                    pass
-        except OSError as exc:
-            if probe.exists():
-                probe.unlink()
-            problem = exc.strerror or str(exc)
+    from newsarchive.storage.export import unwritable_reason
+
+    problem = unwritable_reason(path)
     if problem:
-        raise click.ClickException(f"{option}: cannot write {target}: {problem}")
+        raise click.ClickException(f"{option}: cannot write {Path(path)}: {problem}")
 
 
 # -- records on stdout --------------------------------------------------------------------

@@ -75,12 +75,19 @@ def check_writable(out: str | os.PathLike[str]) -> None:
     """Fail with one sentence, before any work, when ``out`` cannot be written ("-" is stdout)."""
     if str(out) == "-":
         return
+    problem = unwritable_reason(out)
+    if problem:
+        raise ExportError(f"cannot write the export to {Path(out)}: {problem}")
+
+
+def unwritable_reason(out: str | os.PathLike[str]) -> str | None:
+    """Why a file cannot be created or appended to at ``out``, or None; leaves nothing behind."""
     path = Path(out)
     if path.is_dir():
-        raise ExportError(f"cannot write the export to {path}: it is a directory")
+        return "it is a directory"
     parent = path.parent
     if not parent.is_dir():
-        raise ExportError(f"cannot write the export to {path}: folder {parent} does not exist")
+        return f"folder {parent} does not exist"
     # try for real (permissions, read-only file systems, ACLs): os.access is wrong for root
     probe = parent / f".{path.name}.{os.getpid()}.probe"
     try:
@@ -93,7 +100,8 @@ def check_writable(out: str | os.PathLike[str]) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             probe.unlink()
-        raise ExportError(f"cannot write the export to {path}: {exc.strerror or exc}") from exc
+        return exc.strerror or str(exc)
+    return None
 
 
 def _require_pyarrow() -> Any:

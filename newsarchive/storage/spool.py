@@ -124,7 +124,7 @@ class Spool:
             return
         for path in self.directory.glob(".*.tmp"):
             pid = path.name[1:].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and process_alive(int(pid)):
                 continue
             path.unlink(missing_ok=True)
 
@@ -144,7 +144,8 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a spool or claim's owner)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
