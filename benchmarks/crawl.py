@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,8 @@ def sitemap(index: int, pages: int, base: str) -> bytes:
             "</urlset>").encode()
 
 
-def serve(port: int, pages: int) -> None:
-    """Serve the generated site until killed (runs in its own process)."""
+def site_server(port: int, pages: int, on_article: Callable[[], None] | None = None) -> ThreadingHTTPServer:
+    """The generated site bound to a loopback port (0: any); ``on_article`` runs per article served."""
     base = ""
     count = (pages + PER_SITEMAP - 1) // PER_SITEMAP
 
@@ -81,6 +82,8 @@ def serve(port: int, pages: int) -> None:
                 self._send(200, "application/xml", sitemap(int(path[13:-4]), pages, base))
             elif path.startswith("/politics/") and path[10:].isdigit() and 0 < int(path[10:]) <= pages:
                 self._send(200, "text/html; charset=utf-8", article(int(path[10:])))
+                if on_article is not None:
+                    on_article()
             else:
                 self._send(404, "text/html", b"<html><body>Not found</body></html>")
 
@@ -96,6 +99,12 @@ def serve(port: int, pages: int) -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    return server
+
+
+def serve(port: int, pages: int) -> None:
+    """Serve the generated site until killed (runs in its own process)."""
+    server = site_server(port, pages)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

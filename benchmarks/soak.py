@@ -24,12 +24,12 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl import PER_SITEMAP, article, sitemap  # the same generated site
+from crawl import site_server  # the same generated site
 
 
 class Counter:
@@ -46,41 +46,8 @@ class Counter:
 
 def start_server(pages: int, counter: Counter) -> ThreadingHTTPServer:
     """The generated site on a loopback port, served from daemon threads of this process."""
-    count = (pages + PER_SITEMAP - 1) // PER_SITEMAP
-    holder: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            path, base = self.path, holder["base"]
-            if path == "/sitemap.xml":
-                items = "".join(f"<sitemap><loc>{base}/sitemap/news{i}.xml</loc></sitemap>"
-                                for i in range(count))
-                body = ('<?xml version="1.0"?><sitemapindex '
-                        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>').encode()
-                self._send(200, "application/xml", body)
-            elif path.startswith("/sitemap/news") and path.endswith(".xml"):
-                self._send(200, "application/xml", sitemap(int(path[13:-4]), pages, base))
-            elif path.startswith("/politics/") and path[10:].isdigit() and 0 < int(path[10:]) <= pages:
-                self._send(200, "text/html; charset=utf-8", article(int(path[10:])))
-                counter.add()
-            else:
-                self._send(404, "text/html", b"<html><body>Not found</body></html>")
-
-        def _send(self, status: int, ctype: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = site_server(0, pages, counter.add)
     server.daemon_threads = True
-    holder["base"] = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -38,6 +38,7 @@ from newsarchive.storage.search import (
     row_dict,
     search_statement,
 )
+from newsarchive.storage.spool import process_alive
 from newsarchive.storage.stream import PreparePool, default_workers, save_stream
 from newsarchive.urls import canonical_url
 
@@ -268,7 +269,8 @@ class Archive:
                 .where(CrawlRun.source == source, CrawlRun.status == "running")
             ).all()
             # Runs on other hosts cannot be checked from here; they are left alone.
-            stale = [r.id for r in rows if r.host == host and r.pid != os.getpid() and not _alive(r.pid)]
+            stale = [r.id for r in rows if r.host == host and r.pid != os.getpid()
+                     and not (r.pid and process_alive(r.pid))]
             if stale:
                 conn.execute(
                     sa.update(CrawlRun)
@@ -496,15 +498,3 @@ def _text_factory(conn: sa.Connection, factory: Any) -> Iterator[None]:
     finally:
         # the connection goes back to the pool: every other reader expects str
         raw.text_factory = saved  # type: ignore[union-attr]
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
