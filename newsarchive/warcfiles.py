@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -303,31 +303,17 @@ def iter_captures(where: WarcLocation, want: Callable[[str, str], T | None],
         start = pos
         try:
             for record in it:
-                start = pos + it.offset
-                recovering = False
+                here = start = pos + it.offset
+                recovering = False  # headers parsed: a real record, not a false resync point
                 counts.records += 1
-                kind = record.rec_type
-                if kind != "response":
-                    if kind == "revisit":
-                        counts.revisits += 1
-                    _finish(it, record, counts)
-                    continue
-                counts.responses += 1
-                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-                target = want(uri, _host_of(uri)) if uri else None
-                if target is None:
-                    _finish(it, record, counts)
-                    continue
-                counts.wanted += 1
-                capture = _read_capture(record, target, uri, counts)
-                it.read_to_end(record)
-                if getattr(record.raw_stream, "limit", 0) > 0:
-                    raise EOFError("the record ends before its Content-Length")
-                if capture is None:
-                    continue
-                capture.offset = start
-                capture.length = it.get_record_length()
-                yield capture
+                capture = _take(it, record, want, counts)
+                # damage found while parsing the next headers lies after this record, so that
+                # the resync does not come back to a damaged member and count it twice
+                start = here + it.get_record_length()
+                if capture is not None:
+                    capture.offset = here
+                    capture.length = it.get_record_length()
+                    yield capture
             return
         except FetchError:
             raise
@@ -357,6 +343,27 @@ def _peek(where: WarcLocation) -> bytes:
         return stream.read(2) or b""
     finally:
         stream.close()
+
+
+def _take(it: ArchiveIterator, record: Any, want: Callable[[str, str], T | None],
+          counts: ReadCounts) -> Capture[T] | None:
+    """Read one record to its end: the capture when it is a wanted response, else None."""
+    kind = record.rec_type
+    if kind != "response":
+        if kind == "revisit":
+            counts.revisits += 1
+        _finish(it, record, counts)
+        return None
+    counts.responses += 1
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    target = want(uri, _host_of(uri)) if uri else None
+    if target is None:
+        _finish(it, record, counts)
+        return None
+    counts.wanted += 1
+    capture = _read_capture(record, target, uri, counts)
+    _finish(it, record, counts)
+    return capture
 
 
 def _finish(it: ArchiveIterator, record: object, counts: ReadCounts) -> None:
