@@ -1,7 +1,8 @@
 """SourceLoader: Scrapy's spider loader plus the user's sources file (``NEWSARCHIVE_SOURCES``).
 
 Set as ``SPIDER_LOADER_CLASS``, so ``newsarchive crawl``, ``scrapy crawl`` and scrapyd all find
-the user's outlets beside the built-in spiders.  A bad file raises ConfigError (one line).
+the user's outlets beside the built-in spiders.  A bad file ends the process with its one-line
+error and exit status 1 (``scrapy crawl`` would otherwise print a traceback).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ class SourceLoader(SpiderLoader):
         path = settings.get("NEWSARCHIVE_SOURCES")
         if not path:
             return
+        from newsarchive.errors import ConfigError
         from newsarchive.sources import load_sources
         from spiders.user import user_spider
 
-        for source in load_sources(path, builtin=set(self._spiders)):
+        try:
+            sources = load_sources(path, builtin=set(self._spiders))
+        except ConfigError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        for source in sources:
             self._spiders[source.name] = user_spider(source)
             self.user_sources.add(source.name)

@@ -185,3 +185,19 @@ def test_scrapy_crawl_finds_a_user_source_through_the_environment(tmp_path: Path
     with Archive(db) as archive:
         (run,) = archive.runs()
     assert (run["source"], run["status"], run["counts"]["stored"]) == ("harbour", "finished", 2)
+
+
+def test_scrapy_crawl_with_a_bad_sources_file_says_one_line(tmp_path: Path) -> None:
+    from tests.crawl.crawlkit import ROOT
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sources.x]\nhosts = 3\n', encoding="utf-8")
+    env = dict(os.environ, NEWSARCHIVE_DB=f"sqlite:///{tmp_path / 'a.sqlite'}", NEWSARCHIVE_SOURCES=str(bad))
+    scrapy = Path(sys.executable).with_name("scrapy")
+    proc = subprocess.run([str(scrapy), "crawl", "tass"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line == f"error: {bad}: [sources.x]: hosts: expected a string or a list of non-empty strings"
+    assert not (tmp_path / "a.sqlite").exists()
