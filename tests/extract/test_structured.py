@@ -239,3 +239,20 @@ def test_placeholder_dates_are_skipped():
     md = read_metadata(doc, None)
     assert md.published == datetime(2023, 3, 3, 3, 3, 3, tzinfo=UTC)
     assert find_published(doc, md, None) == (md.published, "2023-03-03T03:03:03Z")
+
+
+@pytest.mark.parametrize(("authors", "expected"), [
+    # a three-letter broadcaster with its region after it is the site, not a person
+    (["Dana Weber", "MDR THÜRINGEN"], ["Dana Weber"]),
+    (["Dana Weber", "MDR"], ["Dana Weber"]),
+    # the short name inside a word is a person's name, kept
+    (["Dana Weber", "Mdrova Petra"], ["Dana Weber", "Mdrova Petra"]),
+    # only the site: kept, the page names nobody else
+    (["MDR Thüringen"], ["MDR Thüringen"]),
+])
+def test_a_short_site_name_is_dropped_only_as_a_whole_first_word(authors, expected):
+    people = "".join(f'<meta name="author" content="{a}">' for a in authors)
+    doc = lxml.html.fromstring(
+        f'<html><head><meta property="og:site_name" content="MDR">{people}</head>'
+        '<body><p>Text.</p></body></html>')
+    assert read_metadata(doc, "https://www.mdr.de/nachrichten/x-100.html").authors == expected
