@@ -116,7 +116,7 @@ def _is_site(name: str, site_names: list[str]) -> bool:
     key = norm_name(name)
     # a short site name ("MDR", "NTV") only as a whole first word: "MDR Thüringen" is the broadcaster
     first = norm_name(name.split()[0]) if name.split() else ""
-    return any(s == key or (len(s) >= 4 and s in key) or (len(key) >= 4 and key in s) or s == first
+    return any(s in (key, first) or (len(s) >= 4 and s in key) or (len(key) >= 4 and key in s)
                for s in site_names)
 
 
