@@ -99,15 +99,8 @@ class Archive:
             raise StorageError(f"cannot write the archive at {where}: {reason}") from None
 
     def _migrate(self) -> None:
-        current, head = engines.current_revision(self.engine), engines.head_revision()
-        if current == head:
-            return
-        if current is not None and current not in engines.known_revisions():
-            raise StorageError(
-                f"the archive at {engines.describe(self.url)} has schema revision {current}, newer than "
-                f"this version of newsarchive knows (latest {head}): upgrade newsarchive"
-            )
-        engines.with_retry(self.url, lambda: engines.upgrade(self.engine), attempts=self.lock_attempts)
+        if engines.current_revision(self.engine) != engines.head_revision():
+            engines.with_retry(self.url, lambda: engines.upgrade(self.engine), attempts=self.lock_attempts)
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:

@@ -277,25 +277,24 @@ def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_dela
     raise AssertionError("unreachable")
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+#: revisions 0001-0013, squashed into the 0014 baseline (issue 16): newsarchive 0.1 upgrades them
+SQUASHED = frozenset(f"{n:04d}" for n in range(1, 14))
+
+
+def _config(connection: sa.Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str | None:
     """The newest migration shipped with this package."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
-
-
-def known_revisions() -> set[str]:
-    """Every migration revision shipped with this package."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    return _scripts().get_current_head()
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -304,15 +303,32 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _refuse_unknown(current: str | None, where: str) -> None:
+    if current is None:
+        return
+    if current in SQUASHED:
+        raise StorageError(
+            f"the archive at {where} is at schema revision {current}, older than this version of "
+            "newsarchive upgrades: run `newsarchive db upgrade` with newsarchive 0.1 first (it brings "
+            "the archive to 0014), then use this version"
+        )
+    if current not in {script.revision for script in _scripts().walk_revisions()}:
+        raise StorageError(
+            f"the archive at {where} has schema revision {current}, newer than this version of "
+            f"newsarchive knows (latest {head_revision()}): upgrade newsarchive"
+        )
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction."""
+    """Apply migrations up to ``revision`` in one transaction; an unknown revision is refused first."""
     with engine.connect().execution_options(newsarchive_write=True) as conn:
-        command.upgrade(_alembic_config(conn), revision)
+        _refuse_unknown(MigrationContext.configure(conn).get_current_revision(), describe(str(engine.url)))
+        command.upgrade(_config(conn), revision)
         conn.commit()
 
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
     """Revert migrations down to ``revision`` (tests and emergencies)."""
     with engine.connect().execution_options(newsarchive_write=True) as conn:
-        command.downgrade(_alembic_config(conn), revision)
+        command.downgrade(_config(conn), revision)
         conn.commit()

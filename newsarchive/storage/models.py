@@ -1,7 +1,7 @@
 """The archive's tables as SQLAlchemy 2.0 typed models (one module; see docs/schema.md).
 
 The Alembic migrations in ``newsarchive/storage/migrations/versions`` create exactly these
-tables on SQLite and PostgreSQL; ``tests/storage/test_migrations.py`` checks they agree.
+tables on SQLite and PostgreSQL; ``tests/storage/test_schema_baseline.py`` checks they agree.
 """
 
 from __future__ import annotations
@@ -300,50 +300,6 @@ REVISION_COLUMNS: tuple[str, ...] = tuple(
     c for c in VERSION_COLUMNS if c not in ("content_hash", "url", "fetched_at", *FETCH_FIELDS))
 
 
-def current_articles_view(version_columns: tuple[str, ...]) -> str:
-    """``CREATE VIEW current_articles``: one row per article with its current version's columns.
-
-    Timestamps are the stored UTC values with the page's offset in minutes beside them
-    (``published_offset``). A migration passes the article_versions columns of its own time, so
-    the view it creates does not change when the models do.
-    """
-    picked = ", ".join(f"v.{name}" for name in version_columns)
-    return (
-        "CREATE VIEW current_articles AS SELECT a.id AS article_id, v.id AS version_id, a.canonical_url, "
-        f"s.key AS source, {picked}, a.cluster_id, "
-        "(SELECT count(*) FROM article_versions c WHERE c.article_id = a.id) AS version_count, "
-        "a.first_seen, a.last_seen FROM articles a "
-        "JOIN article_versions v ON v.id = a.current_version_id JOIN sources s ON s.id = a.source_id"
-    )
-
-
-#: SQLite FTS5 index over headline and body of each article's CURRENT version. External
-#: content (no second copy of the text): rowid = article_versions.id, maintained by triggers
-#: on articles.current_version_id, so the index follows the pointer in the same transaction.
-#: Migration 0012 declares it again as content="article_versions", the spelling Datasette and
-#: sqlite-utils look for when they detect a table's full-text index.
-SQLITE_FTS_DDL = (
-    "CREATE VIRTUAL TABLE articles_fts USING fts5(headline, body, content='article_versions', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER articles_fts_pointer AFTER UPDATE OF current_version_id ON articles "
-    "WHEN old.current_version_id IS NOT new.current_version_id BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
-    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = old.current_version_id; "
-    "INSERT INTO articles_fts(rowid, headline, body) "
-    "SELECT v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = new.current_version_id; END",
-    "CREATE TRIGGER articles_fts_delete BEFORE DELETE ON articles "
-    "WHEN old.current_version_id IS NOT NULL BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
-    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = old.current_version_id; END",
-)
-SQLITE_FTS_DROP = (
-    "DROP TRIGGER IF EXISTS articles_fts_delete",
-    "DROP TRIGGER IF EXISTS articles_fts_pointer",
-    "DROP TABLE IF EXISTS articles_fts",
-)
 #: PostgreSQL: a generated tsvector on every version with a GIN index; search joins the
 #: current version, so the index is always in step with the pointer.
 PG_FTS_DDL = (
