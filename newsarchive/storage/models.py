@@ -70,7 +70,7 @@ class ArticleRow(Base):
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"), index=True)
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version"),
-        index=True,  # the duplicate check joins on it for every save (migration 0002)
+        index=True,  # the duplicate check joins on it for every save
     )
     #: the id of the first article of its near-duplicate cluster (its own id when alone)
     cluster_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
@@ -96,7 +96,7 @@ class ArticleVersion(Base):
     section: Mapped[str | None] = mapped_column(sa.Text)
     headline: Mapped[str | None] = mapped_column(sa.Text)
     dateline: Mapped[str | None] = mapped_column(sa.Text)
-    #: the agency the dateline credits (Reuters, AP, TASS...), also on an outlet's copy (migration 0012)
+    #: the agency the dateline credits (Reuters, AP, TASS...), also on an outlet's copy
     wire: Mapped[str | None] = mapped_column(sa.Text)
     published: Mapped[datetime | None]
     published_offset: Mapped[int | None]
@@ -148,7 +148,7 @@ class Link(Base):
     __tablename__ = "links"
     __table_args__ = (
         sa.UniqueConstraint("from_article_id", "to_url", name="uq_links_from_to"),
-        # only links still waiting for their target are looked up by URL (migration 0007)
+        # only links still waiting for their target are looked up by URL
         sa.Index("ix_links_unresolved_to_url", "to_url", sqlite_where=sa.text("to_article_id IS NULL"),
                  postgresql_where=sa.text("to_article_id IS NULL")),
     )
@@ -298,6 +298,21 @@ VERSION_COLUMNS: tuple[str, ...] = ("content_hash", *ARTICLE_FIELDS, *OFFSET_COL
 #: the stored fields an extractor decides: a difference in any of them is a new revision
 REVISION_COLUMNS: tuple[str, ...] = tuple(
     c for c in VERSION_COLUMNS if c not in ("content_hash", "url", "fetched_at", *FETCH_FIELDS))
+
+
+def current_articles_view(version_columns: tuple[str, ...]) -> str:
+    """``CREATE VIEW current_articles``: each article with its current version's ``version_columns``.
+
+    A migration passes the columns of its own time, so the view it creates stays as it was.
+    """
+    picked = ", ".join(f"v.{name}" for name in version_columns)
+    return (
+        "CREATE VIEW current_articles AS SELECT a.id AS article_id, v.id AS version_id, a.canonical_url, "
+        f"s.key AS source, {picked}, a.cluster_id, "
+        "(SELECT count(*) FROM article_versions c WHERE c.article_id = a.id) AS version_count, "
+        "a.first_seen, a.last_seen FROM articles a "
+        "JOIN article_versions v ON v.id = a.current_version_id JOIN sources s ON s.id = a.source_id"
+    )
 
 
 #: PostgreSQL: a generated tsvector on every version with a GIN index; search joins the

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from newsarchive.storage.models import PG_TS_CONFIG
+from newsarchive.storage.models import PG_TS_CONFIG, current_articles_view
 
 revision = "0014"
 down_revision = None
@@ -24,18 +24,11 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-#: the article_versions columns the current_articles view shows
+#: the article_versions columns the current_articles view shows (a new field's migration adds it)
 VIEW_COLUMNS = (
     "url", "section", "headline", "dateline", "wire", "published", "published_offset", "published_raw",
     "updated", "updated_offset", "updated_raw", "description", "body", "topics", "read_also", "authors",
     "language", "fetched_at", "content_hash",
-)
-CURRENT_ARTICLES = (
-    "CREATE VIEW current_articles AS SELECT a.id AS article_id, v.id AS version_id, a.canonical_url, "
-    f"s.key AS source, {', '.join(f'v.{name}' for name in VIEW_COLUMNS)}, a.cluster_id, "
-    "(SELECT count(*) FROM article_versions c WHERE c.article_id = a.id) AS version_count, "
-    "a.first_seen, a.last_seen FROM articles a "
-    "JOIN article_versions v ON v.id = a.current_version_id JOIN sources s ON s.id = a.source_id"
 )
 #: SQLite: FTS5 over each article's current version; save.sync_fts keeps it in step per batch.
 #: content="article_versions" in double quotes is the spelling Datasette detects.
@@ -230,7 +223,7 @@ def upgrade() -> None:
         # random bits do not compress: skip TOAST's attempt at every rewrite
         op.execute("ALTER TABLE neardup_filter ALTER COLUMN bits SET STORAGE EXTERNAL")
         op.execute("ALTER TABLE neardup_filter_log ALTER COLUMN band_keys SET STORAGE EXTERNAL")
-    op.execute(CURRENT_ARTICLES)
+    op.execute(current_articles_view(VIEW_COLUMNS))
 
 
 def downgrade() -> None:
