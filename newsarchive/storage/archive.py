@@ -326,9 +326,7 @@ class Archive:
                        text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
         """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
 
-        Export's fast path (newsarchive.storage.export.export_archive) formats these itself.
-        ``text_as_bytes`` asks SQLite for text cells as UTF-8 bytes, undecoded (the CSV writer
-        copies them to the file as they are); PostgreSQL ignores it and gives str.
+        ``text_as_bytes``: SQLite text as undecoded UTF-8 (export's CSV path); PostgreSQL gives str.
         """
         where = filters(since=since, until=until, source=source, topic=topic, language=language,
                         wire=wire)
@@ -346,9 +344,7 @@ class Archive:
             with self.engine.connect() as conn:
                 with _text_factory(conn, bytes if text_as_bytes and self.dialect == "sqlite" else None):
                     result = conn.execute(stmt)
-                    # the driver's plain tuples: no column here has a SQLAlchemy result processor
-                    # (timestamps and JSON are read raw, see ROW_COLUMNS), and building Row objects
-                    # was a tenth of the export's time
+                    # the driver's tuples: ROW_COLUMNS has no result processors, and Row objects cost
                     rows = list(result.cursor.fetchall()) if result.cursor is not None else []
                     result.close()
                 if not rows:

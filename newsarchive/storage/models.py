@@ -278,7 +278,7 @@ class UrlState(Base):
     published: Mapped[datetime | None]
     #: {listing path: ISO time} the modification time each feed/sitemap gave when the URL was
     #: last fetched (or, for a listing not consulted then, when first seen not due); a listing
-    #: giving another value now means an edit, whatever the two clocks say (issue 14)
+    #: giving another value now means an edit, whatever the two clocks say
     listed_modified: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 

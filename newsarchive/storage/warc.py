@@ -218,11 +218,6 @@ class WarcWriter:
             raise StorageError(f"cannot write WARC files in {self.directory}: permission denied")
 
     # -- public ----------------------------------------------------------------------------
-    @property
-    def current_file(self) -> Path | None:
-        """The file being written to, None before the first record."""
-        return self._path
-
     def write_response(
         self,
         url: str,
