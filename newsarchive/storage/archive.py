@@ -303,22 +303,11 @@ class Archive:
                       source: str | None = None, topic: str | None = None, language: str | None = None,
                       wire: str | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
-        rows = self.iter_rows(since=since, until=until, source=source, topic=topic, language=language,
-                              wire=wire, batch_size=batch_size)
-        for row in rows:
-            yield row_dict(row, row[-1])
-
-    def iter_rows(self, *, since: datetime | None = None, until: datetime | None = None,
-                  source: str | None = None, topic: str | None = None, language: str | None = None,
-                  wire: str | None = None, batch_size: int = 5000) -> Iterator[Sequence[Any]]:
-        """What iter_articles converts, unconverted: ROW_COLUMNS values plus version_count, last.
-
-        Pages by id (one short read transaction per page), so memory stays constant and a long
-        export does not hold a snapshot open against concurrent crawls.
-        """
-        for rows, counts in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
-                                                language=language, wire=wire, batch_size=batch_size):
-            yield from [(*row, counts.get(row[_ID], 1)) for row in rows]
+        pages = self.iter_row_pages(since=since, until=until, source=source, topic=topic, language=language,
+                                    wire=wire, batch_size=batch_size)
+        for rows, counts in pages:
+            for row in rows:
+                yield row_dict(row, counts.get(row[_ID], 1))
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None, language: str | None = None,

@@ -38,14 +38,15 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
 from newsarchive.storage.csv_lines import csv_line, csv_page, json_default, row_csv_line
-from newsarchive.storage.search import LIST_FIELDS, OFFSET_COLUMNS, TIME_FIELDS
+from newsarchive.storage.save import offset_minutes
+from newsarchive.storage.search import LIST_FIELDS, OFFSET_COLUMNS, TIME_FIELDS, as_utc
 
 Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
@@ -221,28 +222,12 @@ def _parquet_schema(pa: Any, columns: Sequence[str]) -> Any:
     return pa.schema(fields)
 
 
-def _instant(value: Any) -> datetime | None:
-    """An exported timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _offset(value: Any) -> int | None:
-    """The UTC offset in minutes of an exported timestamp (None for none or an unknown zone)."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    offset = moment.utcoffset()
-    return None if offset is None else int(offset.total_seconds() // 60)
-
-
 def _parquet_row(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     out = {c: _parquet_cell(c, row.get(c)) for c in columns}
     for name, offset in OFFSET_COLUMNS.items():
         if offset in out and offset not in row:
-            out[offset] = _offset(row.get(name))
+            value = row.get(name)
+            out[offset] = offset_minutes(datetime.fromisoformat(value) if isinstance(value, str) else value)
     return out
 
 
@@ -252,7 +237,7 @@ def _parquet_cell(column: str, value: Any) -> Any:
     if column in INT_COLUMNS:
         return int(value)
     if column in TIME_COLUMNS:
-        return _instant(value)
+        return as_utc(value)
     if column == "read_also":
         return [{"title": link.get("title"), "url": link.get("url")} for link in value]
     if column in LIST_FIELDS:

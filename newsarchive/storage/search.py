@@ -212,8 +212,8 @@ _READ = tuple(
 )
 
 
-def _utc(value: Any) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite gives text, PostgreSQL datetimes)."""
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -227,7 +227,7 @@ def _iso(value: Any, minutes: int | None = 0) -> str | None:
         # (a fraction of zero is left out), without parsing: export reads millions of these
         fraction = "" if value.endswith(".000000") else value[19:]
         return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
-    moment = _utc(value)
+    moment = as_utc(value)
     if moment is None:
         return None
     if minutes == 0:
