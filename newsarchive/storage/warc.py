@@ -410,7 +410,5 @@ def read_response(
             )
     except FileNotFoundError as exc:
         raise StorageError(f"WARC file not found: {file}") from exc
-    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError) as exc:
-        raise StorageError(f"cannot read the WARC record at offset {offset} of {file}: {exc}") from exc
-    except OSError as exc:
+    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, OSError) as exc:
         raise StorageError(f"cannot read the WARC record at offset {offset} of {file}: {exc}") from exc
