@@ -80,10 +80,8 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # 16 KB pages for a new database (an existing one keeps its own): an article version
-        # (~2 KB of text and fields) filled a 4 KB page of its own, so about 7 now share one;
-        # at 1M articles export read ~12% faster from a 16% smaller file, insert unchanged
-        # (benchmarks/README.md). Must precede WAL, which fixes the page size.
+        # 16 KB pages for a new database: several ~2 KB versions share a page (benchmarks/README.md);
+        # before WAL, which fixes the page size
         cursor.execute("PRAGMA page_size = 16384")
         mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode and mode[0] != "wal":
@@ -114,12 +112,8 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
 #: ~160 MB of WAL) a checkpoint copies pages that several batches rewrote (index, FTS and
 #: band-level pages) once: a third less commit cost
 WAL_AUTOCHECKPOINT = 10_000
-#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB). A batch
-#: seeks each article's key, content hash, read-also targets and URL state in large indexes
-#: with random keys: with 2 MB (125 pages of 16 KB) most of those leaves were read again from
-#: the OS for every batch, ~18 reads per article at 1M articles against ~6 with 256 MB, and
-#: the writer spent ~20% more CPU (benchmarks/README.md). Readers keep the default, so an
-#: export's memory stays small; a writer's grows up to this over a long import.
+#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB): a batch seeks
+#: large indexes with random keys (benchmarks/README.md); readers keep the default, so exports stay small
 WRITE_CACHE_KIB = 256 * 1024
 #: engines whose writers leave checkpoints to a running Checkpointer
 _checkpointed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
