@@ -315,6 +315,7 @@ class Archive:
                        text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
         """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
 
+        One short read transaction per page: a long export holds no snapshot against crawls.
         ``text_as_bytes``: SQLite text as undecoded UTF-8 (export's CSV path); PostgreSQL gives str.
         """
         where = filters(since=since, until=until, source=source, topic=topic, language=language,
@@ -333,7 +334,7 @@ class Archive:
             with self.engine.connect() as conn:
                 with _text_factory(conn, bytes if text_as_bytes and self.dialect == "sqlite" else None):
                     result = conn.execute(stmt)
-                    # the driver's tuples: ROW_COLUMNS has no result processors, and Row objects cost
+                    # the driver's tuples: ROW_COLUMNS needs no result processors, and Rows cost time
                     rows = list(result.cursor.fetchall()) if result.cursor is not None else []
                     result.close()
                 if not rows:
