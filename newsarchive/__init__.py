@@ -14,6 +14,6 @@ from newsarchive.errors import ExtractionError, NewsarchiveError, StorageError
 from newsarchive.extract import extract
 
 __all__ = ["Article", "ExtractionError", "NewsarchiveError", "StorageError", "extract"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

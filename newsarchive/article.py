@@ -7,7 +7,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 #: fields whose share of filled articles per run is counted (store pipeline), reported (crawl
 #: summary) and watched for a sudden drop (layout-drift alarm in newsarchive.storage.stats)
@@ -119,10 +119,14 @@ class Article:
         """Inverse of :meth:`to_dict` (unknown keys such as ``content_hash`` are ignored)."""
         names = {f.name for f in dataclasses.fields(cls)} - {"fetch"}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("published", "updated", "fetched_at"):
+        for key in _TIME_FIELDS:
             if isinstance(kwargs.get(key), str):
                 kwargs[key] = datetime.fromisoformat(kwargs[key])
         return cls(**kwargs)
+
+
+#: the Article fields that hold a datetime (ISO text in to_dict)
+_TIME_FIELDS = tuple(name for name, hint in get_type_hints(Article).items() if datetime in get_args(hint))
 
 
 #: shorter bodies are index pages, teasers or error pages, not articles (NEWSARCHIVE_MIN_BODY_CHARS)

@@ -55,11 +55,8 @@ def _csv_field(value: Any) -> str:
 
 
 def csv_line(cells: Sequence[Any]) -> str:
-    """One CSV record, byte for byte what ``csv.writer(lineterminator="\\r\\n")`` writes.
-
-    Written by hand because the csv module walks every character in a Python-object loop
-    (about 25k article rows/s here); these str methods scan in C, several times faster.
-    """
+    """One CSV record, byte for byte what ``csv.writer(lineterminator="\\r\\n")`` writes, faster
+    (benchmarks/README.md)."""
     if len(cells) == 1 and (cells[0] is None or cells[0] == ""):
         return '""\r\n'  # as csv does: an empty line would read back as no row at all
     return ",".join([_csv_field(v) for v in cells]) + "\r\n"
@@ -79,11 +76,10 @@ _CSV_AS_IS = frozenset({str, int, type(None)})
 
 
 # -- the archive's CSV fast path: SQLite's undecoded text ----------------------------------------
-# SQLite hands text over as UTF-8 bytes (Archive.iter_row_pages(text_as_bytes=True)): decoding
-# every cell to str and encoding the line again was a third of the export. The CSV specials are
-# ASCII, and in UTF-8 an ASCII byte is never part of another character, so the same tests and
-# replacements on bytes give the same line. ``34 in cell`` (an int) is a memchr. A page holding
-# anything unusual (None where text belongs, an odd timestamp) is formatted by row_csv_line.
+# Text stays the UTF-8 bytes SQLite stored (no decode and encode again). The CSV specials are
+# ASCII, which in UTF-8 is never part of another character, so the same tests on bytes give the
+# same line. A page holding anything unusual (None where text belongs, an odd timestamp) is
+# formatted by row_csv_line.
 
 class _Unusual(ValueError):
     """A stored value the bytes path does not format itself (the page takes the str path)."""

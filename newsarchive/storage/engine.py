@@ -80,10 +80,8 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # 16 KB pages for a new database (an existing one keeps its own): an article version
-        # (~2 KB of text and fields) filled a 4 KB page of its own, so about 7 now share one;
-        # at 1M articles export read ~12% faster from a 16% smaller file, insert unchanged
-        # (benchmarks/README.md). Must precede WAL, which fixes the page size.
+        # 16 KB pages for a new database: several ~2 KB versions share a page (benchmarks/README.md);
+        # before WAL, which fixes the page size
         cursor.execute("PRAGMA page_size = 16384")
         mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode and mode[0] != "wal":
@@ -114,12 +112,8 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
 #: ~160 MB of WAL) a checkpoint copies pages that several batches rewrote (index, FTS and
 #: band-level pages) once: a third less commit cost
 WAL_AUTOCHECKPOINT = 10_000
-#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB). A batch
-#: seeks each article's key, content hash, read-also targets and URL state in large indexes
-#: with random keys: with 2 MB (125 pages of 16 KB) most of those leaves were read again from
-#: the OS for every batch, ~18 reads per article at 1M articles against ~6 with 256 MB, and
-#: the writer spent ~20% more CPU (benchmarks/README.md). Readers keep the default, so an
-#: export's memory stays small; a writer's grows up to this over a long import.
+#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB): a batch seeks
+#: large indexes with random keys (benchmarks/README.md); readers keep the default, so exports stay small
 WRITE_CACHE_KIB = 256 * 1024
 #: engines whose writers leave checkpoints to a running Checkpointer
 _checkpointed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
@@ -277,25 +271,24 @@ def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_dela
     raise AssertionError("unreachable")
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+#: revisions 0001-0013, squashed into the 0014 baseline (issue 16): newsarchive 0.1 upgrades them
+SQUASHED = frozenset(f"{n:04d}" for n in range(1, 14))
+
+
+def _config(connection: sa.Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str | None:
     """The newest migration shipped with this package."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
-
-
-def known_revisions() -> set[str]:
-    """Every migration revision shipped with this package."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    return _scripts().get_current_head()
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -304,15 +297,32 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _refuse_unknown(current: str | None, where: str) -> None:
+    if current is None:
+        return
+    if current in SQUASHED:
+        raise StorageError(
+            f"the archive at {where} is at schema revision {current}, older than this version of "
+            "newsarchive upgrades: run `newsarchive db upgrade` with newsarchive 0.1 first (it brings "
+            "the archive to 0014), then use this version"
+        )
+    if current not in {script.revision for script in _scripts().walk_revisions()}:
+        raise StorageError(
+            f"the archive at {where} has schema revision {current}, newer than this version of "
+            f"newsarchive knows (latest {head_revision()}): upgrade newsarchive"
+        )
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction."""
+    """Apply migrations up to ``revision`` in one transaction; an unknown revision is refused first."""
     with engine.connect().execution_options(newsarchive_write=True) as conn:
-        command.upgrade(_alembic_config(conn), revision)
+        _refuse_unknown(MigrationContext.configure(conn).get_current_revision(), describe(str(engine.url)))
+        command.upgrade(_config(conn), revision)
         conn.commit()
 
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
     """Revert migrations down to ``revision`` (tests and emergencies)."""
     with engine.connect().execution_options(newsarchive_write=True) as conn:
-        command.downgrade(_alembic_config(conn), revision)
+        command.downgrade(_config(conn), revision)
         conn.commit()

@@ -38,14 +38,15 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
 from newsarchive.storage.csv_lines import csv_line, csv_page, json_default, row_csv_line
-from newsarchive.storage.search import LIST_FIELDS, OFFSET_COLUMNS, TIME_FIELDS
+from newsarchive.storage.save import offset_minutes
+from newsarchive.storage.search import LIST_FIELDS, OFFSET_COLUMNS, TIME_FIELDS, as_utc
 
 Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
@@ -221,28 +222,12 @@ def _parquet_schema(pa: Any, columns: Sequence[str]) -> Any:
     return pa.schema(fields)
 
 
-def _instant(value: Any) -> datetime | None:
-    """An exported timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _offset(value: Any) -> int | None:
-    """The UTC offset in minutes of an exported timestamp (None for none or an unknown zone)."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    offset = moment.utcoffset()
-    return None if offset is None else int(offset.total_seconds() // 60)
-
-
 def _parquet_row(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     out = {c: _parquet_cell(c, row.get(c)) for c in columns}
     for name, offset in OFFSET_COLUMNS.items():
         if offset in out and offset not in row:
-            out[offset] = _offset(row.get(name))
+            value = row.get(name)
+            out[offset] = offset_minutes(datetime.fromisoformat(value) if isinstance(value, str) else value)
     return out
 
 
@@ -252,7 +237,7 @@ def _parquet_cell(column: str, value: Any) -> Any:
     if column in INT_COLUMNS:
         return int(value)
     if column in TIME_COLUMNS:
-        return _instant(value)
+        return as_utc(value)
     if column == "read_also":
         return [{"title": link.get("title"), "url": link.get("url")} for link in value]
     if column in LIST_FIELDS:
@@ -295,13 +280,8 @@ def export_archive(
     progress: bool = False,
     total: int | None = None,
 ) -> int:
-    """Export an Archive's current articles; CSV from SQLite takes a fast path, byte for byte
-    what write_rows writes.
-
-    The fast path formats the stored columns of each page of rows directly (SQLite text as
-    undecoded bytes, timestamps as text, JSON lists decoded only when they hold escapes)
-    instead of building a dict per article.
-    """
+    """Export an Archive's current articles; CSV from SQLite formats each page of stored bytes
+    directly (``csv_lines.csv_page``), byte for byte what write_rows writes."""
     filters = {"since": since, "until": until, "source": source, "topic": topic, "language": language,
                "wire": wire}
     if fmt != "csv" or archive.dialect != "sqlite":
@@ -313,8 +293,7 @@ def export_archive(
 
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    # every page allocates thousands of row tuples and lists, none of them in a reference cycle:
-    # the cyclic collector walking them again and again was ~5% of the export's CPU time
+    # pages allocate thousands of tuples, none in a cycle: the collector would walk them again and again
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -400,8 +379,7 @@ def _to_file(rows: Iterable[Mapping[str, Any]], fmt: str, path: Path, columns: l
         if fmt == "parquet":
             _write_parquet(rows, str(part), columns)
         else:
-            # newline="" lets csv write CRLF; the BOM (see the module docstring) is written by
-            # hand because the "utf-8-sig" codec has no fast path in TextIOWrapper (~8x slower)
+            # the BOM by hand: TextIOWrapper has no fast path for the "utf-8-sig" codec
             with part.open("w", encoding="utf-8", newline="", buffering=1 << 20) as stream:
                 if fmt == "csv":
                     stream.write("\ufeff")

@@ -1,7 +1,7 @@
 """The archive's tables as SQLAlchemy 2.0 typed models (one module; see docs/schema.md).
 
 The Alembic migrations in ``newsarchive/storage/migrations/versions`` create exactly these
-tables on SQLite and PostgreSQL; ``tests/storage/test_migrations.py`` checks they agree.
+tables on SQLite and PostgreSQL; ``tests/storage/test_schema_baseline.py`` checks they agree.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ArticleRow(Base):
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"), index=True)
     current_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version"),
-        index=True,  # the duplicate check joins on it for every save (migration 0002)
+        index=True,  # the duplicate check joins on it for every save
     )
     #: the id of the first article of its near-duplicate cluster (its own id when alone)
     cluster_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
@@ -96,7 +96,7 @@ class ArticleVersion(Base):
     section: Mapped[str | None] = mapped_column(sa.Text)
     headline: Mapped[str | None] = mapped_column(sa.Text)
     dateline: Mapped[str | None] = mapped_column(sa.Text)
-    #: the agency the dateline credits (Reuters, AP, TASS...), also on an outlet's copy (migration 0012)
+    #: the agency the dateline credits (Reuters, AP, TASS...), also on an outlet's copy
     wire: Mapped[str | None] = mapped_column(sa.Text)
     published: Mapped[datetime | None]
     published_offset: Mapped[int | None]
@@ -148,7 +148,7 @@ class Link(Base):
     __tablename__ = "links"
     __table_args__ = (
         sa.UniqueConstraint("from_article_id", "to_url", name="uq_links_from_to"),
-        # only links still waiting for their target are looked up by URL (migration 0007)
+        # only links still waiting for their target are looked up by URL
         sa.Index("ix_links_unresolved_to_url", "to_url", sqlite_where=sa.text("to_article_id IS NULL"),
                  postgresql_where=sa.text("to_article_id IS NULL")),
     )
@@ -278,7 +278,7 @@ class UrlState(Base):
     published: Mapped[datetime | None]
     #: {listing path: ISO time} the modification time each feed/sitemap gave when the URL was
     #: last fetched (or, for a listing not consulted then, when first seen not due); a listing
-    #: giving another value now means an edit, whatever the two clocks say (issue 14)
+    #: giving another value now means an edit, whatever the two clocks say
     listed_modified: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 
@@ -301,11 +301,9 @@ REVISION_COLUMNS: tuple[str, ...] = tuple(
 
 
 def current_articles_view(version_columns: tuple[str, ...]) -> str:
-    """``CREATE VIEW current_articles``: one row per article with its current version's columns.
+    """``CREATE VIEW current_articles``: each article with its current version's ``version_columns``.
 
-    Timestamps are the stored UTC values with the page's offset in minutes beside them
-    (``published_offset``). A migration passes the article_versions columns of its own time, so
-    the view it creates does not change when the models do.
+    A migration passes the columns of its own time, so the view it creates stays as it was.
     """
     picked = ", ".join(f"v.{name}" for name in version_columns)
     return (
@@ -317,33 +315,6 @@ def current_articles_view(version_columns: tuple[str, ...]) -> str:
     )
 
 
-#: SQLite FTS5 index over headline and body of each article's CURRENT version. External
-#: content (no second copy of the text): rowid = article_versions.id, maintained by triggers
-#: on articles.current_version_id, so the index follows the pointer in the same transaction.
-#: Migration 0012 declares it again as content="article_versions", the spelling Datasette and
-#: sqlite-utils look for when they detect a table's full-text index.
-SQLITE_FTS_DDL = (
-    "CREATE VIRTUAL TABLE articles_fts USING fts5(headline, body, content='article_versions', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER articles_fts_pointer AFTER UPDATE OF current_version_id ON articles "
-    "WHEN old.current_version_id IS NOT new.current_version_id BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
-    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = old.current_version_id; "
-    "INSERT INTO articles_fts(rowid, headline, body) "
-    "SELECT v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = new.current_version_id; END",
-    "CREATE TRIGGER articles_fts_delete BEFORE DELETE ON articles "
-    "WHEN old.current_version_id IS NOT NULL BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, headline, body) "
-    "SELECT 'delete', v.id, coalesce(v.headline, ''), v.body FROM article_versions v "
-    "WHERE v.id = old.current_version_id; END",
-)
-SQLITE_FTS_DROP = (
-    "DROP TRIGGER IF EXISTS articles_fts_delete",
-    "DROP TRIGGER IF EXISTS articles_fts_pointer",
-    "DROP TABLE IF EXISTS articles_fts",
-)
 #: PostgreSQL: a generated tsvector on every version with a GIN index; search joins the
 #: current version, so the index is always in step with the pointer.
 PG_FTS_DDL = (

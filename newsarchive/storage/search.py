@@ -177,8 +177,7 @@ def with_offset(value: datetime | None, minutes: int | None) -> datetime | None:
 
 
 def _raw(column: Any, name: str | None = None) -> Any:
-    # read as the driver returns it and convert in row_dict: SQLAlchemy's per-value result
-    # processors were most of the export's cost (issue 4 asks for 50k rows/s)
+    # converted in row_dict instead: SQLAlchemy's per-value result processors cost most of an export
     return sa.type_coerce(column, sa.Text).label(name or column.key)
 
 
@@ -213,8 +212,8 @@ _READ = tuple(
 )
 
 
-def _utc(value: Any) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite gives text, PostgreSQL datetimes)."""
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -228,7 +227,7 @@ def _iso(value: Any, minutes: int | None = 0) -> str | None:
         # (a fraction of zero is left out), without parsing: export reads millions of these
         fraction = "" if value.endswith(".000000") else value[19:]
         return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
-    moment = _utc(value)
+    moment = as_utc(value)
     if moment is None:
         return None
     if minutes == 0:
@@ -263,10 +262,8 @@ def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
     return out
 
 
-#: a query matching more current articles than this ranks only the newest this many of them
-#: (highest version ids, i.e. most recently stored). Ranking costs ~15 µs per match, so a common
-#: word in a 1M-article archive (100k+ matches) took ~0.4 s; analysts searching for a common
-#: word want recent stories, and a rarer word or a phrase narrows the set below the cap.
+#: a query matching more current articles than this ranks only the newest this many (highest
+#: version ids): ranking every match of a common word is slow, and its searcher wants recent stories
 RANK_CAP = 5_000
 
 

@@ -8,7 +8,7 @@ Counts per source per UTC day:
 * ``duplicates``, ``skipped``, ``errors``, ``runs`` - from the crawl runs started that day
   (the archive keeps no row for what it dropped).
 
-Drift alarm (issue 5 item 6), per source, comparing its latest ended run with the median of
+Drift alarm, per source, comparing its latest ended run with the median of
 the up to ``recent_runs`` ended runs before it (at least MIN_BASELINE_RUNS needed):
 
 * ``fill``: a field's fill rate (share of kept articles having it) fell by FILL_DROP or more,

@@ -2,10 +2,9 @@
 
 A batched save is two kinds of work. Preparing an article (archive key, content hash,
 near-duplicate fingerprint, on SQLite its version row; ``save.prepare``) needs nothing from
-the database: about 40% of a save's CPU time at 1M articles (benchmarks/README.md). The rest
-is the database work, which one connection must do in order. So a worker process prepares
-the batches ahead while this process writes the current one, and the save runs at the speed
-of the slower of the two.
+the database; the rest is the database work, which one connection must do in order. So a
+worker process prepares the batches ahead while this process writes the current one, and the
+save runs at the speed of the slower of the two.
 
 On SQLite a thread also copies the WAL into the database file meanwhile (``engine.Checkpointer``),
 so the writer's commits only append to the WAL.

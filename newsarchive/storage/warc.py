@@ -218,11 +218,6 @@ class WarcWriter:
             raise StorageError(f"cannot write WARC files in {self.directory}: permission denied")
 
     # -- public ----------------------------------------------------------------------------
-    @property
-    def current_file(self) -> Path | None:
-        """The file being written to, None before the first record."""
-        return self._path
-
     def write_response(
         self,
         url: str,
@@ -415,7 +410,5 @@ def read_response(
             )
     except FileNotFoundError as exc:
         raise StorageError(f"WARC file not found: {file}") from exc
-    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError) as exc:
-        raise StorageError(f"cannot read the WARC record at offset {offset} of {file}: {exc}") from exc
-    except OSError as exc:
+    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, OSError) as exc:
         raise StorageError(f"cannot read the WARC record at offset {offset} of {file}: {exc}") from exc

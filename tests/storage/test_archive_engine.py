@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from archive_helpers import OTHER_STORY, make_article, run_writers
 
 from newsarchive.errors import StorageError
 from newsarchive.storage import Archive
 from newsarchive.storage import engine as engines
-from newsarchive.storage.models import Base
 
 TABLES = {"sources", "articles", "article_versions", "topics", "article_topics", "links",
           "neardup_bands", "crawl_runs", "url_state", "alembic_version"}
@@ -36,7 +33,6 @@ def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
                 assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384  # new file
-                # migration 0004: segments merged 16 at a time (the insert cost at scale)
                 config = dict(conn.exec_driver_sql("SELECT k, v FROM articles_fts_config").all())
                 assert config["automerge"] == 16
         else:
@@ -48,27 +44,6 @@ def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
                 )).scalar()
             assert index is not None
             assert "gin" in index.lower()
-
-
-def _not_fts(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # the full-text objects are dialect-specific DDL outside the models, by design
-    return not (name or "").startswith("articles_fts") and name not in (
-        "search_vector", "ix_article_versions_search")
-
-
-def test_migrations_produce_exactly_the_models(db_url: str) -> None:
-    with Archive(db_url) as archive, archive.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": _not_fts, "compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
-
-
-def test_downgrade_and_upgrade_again(db_url: str) -> None:
-    with Archive(db_url) as archive:
-        archive.save_batch([make_article(1)])
-        engines.downgrade(archive.engine, "base")
-        assert set(sa.inspect(archive.engine).get_table_names()) <= {"alembic_version"}
-        engines.upgrade(archive.engine)
-        assert archive.save_batch([make_article(1)])[0].outcome == "new"
 
 
 def test_unwritable_path_is_one_clear_error(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_links_resolve_in_both_directions_of_arrival(archive: Archive) -> None:
 
 
 def test_waiting_links_are_found_through_the_unresolved_url_index(sqlite_url: str) -> None:
-    # the URL index covers only unresolved links (migration 0007): the resolving UPDATE must
+    # the URL index covers only unresolved links: the resolving UPDATE must
     # still seek it, or every saved article would scan the whole links table
     from newsarchive.storage.save import _RESOLVE_LINKS
 

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from archive_helpers import make_article, run_writers
 
 from newsarchive.article import Article
-from newsarchive.storage import Archive, bands, neardup
-from newsarchive.storage import engine as engines
+from newsarchive.storage import Archive, bands
 from newsarchive.storage.save import BatchWriter, SaveResult
 
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
@@ -96,22 +95,6 @@ def test_an_updated_article_leaves_no_stale_keys_in_any_level(archive: Archive) 
                             {"a": result.article_id}).all()
     assert len(keys) == 10
     assert {level for level, _ in keys} == {0}  # the old text's keys went, wherever they were
-
-
-def test_upgrade_puts_existing_keys_in_a_level_that_holds_them(db_url: str) -> None:
-    with Archive(db_url) as archive:
-        archive.save_batch([_article(n) for n in range(8)])
-        engines.downgrade(archive.engine, "0004")
-        with archive.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM neardup_bands")).scalar_one() == 80
-        engines.upgrade(archive.engine)
-        assert _levels(archive) == {0: 80}
-        # and the index still finds a copy of an archived story
-        copy = replace(_article(3), url="https://outlet.example/copy", headline="Copy",
-                       body=_story(3) + "\n\nAdded.")
-        [result] = archive.save_batch([copy])
-        original = archive.save_batch([_article(3)])[0]
-        assert result.cluster_id == original.cluster_id
 
 
 def test_lookups_seek_the_primary_key_never_scan(sqlite_url: str) -> None:
@@ -332,36 +315,3 @@ def test_concurrent_writers_merging_levels_keep_the_filter_whole(db_url: str) ->
             bloom = bands.current_filter(conn)[1]
         assert bloom is not None
         assert bloom.filter(_upper_keys(archive)) == _upper_keys(archive)
-
-
-@pytest.mark.usefixtures("small_levels")
-def test_fingerprint_migration_recomputes_every_stored_value(db_url: str) -> None:
-    # migration 0010 (fingerprint version 2): stand in for version 1 values by overwriting them,
-    # then upgrade; every simhash and band key is what a save of today's code stores
-    with Archive(db_url) as archive:
-        saved = _fill_until_three_levels(archive)
-        updated = archive.save_batch([replace(_article(1), body=_story(999))])[0]
-        engines.downgrade(archive.engine, "0009")
-        with archive.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE articles SET simhash = 12345"))
-            conn.execute(sa.text("UPDATE neardup_bands SET band_key = band_key + 1"))
-        engines.upgrade(archive.engine)
-        with archive.engine.connect() as conn:
-            stored = dict(conn.execute(sa.text("SELECT id, simhash FROM articles")).all())
-            rows = conn.execute(sa.text("SELECT level, band_key, article_id FROM neardup_bands")).all()
-            filters = conn.execute(sa.text("SELECT count(*) FROM neardup_filter")).scalar_one()
-        texts = {r.article_id: _article(n) for n, r in enumerate(saved)}
-        texts[updated.article_id] = replace(_article(1), body=_story(999))
-        expected = {a: neardup.fingerprint(article.body, article.headline) for a, article in texts.items()}
-        assert stored == {a: fp.simhash for a, fp in expected.items()}
-        wanted = sorted((k, a) for a, fp in expected.items() for k in fp.band_keys)
-        assert sorted((k, a) for _, k, a in rows) == wanted
-        # one sorted pass into the lowest level that holds them all, and no stale filter
-        [level] = {level for level, _, _ in rows}
-        assert bands.capacity(level - 1) < len(rows) <= bands.capacity(level)
-        assert filters == 0
-        # and an edited copy of an archived story still joins its cluster
-        copy = replace(_article(3), url="https://outlet.example/copy", headline="Copy",
-                       body=_story(3) + "\n\nAdded.")
-        [result] = archive.save_batch([copy])
-        assert result.cluster_id == saved[3].cluster_id

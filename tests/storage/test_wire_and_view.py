@@ -17,7 +17,6 @@ from archive_helpers import OTHER_STORY, make_article
 from newsarchive.article import Article, FetchInfo
 from newsarchive.reextract import reextract
 from newsarchive.storage import Archive, export
-from newsarchive.storage import engine as engines
 from newsarchive.storage.models import REVISION_COLUMNS, VERSION_COLUMNS
 from newsarchive.storage.warc import WarcWriter
 
@@ -119,41 +118,3 @@ def test_current_articles_view_has_one_row_per_article_with_its_current_version(
     topics = rows[0]["topics"]
     topics = json.loads(topics) if isinstance(topics, str) else topics  # SQLite text, PostgreSQL json
     assert topics == ["Foreign policy", "Syrian conflict"]
-
-
-def test_an_archive_made_before_wire_upgrades_and_keeps_its_rows(db_url: str) -> None:
-    with Archive(db_url) as archive:
-        engines.downgrade(archive.engine, "0011")
-        with archive.engine.connect() as conn:
-            columns = {c["name"] for c in sa.inspect(conn).get_columns("article_versions")}
-        assert "wire" not in columns
-    # an archive at 0011, written by what that schema holds (no wire column yet)
-    engine = sa.create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO sources (id, key, created_at) VALUES (1, 'tass', '2026-11-20')"))
-        conn.execute(sa.text(
-            "INSERT INTO articles (id, canonical_url, source_id, first_seen, last_seen) "
-            "VALUES (1, 'https://tass.com/politics/1', 1, '2026-11-20', '2026-11-20')"))
-        conn.execute(sa.text(
-            "INSERT INTO article_versions (id, article_id, content_hash, url, headline, body, topics, "
-            "read_also, authors, created_at, origin) VALUES (1, 1, 'x', 'https://tass.com/politics/1', "
-            "'Old headline', 'Talks on gas supplies continued in Moscow.', '[]', '[]', '[]', "
-            "'2026-11-20', 'crawl')"))
-        conn.execute(sa.text("UPDATE articles SET current_version_id = 1 WHERE id = 1"))
-        if engine.dialect.name == "sqlite":
-            conn.execute(sa.text("INSERT INTO articles_fts(rowid, headline, body) "
-                                 "SELECT id, headline, body FROM article_versions"))
-    engine.dispose()
-    with Archive(db_url) as archive:
-        assert engines.current_revision(archive.engine) == engines.head_revision()
-        rows = list(archive.iter_articles())
-        assert [(r["headline"], r["wire"]) for r in rows] == [("Old headline", None)]
-        assert [r["article_id"] for r in archive.search("gas supplies")] == [1]
-        with archive.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM current_articles")).scalar() == 1
-            if archive.dialect == "sqlite":
-                # the rebuilt index keeps the merge settings of migrations 0004 and 0011
-                settings = dict(conn.execute(sa.text("SELECT k, v FROM articles_fts_config")).all())
-                assert (settings["automerge"], settings["hashsize"]) == (16, 8 * 1024 * 1024)
-        assert archive.save_batch([make_article(2, wire="TASS")])[0].outcome == "new"
-        assert [r["wire"] for r in archive.iter_articles(wire="tass")] == ["TASS"]
