@@ -39,6 +39,7 @@ from newsarchive.storage.search import (
     search_statement,
 )
 from newsarchive.storage.spool import process_alive
+from newsarchive.storage.story import StoryCopy, story_copies
 from newsarchive.storage.stream import PreparePool, default_workers, save_stream
 from newsarchive.urls import canonical_url
 
@@ -425,6 +426,16 @@ class Archive:
             item["origin"] = row.origin
             out.append(item)
         return out
+
+    def story(self, url_or_id: str | int) -> list[StoryCopy]:
+        """Every copy of one article's story (its near-duplicate cluster), earliest first, with
+        outlet, wire credit, times and how much of the longest copy each carries; [] when the
+        archive holds no such article (see newsarchive.storage.story)."""
+        article_id = url_or_id if isinstance(url_or_id, int) else self.article_id(url_or_id)
+        if article_id is None:
+            return []
+        with self.engine.connect() as conn:
+            return story_copies(conn, article_id)
 
     def stats(self, *, source: str | None = None, since: datetime | None = None,
               recent_runs: int = 5) -> dict[str, Any]:

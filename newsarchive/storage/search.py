@@ -187,12 +187,37 @@ def _stored(name: str) -> Any:
     return _raw(column) if isinstance(column.type, UTCDateTime | sa.JSON) else column
 
 
+def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY for the copies of a story (a near-duplicate cluster), earliest first: published
+    (unknown after every known time), then first_seen, then id (newsarchive.storage.story).
+
+    Spelled with CASE rather than NULLS LAST, which SQLite before 3.30 does not parse.
+    """
+    c = table.c
+    last = sa.case((c.published.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
+    return [last, c.published, c.first_seen, c.id]
+
+
+ARTICLES: sa.Table = ArticleRow.__table__  # type: ignore[assignment]
+_EARLIEST = ARTICLES.alias("earliest")
+#: the earliest copy of the article's story when that is another article, else NULL (the
+#: exports' ``copy_of``): a correlated lookup on the cluster_id index, one per article row
+COPY_OF = sa.func.nullif(
+    sa.select(_EARLIEST.c.id)
+    .where(_EARLIEST.c.cluster_id == ArticleRow.cluster_id)
+    .order_by(*earliest_first(_EARLIEST))
+    .limit(1)
+    .scalar_subquery(),
+    ArticleRow.id,
+).label("copy_of")
+
 #: what a read of the archive selects: the article's own columns, then the version's stored
 #: fields as declared by the models; read back by name (ROW_INDEX), never by position
 ROW_COLUMNS = (
     ArticleRow.id.label("article_id"),
     ArticleRow.canonical_url,
     ArticleRow.cluster_id,
+    COPY_OF,
     _raw(ArticleRow.first_seen),
     _raw(ArticleRow.last_seen),
     Source.key.label("source"),
@@ -243,7 +268,8 @@ def _json_list(value: Any) -> list[Any]:
 
 
 def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
-    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
+    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, copy_of,
+    seen times."""
     out: dict[str, Any] = {}
     for key, index, kind, offset in _READ:
         value = None if index is None else row[index]
@@ -258,6 +284,7 @@ def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
         out[key] = row[ROW_INDEX[key]]
     out["version_count"] = version_count
     out["cluster_id"] = row[ROW_INDEX["cluster_id"]]
+    out["copy_of"] = row[ROW_INDEX["copy_of"]]
     out["first_seen"] = _iso(row[ROW_INDEX["first_seen"]])
     out["last_seen"] = _iso(row[ROW_INDEX["last_seen"]])
     return out
