@@ -134,7 +134,8 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["search", "x"], ["stats"], ["export", "--format", "jsonl"], ["story", "1"]])
+@pytest.mark.parametrize("command", [["search", "x"], ["stats"], ["export", "--format", "jsonl"],
+                                     ["story", "1"]])
 def test_read_only_commands_refuse_a_missing_archive(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "nonexistent" / "dir" / "a.db"
     code, out, err = run(*command, "--db", f"sqlite:///{missing}")

@@ -104,12 +104,13 @@ def test_story_lists_every_copy_earliest_first(filled: tuple[Archive, dict[str, 
     # earliest by published time, although stored after the outlet's copy
     assert [c.earliest for c in copies] == [True, False, False]
     assert [c.copy_of for c in copies] == [None, ids["reuters"], ids["reuters"]]
-    assert reuters.first_seen > outlet.first_seen or reuters.first_seen == outlet.first_seen
-    assert reuters.published is not None and reuters.published.utcoffset() == timedelta(hours=3)
+    assert reuters.published is not None
+    assert reuters.published.utcoffset() == timedelta(hours=3)
     assert reuters.published.astimezone(UTC) == PUBLISHED.astimezone(UTC)
     assert tass.published is None
     # the outlet's copy is the longest: it carries all of itself, the others most of it
-    assert outlet.longest and outlet.contains == 100.0
+    assert outlet.longest
+    assert outlet.contains == 100.0
     assert 90.0 < reuters.contains < 100.0
     # five of six paragraphs of similar length
     assert 78.0 < tass.contains < 86.0
@@ -136,7 +137,8 @@ def test_a_half_copy_reads_about_half(archive: Archive) -> None:
         conn.execute(sa.text("UPDATE articles SET cluster_id = :c WHERE id = :i"),
                      {"c": saved[0].article_id, "i": saved[1].article_id})
     full, half = archive.story(saved[1].article_id)
-    assert (full.article_id, full.contains, half.article_id) == (saved[0].article_id, 100.0, saved[1].article_id)
+    assert (full.article_id, full.contains) == (saved[0].article_id, 100.0)
+    assert half.article_id == saved[1].article_id
     assert 48.0 <= half.contains <= 50.0
 
 
@@ -195,11 +197,14 @@ def canned_sql(name: str) -> str:
 def test_canned_story_queries_run_on_this_database(filled: tuple[Archive, dict[str, int]]) -> None:
     archive, ids = filled
     # a second story carried by one outlet only: not listed among stories by outlets
-    archive.save_batch([make_article(9, url="https://tass.com/society/9", body=OTHER_STORY + "\n\nMore snow.")])
+    snow = make_article(9, url="https://tass.com/society/9", body=OTHER_STORY + "\n\nSnow.")
+    again = archive.save_batch([snow])
+    assert again[0].cluster_id == ids["other"]
     with archive.engine.connect() as conn:
         stories = conn.execute(sa.text(canned_sql("stories_by_outlets"))).mappings().all()
-        assert [(r["outlets"], r["copies"], r["earliest_id"], r["earliest_source"], r["headline"])
-                for r in stories] == [(3, 3, ids["reuters"], "reuters", "Russia, Turkey discuss Syria ceasefire")]
+        assert [(r["outlets"], r["copies"], r["earliest_id"], r["earliest_source"]) for r in stories] == [
+            (3, 3, ids["reuters"], "reuters")]
+        assert stories[0]["headline"] == "Russia, Turkey discuss Syria ceasefire"
         assert str(stories[0]["earliest_published"]).startswith("2017-01-19 10:48")
 
         copies_sql = sa.text(canned_sql("story_copies"))
@@ -218,7 +223,7 @@ def test_canned_story_queries_run_on_this_database(filled: tuple[Archive, dict[s
 
 
 def test_story_command(filled: tuple[Archive, dict[str, int]], db_url: str) -> None:
-    archive, ids = filled
+    _, ids = filled
     runner = CliRunner()
     table = runner.invoke(main, ["story", str(ids["outlet"]), "--db", db_url])
     assert table.exit_code == 0, table.output
@@ -227,13 +232,14 @@ def test_story_command(filled: tuple[Archive, dict[str, int]], db_url: str) -> N
     assert "reuters (www.reuters.com)" in lines[1]
     assert "3 copy(ies) from 3 outlet(s)" in table.stderr
 
-    as_json = runner.invoke(main, ["story", "https://tass.com/politics/3", "--db", db_url, "--format", "json"])
+    as_json = runner.invoke(main, ["story", "https://tass.com/politics/3", "--db", db_url, "--format=json"])
     assert as_json.exit_code == 0, as_json.output
     rows = json.loads(as_json.stdout)
     assert [(r["article_id"], r["earliest"], r["copy_of"], r["wire"]) for r in rows] == [
         (ids["reuters"], True, None, "Reuters"), (ids["outlet"], False, ids["reuters"], "Reuters"),
         (ids["tass"], False, ids["reuters"], "TASS")]
-    assert rows[1]["contains"] == 100.0 and 78.0 < rows[2]["contains"] < 86.0
+    assert rows[1]["contains"] == 100.0
+    assert 78.0 < rows[2]["contains"] < 86.0
     assert rows[0]["published"] == "2017-01-19T13:48:00+03:00"
 
     as_csv = runner.invoke(main, ["story", str(ids["reuters"]), "--db", db_url, "--format", "csv"])
