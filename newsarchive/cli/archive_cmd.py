@@ -223,11 +223,16 @@ def story(article: str, fmt: str, db: str | None) -> None:
     3-shingles, in percent). The earliest is marked with *; the others are its copies (copy_of).
     Example: newsarchive story 1234 --format json
     """
-    if not article.isdecimal() and "://" not in article:
+    is_id = article.isascii() and article.isdigit()
+    if not is_id and "://" not in article:
         raise click.BadParameter(f"{article!r} is neither an article id nor a URL", param_hint="'ARTICLE'")
-    key: int | str = int(article) if article.isdecimal() else article
+    key: int | str = int(article) if is_id else article
     with _open(db, read_only=True) as archive:
-        copies = archive.story(key)
+        try:
+            copies = archive.story(key)
+        except ValueError as exc:  # a URL that does not parse, e.g. http://[bad
+            raise click.BadParameter(f"{article!r} is not a URL we can read: {exc}",
+                                     param_hint="'ARTICLE'") from None
     if not copies:
         what = f"id {key}" if isinstance(key, int) else f"at {article}"
         raise click.ClickException(f"no article {what} in this archive")

@@ -83,11 +83,15 @@ def story_copies(conn: sa.Connection, article_id: int) -> list[StoryCopy]:
     a = ARTICLES
     v: sa.Table = ArticleVersion.__table__  # type: ignore[assignment]
     s: sa.Table = Source.__table__  # type: ignore[assignment]
-    cluster = conn.execute(sa.select(a.c.cluster_id, a.c.id).where(a.c.id == article_id)).first()
+    if not 0 < article_id < 1 << 63:  # names no row, and no driver binds it
+        return []
+    # bound as BIGINT: PostgreSQL's ids are 32-bit, and a larger id must find nothing, not fail
+    wanted = sa.literal(article_id, sa.BigInteger)
+    cluster = conn.execute(sa.select(a.c.cluster_id, a.c.id).where(a.c.id == wanted)).first()
     if cluster is None:
         return []
     # an article stored before clustering (cluster_id NULL) is a story of its own
-    members = a.c.cluster_id == cluster.cluster_id if cluster.cluster_id is not None else a.c.id == article_id
+    members = a.c.cluster_id == cluster.cluster_id if cluster.cluster_id is not None else a.c.id == wanted
     rows = conn.execute(
         sa.select(a.c.id, a.c.cluster_id, a.c.canonical_url, a.c.published, a.c.first_seen,
                   a.c.published_offset, v.c.wire, v.c.headline, v.c.body, s.c.key.label("source"))

@@ -121,7 +121,7 @@ def test_story_lists_every_copy_earliest_first(filled: tuple[Archive, dict[str, 
     alone = archive.story(ids["other"])
     assert [(c.article_id, c.earliest, c.copy_of, c.contains) for c in alone] == [
         (ids["other"], True, None, 100.0)]
-    assert archive.story(10_000) == []
+    assert archive.story(10_000) == archive.story(1 << 40) == archive.story(1 << 70) == archive.story(0) == []
     assert archive.story("https://nowhere.example.org/x") == []
 
 
@@ -255,9 +255,17 @@ def test_story_command(filled: tuple[Archive, dict[str, int]], db_url: str) -> N
     not_archived = runner.invoke(main, ["story", "https://nowhere.example.org/x", "--db", db_url])
     assert not_archived.exit_code == 1
     assert "no article at https://nowhere.example.org/x" in not_archived.output
+    for huge in ("9999999999", "99999999999999999999999"):  # past PostgreSQL's integer, past 64 bits
+        result = runner.invoke(main, ["story", huge, "--db", db_url])
+        assert result.exit_code == 1
+        assert result.output.strip() == f"Error: no article id {huge} in this archive"
     bad = runner.invoke(main, ["story", "syria", "--db", db_url])
     assert bad.exit_code == 2
     assert "neither an article id nor a URL" in bad.output
+    broken = runner.invoke(main, ["story", "http://[broken", "--db", db_url])
+    assert broken.exit_code == 2
+    assert "is not a URL we can read" in broken.output
+    assert "Traceback" not in broken.output
 
 
 def test_story_command_refuses_a_missing_archive(tmp_path: Path) -> None:
