@@ -31,9 +31,11 @@ from newsarchive.storage.save import (
     utcnow,
 )
 from newsarchive.storage.search import (
+    COPY_OF,
     ROW_COLUMNS,
     ROW_INDEX,
     SearchQueryError,
+    earliest_copies,
     filters,
     row_dict,
     search_statement,
@@ -342,11 +344,18 @@ class Archive:
                         wire=wire)
         last_id = 0
         while True:
+            # copy_of from the page's clusters ranked once each: COPY_OF's lookup per row would
+            # sort a cluster of k articles k times (a 5,000-article cluster took 3.7 s)
+            page = (sa.select(ArticleRow.cluster_id).where(ArticleRow.id > last_id, *where)
+                    .order_by(ArticleRow.id).limit(batch_size).correlate(None))
+            earliest = earliest_copies(page)
+            copy_of = sa.case((earliest.c.id != ArticleRow.id, earliest.c.id)).label("copy_of")
             stmt = (
-                sa.select(*ROW_COLUMNS)
+                sa.select(*[copy_of if c is COPY_OF else c for c in ROW_COLUMNS])
                 .select_from(ArticleRow)
                 .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
                 .join(Source, Source.id == ArticleRow.source_id)
+                .outerjoin(earliest, earliest.c.cluster_id == ArticleRow.cluster_id)
                 .where(ArticleRow.id > last_id, *where)
                 .order_by(ArticleRow.id)
                 .limit(batch_size)

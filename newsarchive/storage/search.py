@@ -215,6 +215,22 @@ COPY_OF = sa.case(
      )),
 ).label("copy_of")
 
+def earliest_copies(clusters: sa.Select[Any]) -> sa.Subquery:
+    """(cluster_id, id): the earliest copy of each cluster among ``clusters`` (a SELECT of
+    cluster ids) that has two articles or more; for a page of rows at once (the export's
+    ``copy_of``), so each cluster is ranked once per page instead of once per member row.
+    """
+    other, each = ARTICLES.alias("other_copy"), ARTICLES.alias("each_copy")
+    # an index-only count keeps the many articles alone in their cluster out of the ranking
+    shared = (sa.select(other.c.cluster_id).where(other.c.cluster_id.in_(clusters))
+              .group_by(other.c.cluster_id).having(sa.func.count() > 1))
+    ranked = sa.select(
+        each.c.cluster_id, each.c.id,
+        sa.func.row_number().over(partition_by=each.c.cluster_id, order_by=earliest_first(each)).label("n"),
+    ).where(each.c.cluster_id.in_(shared)).subquery("ranked_copy")
+    return sa.select(ranked.c.cluster_id, ranked.c.id).where(ranked.c.n == 1).subquery("earliest_copy")
+
+
 #: what a read of the archive selects: the article's own columns, then the version's stored
 #: fields as declared by the models; read back by name (ROW_INDEX), never by position
 ROW_COLUMNS = (

@@ -157,6 +157,9 @@ def test_earliest_ties_are_broken_by_first_seen_then_id(archive: Archive) -> Non
     exported = {r["article_id"]: r["copy_of"] for r in archive.iter_articles()}
     assert exported == {saved[0].article_id: saved[1].article_id, saved[1].article_id: None,
                         saved[2].article_id: saved[1].article_id}
+    # pages of one row rank each cluster once per page; search reads copy_of row by row
+    assert {r["article_id"]: r["copy_of"] for r in archive.iter_articles(batch_size=1)} == exported
+    assert {r["article_id"]: r["copy_of"] for r in archive.search("ministers", limit=10)} == exported
 
 
 def test_exports_carry_cluster_id_and_copy_of(filled: tuple[Archive, dict[str, int]], tmp_path: Path) -> None:
@@ -166,6 +169,10 @@ def test_exports_carry_cluster_id_and_copy_of(filled: tuple[Archive, dict[str, i
     want = {ids["reuters"]: None, ids["outlet"]: ids["reuters"], ids["tass"]: ids["reuters"],
             ids["other"]: None}
     cluster = archive.story(ids["reuters"])[0].cluster_id
+
+    # a filtered export still points at the earliest copy it leaves out
+    tass_only = {r["article_id"]: r["copy_of"] for r in archive.iter_articles(source="tass")}
+    assert tass_only == {ids["tass"]: ids["reuters"], ids["other"]: None}
 
     export_archive(archive, "csv", tmp_path / "a.csv")  # the fast path on SQLite
     with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as f:
