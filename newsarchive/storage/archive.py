@@ -32,10 +32,11 @@ from newsarchive.storage.save import (
 )
 from newsarchive.storage.search import (
     COPY_OF,
+    EARLIEST_COPIES,
     ROW_COLUMNS,
     ROW_INDEX,
+    SHARED_CLUSTER,
     SearchQueryError,
-    earliest_copies,
     filters,
     row_dict,
     search_statement,
@@ -344,18 +345,11 @@ class Archive:
                         wire=wire)
         last_id = 0
         while True:
-            # copy_of from the page's clusters ranked once each: COPY_OF's lookup per row would
-            # sort a cluster of k articles k times (a 5,000-article cluster took 3.7 s)
-            page = (sa.select(ArticleRow.cluster_id).where(ArticleRow.id > last_id, *where)
-                    .order_by(ArticleRow.id).limit(batch_size).correlate(None))
-            earliest = earliest_copies(page)
-            copy_of = sa.case((earliest.c.id != ArticleRow.id, earliest.c.id)).label("copy_of")
             stmt = (
-                sa.select(*[copy_of if c is COPY_OF else c for c in ROW_COLUMNS])
+                sa.select(*[SHARED_CLUSTER if c is COPY_OF else c for c in ROW_COLUMNS])
                 .select_from(ArticleRow)
                 .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
                 .join(Source, Source.id == ArticleRow.source_id)
-                .outerjoin(earliest, earliest.c.cluster_id == ArticleRow.cluster_id)
                 .where(ArticleRow.id > last_id, *where)
                 .order_by(ArticleRow.id)
                 .limit(batch_size)
@@ -373,6 +367,7 @@ class Archive:
                 # almost every article has one version: one range scan of the version index
                 # finds the others (a count per row cost a third of the export's time)
                 counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][_ID], "hi": rows[-1][_ID]}).all())
+                rows = _with_copy_of(conn, rows)
             yield rows, counts
             last_id = rows[-1][_ID]
 
@@ -502,6 +497,27 @@ _MULTI_VERSION = (
     .group_by(ArticleVersion.article_id)
     .having(sa.func.count() > 1)
 )
+
+
+_COPY = ROW_INDEX["copy_of"]
+
+
+def _with_copy_of(conn: sa.Connection, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """A page's rows with copy_of filled in: SHARED_CLUSTER left the cluster id of each article
+    that has copies there; each such cluster is ranked once (EARLIEST_COPIES)."""
+    shared = sorted({row[_COPY] for row in rows if row[_COPY] is not None})
+    if not shared:
+        return rows
+    earliest: dict[int, int] = {}
+    for start in range(0, len(shared), 500):  # within any SQLite's limit of bound variables
+        earliest.update(conn.execute(EARLIEST_COPIES, {"clusters": shared[start : start + 500]}).all())
+    out = []
+    for row in rows:
+        if row[_COPY] is not None:
+            first = earliest.get(row[_COPY])
+            row = (*row[:_COPY], first if first != row[_ID] else None, *row[_COPY + 1 :])
+        out.append(row)
+    return out
 
 
 @contextmanager
