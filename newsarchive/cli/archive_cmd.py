@@ -1,4 +1,4 @@
-"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats`` (more in maintain_cmd)."""
+"""Archive commands: ``db upgrade``, ``search``, ``export``, ``stats``, ``story`` (more in maintain_cmd)."""
 
 from __future__ import annotations
 
@@ -205,4 +205,54 @@ def stats(source: str | None, since: datetime | None, recent_runs: int, fmt: str
         click.echo("no drift alarms", err=True)
 
 
-COMMANDS: list[click.Command] = [db_group, search, export, stats]
+STORY_COLUMNS = ("article_id", "earliest", "copy_of", "source", "host", "wire", "published", "first_seen",
+                 "contains", "words", "longest", "headline", "canonical_url", "cluster_id")
+
+
+@click.command()
+@click.argument("article")
+@format_option
+@db_option
+def story(article: str, fmt: str, db: str | None) -> None:
+    """Every copy of one story across outlets: ARTICLE is an article id or an archived URL.
+
+    \b
+    Lists the articles of ARTICLE's near-duplicate cluster, earliest first (by published time,
+    then first seen): outlet (source and host), wire credit, published (the page's own time),
+    first seen (UTC), and how much of the longest copy each carries (the share of its word
+    3-shingles, in percent). The earliest is marked with *; the others are its copies (copy_of).
+    Example: newsarchive story 1234 --format json
+    """
+    is_id = article.isascii() and article.isdigit()
+    if not is_id and "://" not in article:
+        raise click.BadParameter(f"{article!r} is neither an article id nor a URL", param_hint="'ARTICLE'")
+    key: int | str = int(article) if is_id else article
+    with _open(db, read_only=True) as archive:
+        try:
+            copies = archive.story(key)
+        except ValueError as exc:  # a URL that does not parse, e.g. http://[bad
+            raise click.BadParameter(f"{article!r} is not a URL we can read: {exc}",
+                                     param_hint="'ARTICLE'") from None
+    if not copies:
+        what = f"id {key}" if isinstance(key, int) else f"at {article}"
+        raise click.ClickException(f"no article {what} in this archive")
+    rows = [c.to_dict() for c in copies]
+
+    def table(rows: list[Any]) -> None:
+        click.echo(f"{'id':>8}    {'published':16}  {'first seen (UTC)':16}  {'has':>4}  {'wire':10}  outlet")
+        for row in rows:
+            mark = "*" if row["earliest"] else " "
+            published = (row["published"] or "unknown")[:16].replace("T", " ")
+            seen = row["first_seen"][:16].replace("T", " ")
+            click.echo(f"{row['article_id']:>8} {mark}  {published:16}  {seen:16}  {row['contains']:>3.0f}%  "
+                       f"{row['wire'] or '-':10}  {row['source']} ({row['host']})")
+            click.echo(f"{'':14}{row['headline'] or ''}")
+            click.echo(f"{'':14}{row['canonical_url']}")
+
+    write_records(rows, STORY_COLUMNS, fmt, table)
+    outlets = len({c.source for c in copies})
+    click.echo(f"{len(copies)} copy(ies) from {outlets} outlet(s); * the earliest; has: share of the "
+               "longest copy's text", err=True)
+
+
+COMMANDS: list[click.Command] = [db_group, search, export, stats, story]

@@ -31,14 +31,18 @@ from newsarchive.storage.save import (
     utcnow,
 )
 from newsarchive.storage.search import (
+    COPY_OF,
+    EARLIEST_COPIES,
     ROW_COLUMNS,
     ROW_INDEX,
+    SHARED_CLUSTER,
     SearchQueryError,
     filters,
     row_dict,
     search_statement,
 )
 from newsarchive.storage.spool import process_alive
+from newsarchive.storage.story import StoryCopy, story_copies
 from newsarchive.storage.stream import PreparePool, default_workers, save_stream
 from newsarchive.urls import canonical_url
 
@@ -323,7 +327,7 @@ class Archive:
         last_id = 0
         while True:
             stmt = (
-                sa.select(*ROW_COLUMNS)
+                sa.select(*[SHARED_CLUSTER if c is COPY_OF else c for c in ROW_COLUMNS])
                 .select_from(ArticleRow)
                 .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
                 .join(Source, Source.id == ArticleRow.source_id)
@@ -342,6 +346,7 @@ class Archive:
                 # almost every article has one version: one range scan of the version index
                 # finds the others, far cheaper than a count per row
                 counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][_ID], "hi": rows[-1][_ID]}).all())
+                rows = _with_copy_of(conn, rows)
             yield rows, counts
             last_id = rows[-1][_ID]
 
@@ -405,6 +410,16 @@ class Archive:
             out.append(item)
         return out
 
+    def story(self, url_or_id: str | int) -> list[StoryCopy]:
+        """Every copy of one article's story (its near-duplicate cluster), earliest first, with
+        outlet, wire credit, times and how much of the longest copy each carries; [] when the
+        archive holds no such article (see newsarchive.storage.story)."""
+        article_id = url_or_id if isinstance(url_or_id, int) else self.article_id(url_or_id)
+        if article_id is None:
+            return []
+        with self.engine.connect() as conn:
+            return story_copies(conn, article_id)
+
     def stats(self, *, source: str | None = None, since: datetime | None = None,
               recent_runs: int = 5) -> dict[str, Any]:
         """Per source per day counts plus layout-drift alarms (see newsarchive.storage.stats)."""
@@ -461,6 +476,27 @@ _MULTI_VERSION = (
     .group_by(ArticleVersion.article_id)
     .having(sa.func.count() > 1)
 )
+
+
+_COPY = ROW_INDEX["copy_of"]
+
+
+def _with_copy_of(conn: sa.Connection, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """A page's rows with copy_of filled in: SHARED_CLUSTER left the cluster id of each article
+    that has copies there; each such cluster is ranked once (EARLIEST_COPIES)."""
+    shared = sorted({row[_COPY] for row in rows if row[_COPY] is not None})
+    if not shared:
+        return rows
+    earliest: dict[int, int] = {}
+    for start in range(0, len(shared), 500):  # within any SQLite's limit of bound variables
+        earliest.update(conn.execute(EARLIEST_COPIES, {"clusters": shared[start : start + 500]}).all())
+    out = []
+    for row in rows:
+        if row[_COPY] is not None:
+            first = earliest.get(row[_COPY])
+            row = (*row[:_COPY], first if first != row[_ID] else None, *row[_COPY + 1 :])
+        out.append(row)
+    return out
 
 
 @contextmanager

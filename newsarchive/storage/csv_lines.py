@@ -169,7 +169,7 @@ def _ints(values: Sequence[Any]) -> list[bytes]:
 
 
 _Column = Callable[[Sequence[Sequence[Any]], Mapping[int, bytes]], list[bytes]]
-_INT_COLUMNS = frozenset({"article_id", "version_id", "cluster_id"})
+_INT_COLUMNS = frozenset({"article_id", "version_id", "cluster_id", "copy_of"})
 
 
 def _column(name: str) -> _Column:

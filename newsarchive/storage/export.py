@@ -57,10 +57,11 @@ COLUMNS: tuple[str, ...] = (
     "article_id",
     "version_count",
     "cluster_id",
+    "copy_of",
     "first_seen",
     "last_seen",
 )
-INT_COLUMNS = frozenset({"article_id", "version_id", "version_count", "cluster_id"})
+INT_COLUMNS = frozenset({"article_id", "version_id", "version_count", "cluster_id", "copy_of"})
 #: columns that hold an instant (ISO text in CSV/JSONL, typed UTC in Parquet)
 TIME_COLUMNS = frozenset({*TIME_FIELDS, "first_seen", "last_seen"})
 #: rows per Parquet row group: ~10k articles of a few KB each is a few tens of MB at most

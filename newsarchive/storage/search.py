@@ -186,12 +186,58 @@ def _stored(name: str) -> Any:
     return _raw(column) if isinstance(column.type, UTCDateTime | sa.JSON) else column
 
 
+def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY for the copies of a story (a near-duplicate cluster), earliest first: published
+    (unknown after every known time), then first_seen, then id (newsarchive.storage.story).
+
+    Spelled with CASE rather than NULLS LAST, which SQLite before 3.30 does not parse.
+    """
+    c = table.c
+    last = sa.case((c.published.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
+    return [last, c.published, c.first_seen, c.id]
+
+
+ARTICLES: sa.Table = ArticleRow.__table__  # type: ignore[assignment]
+_EARLIEST, _OTHER = ARTICLES.alias("earliest"), ARTICLES.alias("other")
+#: the earliest copy of the article's story when that is another article, else NULL (the
+#: exports' ``copy_of``). Most articles are alone in their cluster: for them one probe of the
+#: cluster_id index answers (0.3 µs a row against 0.8 for the ordered lookup on every row)
+COPY_OF = sa.case(
+    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
+     sa.func.nullif(
+         sa.select(_EARLIEST.c.id)
+         .where(_EARLIEST.c.cluster_id == ArticleRow.cluster_id)
+         .order_by(*earliest_first(_EARLIEST))
+         .limit(1)
+         .scalar_subquery(),
+         ArticleRow.id,
+     )),
+).label("copy_of")
+
+_EACH = ARTICLES.alias("each_copy")
+_RANKED = sa.select(
+    _EACH.c.cluster_id, _EACH.c.id,
+    sa.func.row_number().over(partition_by=_EACH.c.cluster_id, order_by=earliest_first(_EACH)).label("n"),
+).where(_EACH.c.cluster_id.in_(sa.bindparam("clusters", expanding=True))).subquery("ranked_copy")
+#: {cluster_id: its earliest copy} for the cluster ids bound as ``clusters``: the export ranks a
+#: page's shared clusters once each with this instead of COPY_OF's ordered lookup per row, which
+#: sorts a cluster of k articles k times (a 5,000-article cluster cost 3.7 s per export)
+EARLIEST_COPIES = sa.select(_RANKED.c.cluster_id, _RANKED.c.id).where(_RANKED.c.n == 1)
+#: the export page's stand-in for COPY_OF: the article's cluster_id when the cluster has another
+#: article (one index-only probe), else NULL; Archive.iter_row_pages puts the earliest copy there
+SHARED_CLUSTER = sa.case(
+    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
+     ArticleRow.cluster_id),
+).label("copy_of")
+
+
 #: what a read of the archive selects: the article's own columns, then the version's stored
 #: fields as declared by the models; read back by name (ROW_INDEX), never by position
 ROW_COLUMNS = (
     ArticleRow.id.label("article_id"),
     ArticleRow.canonical_url,
     ArticleRow.cluster_id,
+    COPY_OF,
     _raw(ArticleRow.first_seen),
     _raw(ArticleRow.last_seen),
     Source.key.label("source"),
@@ -242,7 +288,8 @@ def _json_list(value: Any) -> list[Any]:
 
 
 def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
-    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, seen times."""
+    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, copy_of,
+    seen times."""
     out: dict[str, Any] = {}
     for key, index, kind, offset in _READ:
         value = None if index is None else row[index]
@@ -257,6 +304,7 @@ def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
         out[key] = row[ROW_INDEX[key]]
     out["version_count"] = version_count
     out["cluster_id"] = row[ROW_INDEX["cluster_id"]]
+    out["copy_of"] = row[ROW_INDEX["copy_of"]]
     out["first_seen"] = _iso(row[ROW_INDEX["first_seen"]])
     out["last_seen"] = _iso(row[ROW_INDEX["last_seen"]])
     return out

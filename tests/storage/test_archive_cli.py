@@ -134,7 +134,8 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["search", "x"], ["stats"], ["export", "--format", "jsonl"]])
+@pytest.mark.parametrize("command", [["search", "x"], ["stats"], ["export", "--format", "jsonl"],
+                                     ["story", "1"]])
 def test_read_only_commands_refuse_a_missing_archive(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "nonexistent" / "dir" / "a.db"
     code, out, err = run(*command, "--db", f"sqlite:///{missing}")
@@ -261,7 +262,7 @@ def test_quiet_and_verbose_set_the_log_level(filled_url: str) -> None:
     assert logging.getLogger().level == logging.DEBUG
 
 
-@pytest.mark.parametrize("command", [["search", "moscow"], ["stats"], ["sources"]])
+@pytest.mark.parametrize("command", [["search", "moscow"], ["stats"], ["sources"], ["story", "1"]])
 def test_record_commands_take_table_json_and_csv(filled_url: str, command: list[str]) -> None:
     db = [] if command == ["sources"] else ["--db", filled_url]
     outputs = {}

@@ -99,6 +99,12 @@ def test_canned_queries_run(archived: Path) -> None:
     assert {(r["wire"], r["source"], r["articles"]) for r in wires} == {
         ("Reuters", "tass", 1), ("AP", "ap", 1)}
     get(archived, "/news/largest_clusters.json?_shape=objects")
+    # the story queries (their results are checked on both databases in test_story.py)
+    # (articles 1 and 2 were near-duplicates when saved: one story, at tass and ap)
+    stories = get(archived, "/news/stories_by_outlets.json?_shape=objects")["rows"]
+    assert [(r["outlets"], r["copies"], r["earliest_id"]) for r in stories] == [(2, 2, 1)]
+    copies = get(archived, "/news/story_copies.json?_shape=objects&story=2")["rows"]
+    assert [(r["article_id"], r["earliest"], r["copy_of"]) for r in copies] == [(1, "*", None), (2, "", 1)]
 
 
 def test_browse_fails_clearly_without_an_archive_or_on_postgresql(tmp_path: Path) -> None:

@@ -1,0 +1,129 @@
+"""One story across outlets: every copy in an article's near-duplicate cluster (issue 20.3).
+
+    with Archive(url) as archive:
+        for copy in archive.story(1234):     # or a URL of an archived article
+            print(copy.source, copy.host, copy.wire, copy.contains, copy.earliest)
+
+The story of an article is every article sharing its ``cluster_id``. Its *earliest* copy is
+the one published first (UTC; an unknown time sorts after every known one), ties broken by
+``first_seen`` and then id: ``search.earliest_first``, which the exports' ``copy_of`` column
+(``search.COPY_OF``) uses too. ``contains`` is the share of the longest copy's word 3-shingles
+found in this copy (:func:`containment`), computed here from the current bodies: a story has
+few copies, and no stored fingerprint depends on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from newsarchive.storage.models import ArticleVersion, Source
+from newsarchive.storage.search import ARTICLES, earliest_first, with_offset
+
+#: words per shingle, as the near-duplicate fingerprint uses: a changed word touches 3 shingles
+SHINGLE_WORDS = 3
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The text's word 3-shingles, lower-cased (a text under 3 words: its words as one shingle)."""
+    words = _WORD.findall(text.lower())
+    if len(words) < SHINGLE_WORDS:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def containment(whole: set[tuple[str, ...]], part: set[tuple[str, ...]]) -> float:
+    """Percent of ``whole``'s shingles that ``part`` carries (100.0 when ``whole`` is empty)."""
+    if not whole:
+        return 100.0
+    return 100.0 * len(whole & part) / len(whole)
+
+
+@dataclass(frozen=True)
+class StoryCopy:
+    """One copy of a story: which outlet ran it, when, and how much of the longest copy it carries."""
+
+    article_id: int
+    cluster_id: int | None
+    #: the archive's site key (tass, ap...) and the host of the copy's canonical URL
+    source: str
+    host: str
+    canonical_url: str
+    #: the agency the dateline credits (Reuters, AP...), None when it credits none
+    wire: str | None
+    headline: str | None
+    #: in the page's own offset (naive UTC when the page gave no zone); None when unknown
+    published: datetime | None
+    first_seen: datetime
+    words: int
+    #: percent of the longest copy's word 3-shingles this copy carries (100.0 for the longest)
+    contains: float
+    longest: bool
+    earliest: bool
+    #: the earliest copy's id, None for the earliest itself (what the exports' copy_of holds)
+    copy_of: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values: datetimes as ISO 8601, containment rounded to 0.1."""
+        out = asdict(self)
+        for key in ("published", "first_seen"):
+            out[key] = out[key].isoformat() if out[key] is not None else None
+        out["contains"] = round(self.contains, 1)
+        return out
+
+
+def story_copies(conn: sa.Connection, article_id: int) -> list[StoryCopy]:
+    """Every copy of ``article_id``'s story, earliest first; [] when there is no such article."""
+    a = ARTICLES
+    v: sa.Table = ArticleVersion.__table__  # type: ignore[assignment]
+    s: sa.Table = Source.__table__  # type: ignore[assignment]
+    if not 0 < article_id < 1 << 63:  # names no row, and no driver binds it
+        return []
+    # bound as BIGINT: PostgreSQL's ids are 32-bit, and a larger id must find nothing, not fail
+    wanted = sa.literal(article_id, sa.BigInteger)
+    cluster = conn.execute(sa.select(a.c.cluster_id, a.c.id).where(a.c.id == wanted)).first()
+    if cluster is None:
+        return []
+    # an article stored before clustering (cluster_id NULL) is a story of its own
+    members = a.c.cluster_id == cluster.cluster_id if cluster.cluster_id is not None else a.c.id == wanted
+    rows = conn.execute(
+        sa.select(a.c.id, a.c.cluster_id, a.c.canonical_url, a.c.published, a.c.first_seen,
+                  a.c.published_offset, v.c.wire, v.c.headline, v.c.body, s.c.key.label("source"))
+        .select_from(a)
+        .join(v, v.c.id == a.c.current_version_id)
+        .join(s, s.c.id == a.c.source_id)
+        .where(members)
+        .order_by(*earliest_first(a))
+    ).all()
+    if not rows:  # an article without a current version has no text to show
+        return []
+    sets = [shingles(row.body or "") for row in rows]
+    words = [len(_WORD.findall(row.body or "")) for row in rows]
+    # the longest copy: most words; of equal lengths the earliest
+    longest = max(range(len(rows)), key=lambda i: (words[i], -i))
+    earliest_id = rows[0].id if len(rows) > 1 else None
+    return [
+        StoryCopy(
+            article_id=row.id,
+            cluster_id=row.cluster_id,
+            source=row.source,
+            host=urlsplit(row.canonical_url).hostname or "",
+            canonical_url=row.canonical_url,
+            wire=row.wire,
+            headline=row.headline,
+            published=with_offset(row.published, row.published_offset),
+            first_seen=row.first_seen,
+            words=words[i],
+            contains=containment(sets[longest], sets[i]),
+            longest=i == longest,
+            earliest=i == 0,
+            copy_of=earliest_id if i > 0 else None,
+        )
+        for i, row in enumerate(rows)
+    ]
