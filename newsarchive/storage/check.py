@@ -490,7 +490,8 @@ def _current_rows(conn: sa.Connection, article_ids: list[int]) -> Iterator[Any]:
 
 
 def _repair_neardup(conn: sa.Connection, article_ids: list[int]) -> str:
-    """SimHash and lookup keys from the current text; a cluster that is no cluster becomes the article's own."""
+    """SimHash and lookup keys from the current text; a cluster that is no cluster becomes the
+    article's own."""
     rows = list(_current_rows(conn, article_ids))
     fps = {r.id: neardup.fingerprint(r.body, r.headline) for r in rows}
     missing = [row for rows_of in _missing_keys(conn, rows, fps).values() for row in rows_of]

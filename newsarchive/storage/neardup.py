@@ -77,6 +77,10 @@ MIN_SHARED_SAMPLES = 2
 #: of it (page 1 of 2, one part of a split release: 0.95-0.98); an article quoting 40% of a
 #: story inside its own, or reusing half of one, stays below (tests/storage/test_containment.py)
 CONTAINED = 0.8
+#: whole-text copies (a shared band key, SimHashes within HAMMING_THRESHOLD) must also have shingle
+#: sets at least this alike: lightly edited copies are 0.77-0.93, a story reusing half of another
+#: ~0.3-0.45 (its SimHash can be as near as a copy's)
+RESEMBLANCE = 0.6
 #: containment is not judged for texts of fewer shingles: too short to tell a copy from a quote
 MIN_CONTAINED_SHINGLES = 40
 
@@ -318,6 +322,10 @@ def fingerprint(body: str, headline: str | None = None) -> Fingerprint:
     return Fingerprint(simhash=_simhash(sim), band_keys=_band_keys(minh), sample_keys=_sample_keys(sim, minh))
 
 
+#: the shingle set of no text
+NO_SHINGLES = np.zeros(0, np.uint64)
+
+
 def shingle_set(body: str, headline: str | None = None) -> np.ndarray:
     """The distinct shingles of :func:`fingerprint_text` (as their 64-bit SimHash inputs, sorted)."""
     return np.unique(_text_digests(body, headline)[0])
@@ -369,7 +377,31 @@ def same_story(a: Fingerprint, b: Fingerprint) -> bool:
     return shares_band(a, b) and is_near_duplicate(a.simhash, b.simhash)
 
 
-def is_copy(a: Fingerprint, a_shingles: np.ndarray, b: Fingerprint, b_shingles: np.ndarray) -> bool:
-    """The archive's decision for a candidate pair: near-duplicates, or one mostly contained in the other."""
-    return same_story(a, b) or (shared_samples(a, b) >= MIN_SHARED_SAMPLES
-                                and containment(a_shingles, b_shingles) >= CONTAINED)
+def resemblance(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two shingle sets (:func:`shingle_set`)."""
+    union = len(np.union1d(a, b))
+    return len(np.intersect1d(a, b, assume_unique=True)) / union if union else 0.0
+
+
+def is_copy(mine: Fingerprint, my_shingles: np.ndarray, theirs: Fingerprint, their_shingles: np.ndarray,
+            *, root: bool = True) -> bool:
+    """The archive's decision on a candidate pair: does a new text (``mine``) join an archived one's story?
+
+    * a whole-text copy: SimHashes within the threshold and shingle sets at least RESEMBLANCE alike
+      (SimHash alone also passes a story that reuses half of another);
+    * a partial copy: sharing MIN_SHARED_SAMPLES sample keys, the shorter text at least CONTAINED
+      in the longer. A new text containing a shorter archived one joins it only when that one is
+      its cluster's first article (``root``; its story's page 1 came first): when the shorter one is
+      itself a partial copy of a story already archived, the new text may be a different story
+      quoting the same part.
+
+    ``theirs`` needs only its simhash (the archive stores no keys per article); the sample-key
+    test is left to the caller then (the lookup found the shared keys).
+    """
+    if is_near_duplicate(mine.simhash, theirs.simhash) and \
+            resemblance(my_shingles, their_shingles) >= RESEMBLANCE:
+        return True
+    if theirs.sample_keys and shared_samples(mine, theirs) < MIN_SHARED_SAMPLES:
+        return False
+    return containment(my_shingles, their_shingles) >= CONTAINED and \
+        (root or len(my_shingles) <= len(their_shingles))

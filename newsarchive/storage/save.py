@@ -389,48 +389,51 @@ class BatchWriter:
         for p in probes:
             held = found[p.week]
             hits.append({k: [a for _, a in held[k]] for k in p.fp.keys if k in held})
-        band_ids = [{a for k in p.fp.band_keys for a in hit.get(k, ())} for p, hit in zip(probes, hits, strict=True)]
-        sample_ids = [{a for a, n in Counter(a for k in p.fp.sample_keys for a in hit.get(k, ())).items()
-                       if n >= neardup.MIN_SHARED_SAMPLES} for p, hit in zip(probes, hits, strict=True)]
-        details = self._details(set().union(*band_ids, *sample_ids))
+        details = self._details({a for hit in hits for ids in hit.values() for a in ids})
+        candidates = [self._candidates(p, hit, details) for p, hit in zip(probes, hits, strict=True)]
+        texts = self._texts({a for ids in candidates for a in ids})
         clusters: list[int | None] = []
-        texts: dict[int, Any] = {}
-        for p, bands, samples in zip(probes, band_ids, sample_ids, strict=True):
-            cluster = self._match(p.fp, [details[a] for a in bands if a in details])
-            if cluster is None and samples:
-                cluster = self._contained(p, [a for a in samples if a in details], details, texts)
-            clusters.append(cluster)
+        for p, ids in zip(probes, candidates, strict=True):
+            mine = neardup.shingle_set(p.body, p.headline) if ids else neardup.NO_SHINGLES
+            # the oldest cluster first: a story joins the oldest one it matches, deterministically
+            clusters.append(next((details[a][1] for a in ids if a in texts and neardup.is_copy(
+                p.fp, mine, details[a][0], texts[a], root=details[a][1] == a)), None))
         return [(cluster, frozenset(k for k, ids in hit.items() if len(ids) >= KEY_CAP))
                 for cluster, hit in zip(clusters, hits, strict=True)]
 
-    def _details(self, ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
-        """Archived article id -> (simhash, cluster_id)."""
-        out: dict[int, tuple[int | None, int | None]] = {}
+    @staticmethod
+    def _candidates(probe: Probe, hit: dict[int, list[int]],
+                    details: dict[int, tuple[neardup.Fingerprint, int]]) -> list[int]:
+        """The archived articles worth reading for ``probe``, oldest cluster first: those sharing a band key
+        and near in SimHash, and those sharing MIN_SHARED_SAMPLES sample keys."""
+        fp = probe.fp
+        near = {a for k in fp.band_keys for a in hit.get(k, ()) if a in details
+                and neardup.is_near_duplicate(fp.simhash, details[a][0].simhash)}
+        shared = Counter(a for k in fp.sample_keys for a in hit.get(k, ()) if a in details)
+        ids = near.union(a for a, n in shared.items() if n >= neardup.MIN_SHARED_SAMPLES)
+        return sorted(ids, key=lambda a: details[a][1])[:MAX_CANDIDATES]
+
+    def _details(self, ids: set[int]) -> dict[int, tuple[neardup.Fingerprint, int]]:
+        """Archived article id -> (its stored SimHash, as a fingerprint without keys; cluster_id)."""
+        out: dict[int, tuple[neardup.Fingerprint, int]] = {}
         for chunk in _chunks(sorted(ids), 500):
             for row in self.conn.execute(sa.select(ArticleRow.id, ArticleRow.simhash, ArticleRow.cluster_id)
                                          .where(ArticleRow.id.in_(chunk))):
-                out[row.id] = (row.simhash, row.cluster_id)
+                if row.simhash is not None and row.cluster_id is not None:
+                    out[row.id] = (neardup.Fingerprint(row.simhash, ()), row.cluster_id)
         return out
 
-    def _contained(self, probe: Probe, ids: list[int], details: dict[int, tuple[int | None, int | None]],
-                   texts: dict[int, Any]) -> int | None:
-        """The lowest cluster among ``ids`` whose text contains the probe's or is contained in it."""
-        ordered = sorted(ids, key=lambda a: (details[a][1] is None, details[a][1] or 0))[:MAX_CANDIDATES]
-        unread = [a for a in ordered if a not in texts]
-        for chunk in _chunks(unread, 500):
+    def _texts(self, ids: set[int]) -> dict[int, Any]:
+        """Archived article id -> the shingle set of its current text (neardup.shingle_set)."""
+        out: dict[int, Any] = {}
+        for chunk in _chunks(sorted(ids), 500):
             for row in self.conn.execute(
                 sa.select(ArticleRow.id, ArticleVersion.headline, ArticleVersion.body)
                 .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
                 .where(ArticleRow.id.in_(chunk))
             ):
-                texts[row.id] = neardup.shingle_set(row.body, row.headline)
-        mine = neardup.shingle_set(probe.body, probe.headline)
-        for article_id in ordered:
-            cluster = details[article_id][1]
-            if cluster is not None and article_id in texts and \
-                    neardup.containment(mine, texts[article_id]) >= neardup.CONTAINED:
-                return int(cluster)
-        return None
+                out[row.id] = neardup.shingle_set(row.body, row.headline)
+        return out
 
     # -- classification helpers --------------------------------------------------------
     def _story(self, row: Any) -> _Story:
@@ -517,16 +520,6 @@ class BatchWriter:
         self._replace_topics(changed, old)
         self._replace_links(changed, old)
 
-    def _match(self, fp: neardup.Fingerprint, candidates: list[tuple[int | None, int | None]]) -> int | None:
-        # lowest cluster id first: a story joins the oldest cluster it matches, deterministically
-        ordered = sorted(candidates, key=lambda c: (c[1] is None, c[1] or 0))[:MAX_CANDIDATES]
-        for simhash, cluster_id in ordered:
-            if simhash is None or cluster_id is None:
-                continue
-            if neardup.is_near_duplicate(fp.simhash, simhash):
-                return int(cluster_id)
-        return None
-
     def _cluster(self, new: list[_Story]) -> None:
         """Find each new story's cluster: archived near-duplicates first, then earlier ones in the batch."""
         if not new:
@@ -542,22 +535,22 @@ class BatchWriter:
                 earlier.setdefault(key, []).append(story)
 
     @staticmethod
-    def _earlier_match(story: _Story, earlier: dict[int, list[_Story]], shingles: dict[int, Any]) -> _Story | None:
+    def _earlier_match(story: _Story, earlier: dict[int, list[_Story]],
+                       shingles: dict[int, Any]) -> _Story | None:
         """An earlier new story of the batch that this one is a copy of (neardup.is_copy)."""
         fp = story.fp
         assert fp is not None
         others = {id(o): o for k in fp.keys for o in earlier.get(k, ())}
         for other in others.values():
-            if other.fp is None:
-                continue
-            if neardup.same_story(fp, other.fp):
-                return other.root()
-            if neardup.shared_samples(fp, other.fp) < neardup.MIN_SHARED_SAMPLES:
+            if other.fp is None or not (
+                    neardup.is_near_duplicate(fp.simhash, other.fp.simhash)
+                    or neardup.shared_samples(fp, other.fp) >= neardup.MIN_SHARED_SAMPLES):
                 continue
             for s in (story, other):
                 if id(s) not in shingles:
                     shingles[id(s)] = neardup.shingle_set(s.versions[-1].body, s.versions[-1].headline)
-            if neardup.containment(shingles[id(story)], shingles[id(other)]) >= neardup.CONTAINED:
+            root = other.root() is other and other.cluster_id is None
+            if neardup.is_copy(fp, shingles[id(story)], other.fp, shingles[id(other)], root=root):
                 return other.root()
         return None
 
@@ -769,7 +762,8 @@ def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
 
 
-_KNOWN_SQLITE = ("SELECT a.id, a.canonical_url, a.current_version_id, a.cluster_id, a.first_seen, a.last_seen, "
+_KNOWN_SQLITE = ("SELECT a.id, a.canonical_url, a.current_version_id, a.cluster_id, a.first_seen, "
+                 "a.last_seen, "
                  "v.content_hash FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
                  "WHERE {} IN ({}) ORDER BY a.id")
 
@@ -854,7 +848,8 @@ _KEYS: sa.Table = NeardupKey.__table__  # type: ignore[assignment]
 _KEY_CHUNK = 5_000
 
 
-def lookup_keys(conn: sa.Connection, weeks: Iterable[int], keys: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
+def lookup_keys(conn: sa.Connection, weeks: Iterable[int],
+                keys: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
     """Key -> (week, article id) of the rows holding it in ``weeks``, for every key in ``keys``."""
     wanted, in_weeks = sorted(set(keys)), sorted(set(weeks))
     found: dict[int, list[tuple[int, int]]] = {}
@@ -863,7 +858,8 @@ def lookup_keys(conn: sa.Connection, weeks: Iterable[int], keys: Iterable[int]) 
             # the driver's own IN lists (SQLAlchemy's expanding parameters cost more than the
             # seeks): the weeks are our integers, the keys are bound; one seek per week and key
             rows: Iterable[Any] = conn.exec_driver_sql(
-                f"SELECT week, key, article_id FROM neardup_keys WHERE week IN ({','.join(map(str, in_weeks))}) "
+                "SELECT week, key, article_id FROM neardup_keys "
+                f"WHERE week IN ({','.join(map(str, in_weeks))}) "
                 f"AND key IN ({','.join('?' * len(chunk))})", tuple(chunk))
         else:
             rows = conn.execute(sa.select(_KEYS.c.week, _KEYS.c.key, _KEYS.c.article_id)

@@ -15,7 +15,7 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -43,7 +43,7 @@ def _week(moment: Any) -> int:
     return int((moment.toordinal() - _WEEK0) // 7)
 
 
-def _articles(bind: sa.Connection) -> Iterator[list[Any]]:
+def _articles(bind: sa.Connection) -> Iterator[Sequence[Any]]:
     last = 0
     query = sa.text(
         "SELECT a.id, a.published, a.first_seen, v.headline, v.body FROM articles a "
@@ -62,7 +62,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     bind = op.get_bind()
-    insert = sa.text("INSERT INTO neardup_keys (week, key, article_id) VALUES (:w, :k, :a) ON CONFLICT DO NOTHING")
+    insert = sa.text("INSERT INTO neardup_keys (week, key, article_id) VALUES (:w, :k, :a) "
+                     "ON CONFLICT DO NOTHING")
     for rows in _articles(bind):
         keys = [{"w": _week(r.published or r.first_seen), "k": k, "a": r.id} for r in rows
                 for k in set(neardup.fingerprint(r.body, r.headline).keys)]
@@ -98,7 +99,8 @@ def downgrade() -> None:
     insert = sa.text("INSERT INTO neardup_bands (level, band_key, article_id) VALUES (0, :k, :a) "
                      "ON CONFLICT DO NOTHING")
     for rows in _articles(bind):
-        keys = [{"k": k, "a": r.id} for r in rows for k in set(neardup.fingerprint(r.body, r.headline).band_keys)]
+        keys = [{"k": k, "a": r.id} for r in rows
+                for k in set(neardup.fingerprint(r.body, r.headline).band_keys)]
         if keys:
             bind.execute(insert, keys)
     op.drop_table("neardup_keys")
