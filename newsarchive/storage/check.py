@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from newsarchive.article import Article
 from newsarchive.errors import StorageError
-from newsarchive.storage import neardup
+from newsarchive.storage import neardup, save
 from newsarchive.storage.engine import is_locked
 from newsarchive.storage.models import (
     PG_FTS_DDL,
@@ -31,7 +31,6 @@ from newsarchive.storage.models import (
     Topic,
 )
 from newsarchive.storage.save import (
-    KEY_CAP,
     KEY_WEEKS,
     BatchWriter,
     add_keys,
@@ -349,7 +348,7 @@ def _missing_keys(conn: sa.Connection, rows: Sequence[Any],
                             {k for r in group for k in fps[r.id].keys})
         for r in group:
             missing = [(week, k, r.id) for k in fps[r.id].keys
-                       if (week, r.id) not in found.get(k, ()) and len(found.get(k, ())) < KEY_CAP]
+                       if (week, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
             if missing:
                 out[r.id] = missing
     return out
