@@ -389,8 +389,10 @@ class BatchWriter:
         for p in probes:
             held = found[p.week]
             hits.append({k: [a for _, a in held[k]] for k in p.fp.keys if k in held})
-        details = self._details({a for hit in hits for ids in hit.values() for a in ids})
-        candidates = [self._candidates(p, hit, details) for p, hit in zip(probes, hits, strict=True)]
+        shared = [self._shared(p, hit) for p, hit in zip(probes, hits, strict=True)]
+        details = self._details({a for bands, samples in shared for a in bands | samples})
+        candidates = [self._candidates(p, bands, samples, details)
+                      for p, (bands, samples) in zip(probes, shared, strict=True)]
         texts = self._texts({a for ids in candidates for a in ids})
         clusters: list[int | None] = []
         for p, ids in zip(probes, candidates, strict=True):
@@ -402,15 +404,21 @@ class BatchWriter:
                 for cluster, hit in zip(clusters, hits, strict=True)]
 
     @staticmethod
-    def _candidates(probe: Probe, hit: dict[int, list[int]],
+    def _shared(probe: Probe, hit: dict[int, list[int]]) -> tuple[set[int], set[int]]:
+        """Archived articles sharing a band key with ``probe``, and those sharing MIN_SHARED_SAMPLES
+        sample keys (one sample key in common, e.g. a boilerplate line, makes no candidate)."""
+        bands = {a for k in probe.fp.band_keys for a in hit.get(k, ())}
+        counts = Counter(a for k in probe.fp.sample_keys for a in hit.get(k, ()))
+        return bands, {a for a, n in counts.items() if n >= neardup.MIN_SHARED_SAMPLES}
+
+    @staticmethod
+    def _candidates(probe: Probe, bands: set[int], samples: set[int],
                     details: dict[int, tuple[neardup.Fingerprint, int]]) -> list[int]:
-        """The archived articles worth reading for ``probe``, oldest cluster first: those sharing a band key
-        and near in SimHash, and those sharing MIN_SHARED_SAMPLES sample keys."""
-        fp = probe.fp
-        near = {a for k in fp.band_keys for a in hit.get(k, ()) if a in details
-                and neardup.is_near_duplicate(fp.simhash, details[a][0].simhash)}
-        shared = Counter(a for k in fp.sample_keys for a in hit.get(k, ()) if a in details)
-        ids = near.union(a for a, n in shared.items() if n >= neardup.MIN_SHARED_SAMPLES)
+        """The archived articles whose text is worth reading for ``probe``, oldest cluster first: those
+        sharing a band key and near in SimHash, and those sharing sample keys."""
+        near = {a for a in bands if a in details and neardup.is_near_duplicate(probe.fp.simhash,
+                                                                               details[a][0].simhash)}
+        ids = near.union(a for a in samples if a in details)
         return sorted(ids, key=lambda a: details[a][1])[:MAX_CANDIDATES]
 
     def _details(self, ids: set[int]) -> dict[int, tuple[neardup.Fingerprint, int]]:
