@@ -85,3 +85,15 @@ def test_a_key_held_by_many_articles_is_not_stored_again(sqlite_url: str,
         # they are all still different stories, and db check knows the left-out keys are no damage
         assert len({c for (c,) in rows(archive, "SELECT cluster_id FROM articles")}) == 6
         assert check_archive(archive.engine, check_warc=False).problems == []
+
+
+def test_an_updated_article_keeps_only_the_keys_of_its_current_text(db_url: str) -> None:
+    first, later = Stories(31).paragraphs(6), Stories(32).paragraphs(6)
+    moved = make_article(1).published + timedelta(days=40)  # the new version also moves its week
+    with Archive(db_url) as archive:
+        archive.save_batch([article("a", first, make_article(1).published)])
+        archive.save_batch([article("a", later, moved)])
+        stored = set(rows(archive, "SELECT week, key FROM neardup_keys WHERE article_id = 1"))
+        assert check_archive(archive.engine, check_warc=False).problems == []
+    fp = neardup.fingerprint("\n\n".join(later))
+    assert stored == {(save.week_of(moved), k) for k in fp.keys}
