@@ -10,14 +10,16 @@ One database grows through the sizes in order; at each size it measures
   batches of ``--batch``, the next batches prepared by ``--workers`` processes), for the whole
   segment that brought the archive to this size and for its last 10k articles, with the CPU
   time per article of all the processes;
-* near-duplicate lookup: per probe article, the band-index lookup ``save_batch`` runs
-  (``BatchWriter.find_clusters``) on articles that are not in the archive, 10% of them edited
-  copies of archived ones (which must be found), plus the fingerprint time (size-independent);
+* near-duplicate lookup: per probe article, the key lookup and candidate checks ``save_batch``
+  runs (``BatchWriter.find_clusters``) on articles that are not in the archive: new stories,
+  and for every ten of them one edited copy of an archived article, one partial copy (its first
+  half, as page 1 of 2) and one new story quoting 40% of an archived one. Copies must be found,
+  new and quoting stories must not; plus the fingerprint time (size-independent);
 * full-text search latency p50/p95 through ``Archive.search`` over a fixed query mix;
 * CSV export rows/s and peak RSS, in a child process so the generator's memory is not counted.
 
-Floors (issue 4): insert >= 2,000 articles/s; near-dup cost at the largest size within 1.5x
-of the smallest; FTS p95 < 200 ms at 1M; export >= 50,000 rows/s with peak RSS < 250 MB.
+Floors (issue 16): insert >= 1,000 articles/s; near-dup cost at the largest size within 2x
+of the smallest; FTS p95 < 200 ms at 1M; export >= 30,000 rows/s with peak RSS < 250 MB.
 """
 
 from __future__ import annotations
@@ -41,8 +43,7 @@ from typing import Any
 
 from newsarchive.article import Article, FetchInfo
 from newsarchive.storage import Archive, neardup
-from newsarchive.storage import bands as band_index
-from newsarchive.storage.save import BatchWriter
+from newsarchive.storage.save import KEY_WEEKS, BatchWriter, Probe, lookup_keys, week_of
 from newsarchive.storage.stream import default_workers
 
 MSK = timezone(timedelta(hours=3))
@@ -115,6 +116,23 @@ class Corpus:
             fetched_at=original.fetched_at,
         )
 
+    def partial_copy(self, original: Article, n: int) -> Article:
+        """``original``'s first half of paragraphs under another URL, as an outlet's page 1 of 2."""
+        paragraphs = original.body.split("\n\n")
+        return Article(url=f"https://partial.example/{n}", source="partial", headline=original.headline,
+                       published=original.published,
+                       body="\n\n".join(paragraphs[: (len(paragraphs) + 1) // 2]),
+                       fetched_at=original.fetched_at)
+
+    def quoting_story(self, original: Article, n: int) -> Article:
+        """A different story on the same day that quotes 40% of ``original``'s paragraphs in its middle."""
+        own = self.article(n, seed=-1).body.split("\n\n")
+        quoted = original.body.split("\n\n")
+        quoted = quoted[: max(1, round(len(quoted) * 0.4))]
+        return Article(url=f"https://quoting.example/{n}", source="quoting", headline=f"Quoting {n}",
+                       published=original.published, body="\n\n".join(own[:2] + quoted + own[2:]),
+                       fetched_at=original.fetched_at)
+
 
 #: articles generated ahead of each timed stretch of inserts (generation is not timed)
 CHUNK = 50_000
@@ -176,46 +194,66 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
     }
 
 
+def _probe(article: Article) -> Probe:
+    fp = neardup.fingerprint(article.body, article.headline)
+    week = week_of(article.published or article.fetched_at or START)
+    return Probe(fp, week, article.body, article.headline)
+
+
 def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch: int,
                  round_: int = 0) -> dict[str, float]:
-    """Per-article fingerprint and band-index lookup cost for articles not yet archived.
+    """Per-article fingerprint and near-duplicate lookup cost for articles not yet archived.
 
     The lookup is ``BatchWriter.find_clusters``, what a batched save runs for its new stories:
-    one band-index query per batch over every level (``newsarchive.storage.bands``), then the
-    candidates' SimHashes compared. It runs in a transaction that is rolled back, so it
-    measures the index, whatever else save_batch does around it. Each ``round_`` probes with
-    other articles (a round does not find pages a previous one brought into the cache).
+    one ``neardup_keys`` query per week of the batch, the candidates' SimHashes compared, and
+    the texts of those sharing sample keys read for containment. It runs in a transaction that
+    is rolled back, so it measures the lookup, whatever else save_batch does around it. Each
+    ``round_`` probes with other articles (a round does not find pages a previous one brought
+    into the cache).
     """
     rng = random.Random(size * 1000 + round_)
     fresh = [corpus.article(n, seed=1 + round_) for n in range(probes)]
-    copies = [corpus.edited_copy(corpus.article(rng.randrange(size)), i) for i in range(probes // 10)]
-    probe = fresh + copies
+    originals = [corpus.article(rng.randrange(size)) for _ in range(3 * (probes // 10))]
+    tenth = probes // 10
+    copies = [corpus.edited_copy(a, i) for i, a in enumerate(originals[:tenth])]
+    partial = [corpus.partial_copy(a, i) for i, a in enumerate(originals[tenth : 2 * tenth])]
+    quoting = [corpus.quoting_story(a, size + i) for i, a in enumerate(originals[2 * tenth :])]
+    articles = fresh + copies + partial + quoting
     # timed with the word memo warm: at the first size this process has fingerprinted nothing
     # (save_stream's worker did), and filling the memo made that row's figure ~1.3x the others
     # (it is read as a gauge of the machine's speed across the rows)
-    prints = [neardup.fingerprint(a.body, a.headline) for a in probe]
+    probe = [_probe(a) for a in articles]
     t0 = time.perf_counter()
-    prints = [neardup.fingerprint(a.body, a.headline) for a in probe]
+    probe = [_probe(a) for a in articles]
     t1 = time.perf_counter()
-    found = 0
+    matches: list[int | None] = []
     with archive.engine.connect() as conn:
         writer = BatchWriter(conn)
-        writer.find_clusters(prints[:batch])  # warm the connection and statement cache
+        writer.find_clusters(probe[:batch])  # warm the connection and statement cache
         w0, c0 = time.perf_counter(), time.process_time()
-        for lo in range(0, len(prints), batch):
-            matches = writer.find_clusters(prints[lo : lo + batch])
-            found += sum(1 for i, m in enumerate(matches, start=lo) if m is not None and i >= len(fresh))
+        for lo in range(0, len(probe), batch):
+            matches += writer.find_clusters(probe[lo : lo + batch])
         w1, c1 = time.perf_counter(), time.process_time()
-        # reported, not timed: how many archived articles shared a band key with a probe
-        shared = band_index.lookup(conn, {k for fp in prints for k in fp.band_keys})
-        candidates = sum(len(ids) for ids in shared.values())
+        # reported, not timed: how many archived articles shared a key with a probe
+        candidates = 0
+        for p in probe:
+            shared = lookup_keys(conn, range(p.week - KEY_WEEKS, p.week + KEY_WEEKS + 1), p.fp.keys)
+            candidates += len({a for rows in shared.values() for _, a in rows})
         conn.rollback()
+    kinds = [len(fresh), len(copies), len(partial), len(quoting)]
+    found, start = [], 0
+    for count in kinds:
+        found.append(sum(1 for m in matches[start : start + count] if m is not None) / max(1, count))
+        start += count
     return {
         "fingerprint_us": (t1 - t0) / len(probe) * 1e6,
         "lookup_us": (w1 - w0) / len(probe) * 1e6,
         "lookup_cpu_us": (c1 - c0) / len(probe) * 1e6,
         "candidates_per_article": candidates / len(probe),
-        "copies_found": found / max(1, len(copies)),
+        "copies_found": found[1],
+        "partial_found": found[2],
+        "new_matched": found[0],
+        "quoting_matched": found[3],
     }
 
 
@@ -373,8 +411,8 @@ def export_only(url: str, runs: int, workdir: Path | None) -> int:
     print(f"\nexport of {best['rows']:,} rows, {runs} runs: CPU rows/s best {best['cpu_rows_per_s']:,.0f}, "
           f"worst {worst['cpu_rows_per_s']:,.0f}; wall rows/s best {best['rows_per_s']:,.0f}; "
           f"reading share {best['reading_seconds'] / best['seconds']:.0%}; peak RSS {rss:.0f} MB")
-    ok_rate, ok_rss = worst["cpu_rows_per_s"] >= 50_000, rss < 250
-    print(f"{'PASS' if ok_rate else 'FAIL'}  export >= 50,000 rows/s CPU in every run")
+    ok_rate, ok_rss = worst["cpu_rows_per_s"] >= 30_000, rss < 250
+    print(f"{'PASS' if ok_rate else 'FAIL'}  export >= 30,000 rows/s CPU in every run")
     print(f"{'PASS' if ok_rss else 'FAIL'}  export peak RSS < 250 MB ({rss:.0f} MB)")
     return 0
 
@@ -452,14 +490,15 @@ def report(results: list[dict[str, Any]]) -> None:
     """
     print()
     print("| articles | insert/s wall | insert CPU µs/article (writer) | near-dup lookup µs wall / CPU "
-          "| candidates | fingerprint µs | copies found | FTS p50 ms | FTS p95 ms | export rows/s wall / CPU "
-          "| export RSS MB | DB MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| candidates | fingerprint µs | copies found: edited / partial | false matches: new / quoting "
+          "| FTS p50 ms | FTS p95 ms | export rows/s wall / CPU | export RSS MB | DB MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['size']:,} | {r['insert_per_s']:,.0f} "
               f"| {r['insert_cpu_us']:,.0f} ({r['insert_writer_cpu_us']:,.0f}) "
               f"| {r['lookup_us']:.0f} / {r['lookup_cpu_us']:.0f} | {r['candidates_per_article']:.2f} "
-              f"| {r['fingerprint_us']:.0f} | {r['copies_found']:.0%} "
+              f"| {r['fingerprint_us']:.0f} | {r['copies_found']:.1%} / {r['partial_found']:.1%} "
+              f"| {r['new_matched']:.2%} / {r['quoting_matched']:.1%} "
               f"| {r['fts_p50_ms']:.1f} | {r['fts_p95_ms']:.1f} "
               f"| {r.get('export_rows_per_s', 0):,.0f} / {r.get('export_cpu_rows_per_s', 0):,.0f} "
               f"| {r.get('export_peak_rss_mb', 0):.0f} "
@@ -480,18 +519,18 @@ def report(results: list[dict[str, Any]]) -> None:
     slowest = min(results, key=lambda r: r["insert_per_s"])
     wall_ratio = last["lookup_us"] / first["lookup_us"]
     checks = [
-        (f"insert >= 2,000/s at every size (slowest: {slowest['insert_per_s']:,.0f}/s wall "
-         f"at {slowest['size']:,})", all(r["insert_per_s"] >= 2000 for r in results)),
-        (f"near-dup lookup at {last['size']:,} within 1.5x of {first['size']:,} "
+        (f"insert >= 1,000/s at every size (slowest: {slowest['insert_per_s']:,.0f}/s wall "
+         f"at {slowest['size']:,})", all(r["insert_per_s"] >= 1000 for r in results)),
+        (f"near-dup lookup at {last['size']:,} within 2x of {first['size']:,} "
          + (f"(x{paired:.2f} in alternating rounds; x{ratio:.2f} between the table's rows)"
             if paired is not None else f"(x{ratio:.2f} CPU, x{wall_ratio:.2f} wall)"),
-         (paired if paired is not None else ratio) <= 1.5),
+         (paired if paired is not None else ratio) <= 2.0),
         (f"FTS p95 < 200 ms at {last['size']:,} ({last['fts_p95_ms']:.1f} ms)", last["fts_p95_ms"] < 200),
     ]
     if "export_rows_per_s" in last:
-        checks.append((f"export >= 50,000 rows/s at {last['size']:,} "
+        checks.append((f"export >= 30,000 rows/s at {last['size']:,} "
                         f"({last['export_cpu_rows_per_s']:,.0f} CPU, {last['export_rows_per_s']:,.0f} wall)",
-                        last["export_cpu_rows_per_s"] >= 50_000))
+                        last["export_cpu_rows_per_s"] >= 30_000))
         checks.append((f"export peak RSS < 250 MB ({last['export_peak_rss_mb']:.0f} MB)",
                        last["export_peak_rss_mb"] < 250))
     print()

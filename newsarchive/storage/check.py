@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from newsarchive.article import Article
 from newsarchive.errors import StorageError
-from newsarchive.storage import bands, neardup
+from newsarchive.storage import neardup, save
 from newsarchive.storage.engine import is_locked
 from newsarchive.storage.models import (
     PG_FTS_DDL,
@@ -30,7 +30,16 @@ from newsarchive.storage.models import (
     Link,
     Topic,
 )
-from newsarchive.storage.save import BatchWriter, insert_ignore, link_targets, topic_names
+from newsarchive.storage.save import (
+    KEY_WEEKS,
+    BatchWriter,
+    add_keys,
+    insert_ignore,
+    link_targets,
+    lookup_keys,
+    topic_names,
+    week_of,
+)
 from newsarchive.storage.warc import read_response
 
 #: examples listed per problem
@@ -257,8 +266,8 @@ def _pages(conn: sa.Connection) -> Iterator[Sequence[Any]]:
     while True:
         rows = conn.execute(
             sa.select(ArticleRow.id, ArticleRow.canonical_url, ArticleRow.simhash, ArticleRow.cluster_id,
-                      ArticleVersion.headline, ArticleVersion.body, ArticleVersion.topics,
-                      ArticleVersion.read_also)
+                      ArticleRow.published, ArticleRow.first_seen, ArticleVersion.headline,
+                      ArticleVersion.body, ArticleVersion.topics, ArticleVersion.read_also)
             .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
             .where(ArticleRow.id > last).order_by(ArticleRow.id).limit(PAGE)).all()
         if not rows:
@@ -300,7 +309,7 @@ def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> 
     for rows in _pages(conn):
         ids = [r.id for r in rows]
         fps = {r.id: neardup.fingerprint(r.body, r.headline) for r in rows}
-        found = bands.lookup(conn, {k for fp in fps.values() for k in fp.band_keys})
+        missing_keys = _missing_keys(conn, rows, fps)
         roots = _cluster_roots(conn, {r.cluster_id for r in rows if r.cluster_id is not None})
         stored_links = _stored_links(conn, ids)
         stored_topics = _stored_topics(conn, ids)
@@ -310,7 +319,7 @@ def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> 
             fp = fps[r.id]
             if r.simhash != fp.simhash:
                 simhash.add(r.id, r.canonical_url)
-            if any(r.id not in found.get(k, ()) for k in fp.band_keys):
+            if missing_keys.get(r.id):
                 keys.add(r.id, r.canonical_url)
             if r.cluster_id is None or r.cluster_id not in roots:
                 cluster.add(r.id, f"{r.canonical_url} (cluster {r.cluster_id})")
@@ -324,6 +333,25 @@ def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> 
         if progress is not None:
             progress("articles", done, total)
     return [*simhash.problem(), *keys.problem(), *cluster.problem(), *links.problem(), *topics.problem()]
+
+
+def _missing_keys(conn: sa.Connection, rows: Sequence[Any],
+                  fps: dict[int, neardup.Fingerprint]) -> dict[int, list[tuple[int, int, int]]]:
+    """Article id -> its (week, key, article id) rows missing from neardup_keys, but for keys a save
+    leaves out because KEY_CAP other articles of its weeks hold them."""
+    by_week: dict[int, list[Any]] = {}
+    for r in rows:
+        by_week.setdefault(week_of(r.published or r.first_seen), []).append(r)
+    out: dict[int, list[tuple[int, int, int]]] = {}
+    for week, group in by_week.items():
+        found = lookup_keys(conn, range(week - KEY_WEEKS, week + KEY_WEEKS + 1),
+                            {k for r in group for k in fps[r.id].keys})
+        for r in group:
+            missing = [(week, k, r.id) for k in fps[r.id].keys
+                       if (week, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
+            if missing:
+                out[r.id] = missing
+    return out
 
 
 def _cluster_roots(conn: sa.Connection, cluster_ids: set[int]) -> set[int]:
@@ -453,25 +481,26 @@ def _rebuild_fts(conn: sa.Connection) -> str:
 def _current_rows(conn: sa.Connection, article_ids: list[int]) -> Iterator[Any]:
     for lo in range(0, len(article_ids), 500):
         yield from conn.execute(
-            sa.select(ArticleRow.id, ArticleRow.cluster_id, ArticleVersion.headline, ArticleVersion.body,
-                      ArticleVersion.topics, ArticleVersion.read_also)
+            sa.select(ArticleRow.id, ArticleRow.cluster_id, ArticleRow.published, ArticleRow.first_seen,
+                      ArticleVersion.headline, ArticleVersion.body, ArticleVersion.topics,
+                      ArticleVersion.read_also)
             .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
             .where(ArticleRow.id.in_(article_ids[lo : lo + 500])))
 
 
 def _repair_neardup(conn: sa.Connection, article_ids: list[int]) -> str:
-    """SimHash and band keys from the current text; a cluster that is no cluster becomes the article's own."""
+    """SimHash and lookup keys from the current text; a cluster that is no cluster becomes the
+    article's own."""
     rows = list(_current_rows(conn, article_ids))
     fps = {r.id: neardup.fingerprint(r.body, r.headline) for r in rows}
-    found = bands.lookup(conn, {k for fp in fps.values() for k in fp.band_keys})
+    missing = [row for rows_of in _missing_keys(conn, rows, fps).values() for row in rows_of]
     roots = _cluster_roots(conn, {r.cluster_id for r in rows if r.cluster_id is not None})
     for r in rows:
         cluster = r.cluster_id if r.cluster_id in roots else r.id
         conn.execute(sa.update(ArticleRow).where(ArticleRow.id == r.id)
                      .values(simhash=fps[r.id].simhash, cluster_id=cluster))
-    missing = [(k, r.id) for r in rows for k in fps[r.id].band_keys if r.id not in found.get(k, ())]
-    bands.add(conn, missing)
-    return f"neardup: {len(rows)} article(s) re-fingerprinted, {len(missing)} band key(s) added"
+    add_keys(conn, missing)
+    return f"neardup: {len(rows)} article(s) re-fingerprinted, {len(missing)} key(s) added"
 
 
 def _repair_links(conn: sa.Connection, article_ids: list[int]) -> str:

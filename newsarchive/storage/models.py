@@ -162,58 +162,26 @@ class Link(Base):
     )
 
 
-class NeardupBand(Base):
-    """LSH band keys of each article's text: near-duplicate candidates by index lookup.
+class NeardupKey(Base):
+    """Near-duplicate lookup keys of each article's current text (migration 0015).
 
-    Kept as a small log-structured merge index (see ``newsarchive.storage.bands``):
-    new keys go into level 0, and a level that outgrows its capacity is merged, in key order,
-    into the next. Band keys are random, so one B-tree taking every new key would dirty about
-    one page per key once the archive outgrows memory (10 per article); the levels keep
-    inserts in a small, cached key range and rewrite the large ones rarely and sequentially.
+    Two kinds in one table, told apart by the article being matched, which knows its own:
+    ``neardup.BANDS`` MinHash-LSH band keys (whole-text similarity) and content-defined sample
+    keys (containment of a partial copy). Keys are random 64-bit values, so the primary key
+    starts with ``week``, the article's publication week: a crawl's inserts land in the few
+    recent weeks' pages, which stay cached, and a lookup reads its article's week and the ones
+    beside it (``save.KEY_WEEKS``).
     """
 
-    __tablename__ = "neardup_bands"
+    __tablename__ = "neardup_keys"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it: rows live in the PK
 
-    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0)
-    band_key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    #: no index of its own: bands.remove() finds an article's keys by recomputing them; and no
-    #: foreign key (migration 0009): checking it made every band row written 3-4x dearer, and a
-    #: key of a deleted article only yields a candidate that is then not found
+    #: weeks since Monday 1970-01-05 of published (first_seen when unknown), see save.week_of
+    week: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    #: no foreign key: checking it made every key row dearer (migration 0009), and a key of a
+    #: deleted article only yields a candidate that is then not found
     article_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-
-
-class NeardupFilter(Base):
-    """A Bloom filter over the band keys in levels 1 and up of ``neardup_bands`` (one row).
-
-    A lookup seeks level 0 for every key but the larger levels only for keys the filter may
-    hold, so its cost does not grow with the number of levels (``newsarchive.storage.bands``).
-    ``token`` changes with every write, so a process knows when its cached copy is stale.
-    """
-
-    __tablename__ = "neardup_filter"
-
-    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    token: Mapped[int] = mapped_column(sa.BigInteger)
-    #: keys it was sized for, and keys added since it was built (rebuilt past capacity)
-    capacity: Mapped[int] = mapped_column(sa.BigInteger)
-    key_count: Mapped[int] = mapped_column(sa.BigInteger)
-    bits: Mapped[bytes] = mapped_column(sa.LargeBinary)
-
-
-class NeardupFilterLog(Base):
-    """Band keys merged into the upper levels since ``neardup_filter`` was last written (migration 0008).
-
-    One row per merge of level 0: its keys as little-endian signed 64-bit integers, with a random
-    ``token`` so that a process can tell a row it has read from a later one with the same ``seq``
-    (a rolled-back merge's number is used again). Rewriting the filter empties the log.
-    """
-
-    __tablename__ = "neardup_filter_log"
-
-    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    token: Mapped[int] = mapped_column(sa.BigInteger)
-    band_keys: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class CrawlRun(Base):

@@ -1,15 +1,20 @@
-"""Near-duplicate detection for syndicated wire copy: SimHash + an LSH band index.
+"""Near-duplicate detection for syndicated wire copy: SimHash, LSH band keys, containment samples.
 
 The same wire story is republished under other URLs and by other outlets with small edits:
-a new headline or dateline, a reworded sentence, a paragraph added at the end, typos. This
-module turns a story's text into
+a new headline or dateline, a reworded sentence, a paragraph added at the end, typos; or in
+part: page 1 of 2, one part of a split press release. This module turns a story's text into
 
 * ``simhash``: a 64-bit SimHash over word 3-shingles (stored beside the version); two
   stories are near-duplicates when their SimHashes differ in at most ``HAMMING_THRESHOLD``
-  bits, and
+  bits (and their shingle sets are RESEMBLANCE alike: ``is_copy``),
 * ``band_keys``: ``BANDS`` integer keys (stored in an indexed table); only articles sharing
   at least one key with a new article are compared with it, so the cost per new article is
-  ``BANDS`` index lookups whatever the size of the archive.
+  a few index lookups whatever the size of the archive, and
+* ``sample_keys``: content-defined samples of the text's 6-word windows (about one in
+  ``SAMPLE_EVERY``), stored in the same table. A partial copy has the samples of the part it
+  copied, so it shares most of its own with the longer story, where whole-text measures see
+  little (Jaccard 0.35 for page 1 of 2); articles sharing ``MIN_SHARED_SAMPLES`` are then
+  judged by the containment of the shorter text's shingles in the longer's (``is_copy``).
 
 Why the band keys come from the text and not from the SimHash bits: the pigeonhole scheme
 (split the 64 bits into k+1 bands, any two fingerprints within k bits share a band) is only
@@ -63,6 +68,26 @@ ROWS = 3  # _mixed_keys is written for three
 MIN_SHINGLES = 8
 #: bodies shorter than this many words are fingerprinted together with their headline
 SHORT_BODY_WORDS = 60
+#: containment samples: the 6-word window starting at a shingle is sampled when the shingle's
+#: MinHash value is 0 modulo SAMPLE_EVERY, so the same windows are sampled in every copy of a
+#: text, whatever it was cut from (~14 samples for a 230-word story, ~19 for a 309-word page)
+SAMPLE_EVERY = 16
+#: shingles after the sampled one whose SimHash value is mixed into a sample's key: 3 makes the
+#: key cover 6 words, so common 3-word phrases ("said in a") are not shared by unrelated stories
+SAMPLE_SPAN = 3
+#: a pair is checked for containment when it shares at least this many sample keys (a partial
+#: copy shares nearly all of the shorter text's samples; two different stories share ~none)
+MIN_SHARED_SAMPLES = 2
+#: a shorter text whose shingles are at least this share of a longer one's is a partial copy
+#: of it (page 1 of 2, one part of a split release: 0.95-0.98); an article quoting 40% of a
+#: story inside its own, or reusing half of one, stays below (tests/storage/test_containment.py)
+CONTAINED = 0.8
+#: whole-text copies (a shared band key, SimHashes within HAMMING_THRESHOLD) must also have shingle
+#: sets at least this alike: lightly edited copies are 0.77-0.93, a story reusing half of another
+#: ~0.3-0.45 (its SimHash can be as near as a copy's)
+RESEMBLANCE = 0.6
+#: containment is not judged for texts of fewer shingles: too short to tell a copy from a quote
+MIN_CONTAINED_SHINGLES = 40
 
 _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
@@ -89,6 +114,14 @@ class Fingerprint:
 
     simhash: int
     band_keys: tuple[int, ...]
+    #: content-defined samples of the text's 6-word windows, for containment (not a stored column:
+    #: rows of neardup_keys beside the band keys)
+    sample_keys: tuple[int, ...] = ()
+
+    @property
+    def keys(self) -> tuple[int, ...]:
+        """Every key the index holds for the text: band keys, then sample keys."""
+        return self.band_keys + self.sample_keys
 
 
 def _signed(value: int) -> int:
@@ -251,6 +284,23 @@ def _band_keys(values: np.ndarray) -> tuple[int, ...]:
     return _mixed_keys(np.array(filled, np.uint64))
 
 
+def _sample_keys(sim: np.ndarray, minh: np.ndarray) -> tuple[int, ...]:
+    if len(sim) <= SAMPLE_SPAN:
+        return ()
+    picked = np.flatnonzero((minh[:-SAMPLE_SPAN] & np.uint64(SAMPLE_EVERY - 1)) == 0)
+    # the window's two SimHash values mixed as the band keys are (splitmix64), and a constant
+    # added so that a sample key is never the raw value of a shingle
+    v = (sim[picked] * _MULTIPLIERS[1]) ^ sim[picked + SAMPLE_SPAN]
+    v += np.uint64(_GOLDEN)
+    c1, c2 = _SPLITMIX
+    v ^= v >> _SHIFTS[0]
+    v *= c1
+    v ^= v >> _SHIFTS[1]
+    v *= c2
+    v ^= v >> _SHIFTS[2]
+    return tuple(sorted(set(v.view(np.int64).tolist())))
+
+
 def fingerprint_text(body: str, headline: str | None = None) -> str:
     """The text a story is fingerprinted on: the body, plus the headline when the body is short.
 
@@ -262,15 +312,41 @@ def fingerprint_text(body: str, headline: str | None = None) -> str:
     return body
 
 
-def fingerprint(body: str, headline: str | None = None) -> Fingerprint:
-    """SimHash and LSH band keys of :func:`fingerprint_text`, from one pass over its shingles."""
+def _text_digests(body: str, headline: str | None) -> tuple[np.ndarray, np.ndarray]:
     words = _words(body)
     if headline and len(words) < SHORT_BODY_WORDS:
         # as fingerprint_text() describes (one kind of token: both as str unless both ASCII)
         words = (_words(headline) + words if headline.isascii() == body.isascii()  # type: ignore[operator]
                  else tokens(headline) + tokens(body))
-    sim, minh = _digests(words)
-    return Fingerprint(simhash=_simhash(sim), band_keys=_band_keys(minh))
+    return _digests(words)
+
+
+def fingerprint(body: str, headline: str | None = None) -> Fingerprint:
+    """SimHash, LSH band keys and sample keys of :func:`fingerprint_text`, from one pass over its shingles."""
+    sim, minh = _text_digests(body, headline)
+    return Fingerprint(simhash=_simhash(sim), band_keys=_band_keys(minh), sample_keys=_sample_keys(sim, minh))
+
+
+#: the shingle set of no text
+NO_SHINGLES = np.zeros(0, np.uint64)
+
+
+def shingle_set(body: str, headline: str | None = None) -> np.ndarray:
+    """The distinct shingles of :func:`fingerprint_text` (as their 64-bit SimHash inputs, sorted)."""
+    return np.unique(_text_digests(body, headline)[0])
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller shingle set (:func:`shingle_set`) found in the other; 0 when it is too short."""
+    smaller = min(len(a), len(b))
+    if smaller < MIN_CONTAINED_SHINGLES:
+        return 0.0
+    return len(np.intersect1d(a, b, assume_unique=True)) / smaller
+
+
+def shared_samples(a: Fingerprint, b: Fingerprint) -> int:
+    """Sample keys two fingerprints have in common."""
+    return len(set(a.sample_keys).intersection(b.sample_keys))
 
 
 def simhash(text: str) -> int:
@@ -302,5 +378,35 @@ def shares_band(a: Fingerprint, b: Fingerprint) -> bool:
 
 
 def same_story(a: Fingerprint, b: Fingerprint) -> bool:
-    """The archive's decision: a shared band key and SimHashes within the threshold."""
+    """Whole-text near-duplicates: a shared band key and SimHashes within the threshold."""
     return shares_band(a, b) and is_near_duplicate(a.simhash, b.simhash)
+
+
+def resemblance(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two shingle sets (:func:`shingle_set`)."""
+    union = len(np.union1d(a, b))
+    return len(np.intersect1d(a, b, assume_unique=True)) / union if union else 0.0
+
+
+def is_copy(mine: Fingerprint, my_shingles: np.ndarray, theirs: Fingerprint, their_shingles: np.ndarray,
+            *, root: bool = True) -> bool:
+    """The archive's decision on a candidate pair: does a new text (``mine``) join an archived one's story?
+
+    * a whole-text copy: SimHashes within the threshold and shingle sets at least RESEMBLANCE alike
+      (SimHash alone also passes a story that reuses half of another);
+    * a partial copy: sharing MIN_SHARED_SAMPLES sample keys, the shorter text at least CONTAINED
+      in the longer. A new text containing a shorter archived one joins it only when that one is
+      its cluster's first article (``root``; its story's page 1 came first): when the shorter one is
+      itself a partial copy of a story already archived, the new text may be a different story
+      quoting the same part.
+
+    ``theirs`` needs only its simhash (the archive stores no keys per article); the sample-key
+    test is left to the caller then (the lookup found the shared keys).
+    """
+    if is_near_duplicate(mine.simhash, theirs.simhash) and \
+            resemblance(my_shingles, their_shingles) >= RESEMBLANCE:
+        return True
+    if theirs.sample_keys and shared_samples(mine, theirs) < MIN_SHARED_SAMPLES:
+        return False
+    return containment(my_shingles, their_shingles) >= CONTAINED and \
+        (root or len(my_shingles) <= len(their_shingles))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -13,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsarchive.article import Article, normalise_text
-from newsarchive.storage import bands as band_index
 from newsarchive.storage import bulk, neardup
 from newsarchive.storage.models import (
     ARTICLE_FIELDS,
@@ -24,6 +24,7 @@ from newsarchive.storage.models import (
     ArticleTopic,
     ArticleVersion,
     Link,
+    NeardupKey,
     Source,
     Topic,
     UrlState,
@@ -34,6 +35,31 @@ from newsarchive.urls import canonical_url
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 #: how many near-duplicate candidates one lookup may return (bounded cost per article)
 MAX_CANDIDATES = 50
+#: a lookup reads its article's week and this many weeks either side: a copy published up to
+#: 7 days before or after (up to 13 by the day of the week) is found. Wire copy is republished
+#: within days; a backfill of old copy has the old weeks, so it is found as well
+KEY_WEEKS = 1
+#: a key already held by this many articles within a new article's weeks is not stored for it
+#: (the article still joins them): boilerplate and widely syndicated stories cannot make a
+#: lookup read ever more rows for one key
+KEY_CAP = 50
+_WEEK0 = date(1970, 1, 5).toordinal()  # a Monday
+
+
+def week_of(moment: datetime) -> int:
+    """ISO weeks (Monday to Sunday, UTC) since 1970-01-05: the ``neardup_keys.week`` of an article."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return (moment.toordinal() - _WEEK0) // 7
+
+
+class Probe(NamedTuple):
+    """What a near-duplicate lookup matches: a text's fingerprint, its week, and the text."""
+
+    fp: neardup.Fingerprint
+    week: int
+    body: str
+    headline: str | None
 
 
 @dataclass(frozen=True)
@@ -230,6 +256,13 @@ class _Story:
     versions: list[Article] = field(default_factory=list)
     version_ids: list[int] = field(default_factory=list)
     fp: neardup.Fingerprint | None = None
+    #: keys not stored for it: held by KEY_CAP articles already (see KEY_CAP)
+    common_keys: frozenset[int] = frozenset()
+
+    def probe(self, now: datetime) -> Probe:
+        assert self.fp is not None
+        final = self.versions[-1]
+        return Probe(self.fp, week_of(final.published or self.first_seen or now), final.body, final.headline)
 
     def version_id(self, index: int | None) -> int | None:
         return self.current_version_id if index is None else self.version_ids[index]
@@ -335,21 +368,86 @@ class BatchWriter:
             out.append(by_id[article_id].version_ids[index])
         return out
 
-    def find_clusters(self, fps: Sequence[neardup.Fingerprint]) -> list[int | None]:
-        """For each fingerprint, the cluster of an archived near-duplicate (None when there is none).
+    def find_clusters(self, probes: Sequence[Probe]) -> list[int | None]:
+        """For each probe, the cluster of an archived copy of it (None when there is none).
 
-        One band-index lookup for all of them: what a batched save runs for its new stories
-        (benchmarks/storage.py measures the near-duplicate cost through this).
+        What a batched save runs for its new stories (benchmarks/storage.py measures the
+        near-duplicate cost through this): one key lookup per week of the batch, then the
+        candidates' SimHashes (whole-text copies) and, for those sharing sample keys, their
+        texts (partial copies: ``neardup.is_copy``).
         """
-        bands = self._band_candidates({k for fp in fps for k in fp.band_keys})
-        return [self._match(fp, bands.get_many(fp.band_keys))
-                if not bands.by_key.keys().isdisjoint(fp.band_keys) else None for fp in fps]
+        return [cluster for cluster, _ in self._find(probes)]
+
+    def _find(self, probes: Sequence[Probe]) -> list[tuple[int | None, frozenset[int]]]:
+        """find_clusters, with each probe's keys that KEY_CAP articles of its weeks hold already."""
+        by_week: dict[int, set[int]] = {}
+        for p in probes:
+            by_week.setdefault(p.week, set()).update(p.fp.keys)
+        found = {week: lookup_keys(self.conn, range(week - KEY_WEEKS, week + KEY_WEEKS + 1), keys)
+                 for week, keys in by_week.items()}
+        hits: list[dict[int, list[int]]] = []
+        for p in probes:
+            held = found[p.week]
+            hits.append({k: [a for _, a in held[k]] for k in p.fp.keys if k in held})
+        shared = [self._shared(p, hit) for p, hit in zip(probes, hits, strict=True)]
+        details = self._details({a for bands, samples in shared for a in bands | samples})
+        candidates = [self._candidates(p, bands, samples, details)
+                      for p, (bands, samples) in zip(probes, shared, strict=True)]
+        texts = self._texts({a for ids in candidates for a in ids})
+        clusters: list[int | None] = []
+        for p, ids in zip(probes, candidates, strict=True):
+            mine = neardup.shingle_set(p.body, p.headline) if ids else neardup.NO_SHINGLES
+            # the oldest cluster first: a story joins the oldest one it matches, deterministically
+            clusters.append(next((details[a][1] for a in ids if a in texts and neardup.is_copy(
+                p.fp, mine, details[a][0], texts[a], root=details[a][1] == a)), None))
+        return [(cluster, frozenset(k for k, ids in hit.items() if len(ids) >= KEY_CAP))
+                for cluster, hit in zip(clusters, hits, strict=True)]
+
+    @staticmethod
+    def _shared(probe: Probe, hit: dict[int, list[int]]) -> tuple[set[int], set[int]]:
+        """Archived articles sharing a band key with ``probe``, and those sharing MIN_SHARED_SAMPLES
+        sample keys (one sample key in common, e.g. a boilerplate line, makes no candidate)."""
+        bands = {a for k in probe.fp.band_keys for a in hit.get(k, ())}
+        counts = Counter(a for k in probe.fp.sample_keys for a in hit.get(k, ()))
+        return bands, {a for a, n in counts.items() if n >= neardup.MIN_SHARED_SAMPLES}
+
+    @staticmethod
+    def _candidates(probe: Probe, bands: set[int], samples: set[int],
+                    details: dict[int, tuple[neardup.Fingerprint, int]]) -> list[int]:
+        """The archived articles whose text is worth reading for ``probe``, oldest cluster first: those
+        sharing a band key and near in SimHash, and those sharing sample keys."""
+        near = {a for a in bands if a in details and neardup.is_near_duplicate(probe.fp.simhash,
+                                                                               details[a][0].simhash)}
+        ids = near.union(a for a in samples if a in details)
+        return sorted(ids, key=lambda a: details[a][1])[:MAX_CANDIDATES]
+
+    def _details(self, ids: set[int]) -> dict[int, tuple[neardup.Fingerprint, int]]:
+        """Archived article id -> (its stored SimHash, as a fingerprint without keys; cluster_id)."""
+        out: dict[int, tuple[neardup.Fingerprint, int]] = {}
+        for chunk in _chunks(sorted(ids), 500):
+            for row in self.conn.execute(sa.select(ArticleRow.id, ArticleRow.simhash, ArticleRow.cluster_id)
+                                         .where(ArticleRow.id.in_(chunk))):
+                if row.simhash is not None and row.cluster_id is not None:
+                    out[row.id] = (neardup.Fingerprint(row.simhash, ()), row.cluster_id)
+        return out
+
+    def _texts(self, ids: set[int]) -> dict[int, Any]:
+        """Archived article id -> the shingle set of its current text (neardup.shingle_set)."""
+        out: dict[int, Any] = {}
+        for chunk in _chunks(sorted(ids), 500):
+            for row in self.conn.execute(
+                sa.select(ArticleRow.id, ArticleVersion.headline, ArticleVersion.body)
+                .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
+                .where(ArticleRow.id.in_(chunk))
+            ):
+                out[row.id] = neardup.shingle_set(row.body, row.headline)
+        return out
 
     # -- classification helpers --------------------------------------------------------
     def _story(self, row: Any) -> _Story:
         return _Story(row.canonical_url, article_id=row.id, cluster_id=row.cluster_id,
                       current_hash=row.content_hash, current_version_id=row.current_version_id,
-                      last_seen=row.last_seen)
+                      first_seen=row.first_seen, last_seen=row.last_seen)
 
     def _known_by_key(self, keys: list[str]) -> dict[str, _Story]:
         out: dict[str, _Story] = {}
@@ -362,11 +460,11 @@ class BatchWriter:
         """The _KNOWN rows whose ``column`` is one of ``values``, by ascending article id."""
         if self.postgres:
             return self.conn.execute(_KNOWN.where(column.in_(values)).order_by(ArticleRow.id))
-        # SQLite: the driver's own IN list, as bands._rows does (building, caching and expanding
-        # the SQLAlchemy statement cost more than the seeks: ~25 µs per article at 1M articles);
-        # last_seen as the UTCDateTime column would read it
+        # SQLite: the driver's own IN list (building, caching and expanding the SQLAlchemy
+        # statement cost more than the seeks: ~25 µs per article at 1M articles); the times as
+        # the UTCDateTime column would read them
         sql = _KNOWN_SQLITE.format(sqlite_column, ",".join("?" * len(values)))
-        return [_KnownRow(row[0], row[1], row[2], row[3], _stored_utc(row[4]), row[5])
+        return [_KnownRow(row[0], row[1], row[2], row[3], _stored_utc(row[4]), _stored_utc(row[5]), row[6])
                 for row in self.conn.exec_driver_sql(sql, tuple(values))]
 
     def _digest(self, article: Article) -> str:
@@ -420,54 +518,48 @@ class BatchWriter:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
         old = [s.article_id for s in changed if not s.is_new]
-        # the band keys to drop come from the text each updated article had until now
+        # the keys to drop come from the text each updated article had until now
         earlier = {s.article_id: v for s, v in zip(changed, replaced, strict=True)
                    if not s.is_new and s.article_id is not None and v is not None}
-        self._replace_bands(changed, earlier)
+        remove_keys(self.conn, earlier)
+        add_keys(self.conn, [(week, k, s.article_id) for s in changed if s.fp and s.article_id is not None
+                             for week in (s.probe(self.now).week,)
+                             for k in s.fp.keys if k not in s.common_keys])
         self._replace_topics(changed, old)
         self._replace_links(changed, old)
-
-    def _band_candidates(self, keys: set[int]) -> _Bands:
-        bands = _Bands(band_index.lookup(self.conn, keys))
-        ids = sorted(bands.article_ids())
-        for chunk in _chunks(ids, 500):
-            for row in self.conn.execute(
-                sa.select(ArticleRow.id, ArticleRow.simhash, ArticleRow.cluster_id)
-                .where(ArticleRow.id.in_(chunk))
-            ):
-                bands.details[row.id] = (row.simhash, row.cluster_id)
-        return bands
-
-    def _match(self, fp: neardup.Fingerprint, candidates: list[tuple[int | None, int | None]]) -> int | None:
-        # lowest cluster id first: a story joins the oldest cluster it matches, deterministically
-        ordered = sorted(candidates, key=lambda c: (c[1] is None, c[1] or 0))[:MAX_CANDIDATES]
-        for simhash, cluster_id in ordered:
-            if simhash is None or cluster_id is None:
-                continue
-            if neardup.is_near_duplicate(fp.simhash, simhash):
-                return int(cluster_id)
-        return None
 
     def _cluster(self, new: list[_Story]) -> None:
         """Find each new story's cluster: archived near-duplicates first, then earlier ones in the batch."""
         if not new:
             return
-        fps = [s.fp for s in new if s.fp is not None]
-        assert len(fps) == len(new)  # _write fingerprinted every changed story
+        probes = [s.probe(self.now) for s in new]
         earlier: dict[int, list[_Story]] = {}
-        for story, fp, archived in zip(new, fps, self.find_clusters(fps), strict=True):
-            story.cluster_id = archived
-            if story.cluster_id is None and not earlier.keys().isdisjoint(fp.band_keys):
-                story.cluster_of = self._earlier_match(fp, earlier)
-            for key in fp.band_keys:
+        shingles: dict[int, Any] = {}
+        for story, probe, (archived, common) in zip(new, probes, self._find(probes), strict=True):
+            story.cluster_id, story.common_keys = archived, common
+            if story.cluster_id is None and not earlier.keys().isdisjoint(probe.fp.keys):
+                story.cluster_of = self._earlier_match(story, earlier, shingles)
+            for key in probe.fp.keys:
                 earlier.setdefault(key, []).append(story)
 
     @staticmethod
-    def _earlier_match(fp: neardup.Fingerprint, earlier: dict[int, list[_Story]]) -> _Story | None:
-        for key in fp.band_keys:
-            for other in earlier.get(key, ()):
-                if other.fp is not None and neardup.is_near_duplicate(fp.simhash, other.fp.simhash):
-                    return other.root()
+    def _earlier_match(story: _Story, earlier: dict[int, list[_Story]],
+                       shingles: dict[int, Any]) -> _Story | None:
+        """An earlier new story of the batch that this one is a copy of (neardup.is_copy)."""
+        fp = story.fp
+        assert fp is not None
+        others = {id(o): o for k in fp.keys for o in earlier.get(k, ())}
+        for other in others.values():
+            if other.fp is None or not (
+                    neardup.is_near_duplicate(fp.simhash, other.fp.simhash)
+                    or neardup.shared_samples(fp, other.fp) >= neardup.MIN_SHARED_SAMPLES):
+                continue
+            for s in (story, other):
+                if id(s) not in shingles:
+                    shingles[id(s)] = neardup.shingle_set(s.versions[-1].body, s.versions[-1].headline)
+            root = other.root() is other and other.cluster_id is None
+            if neardup.is_copy(fp, shingles[id(story)], other.fp, shingles[id(other)], root=root):
+                return other.root()
         return None
 
     def _give_ids(self, new: list[_Story], changed: list[_Story]) -> None:
@@ -566,12 +658,6 @@ class BatchWriter:
         for chunk in _chunks(sorted(i for i in article_ids if i is not None), 500):
             self.conn.execute(sa.delete(column.table).where(column.in_(chunk)))
 
-    def _replace_bands(self, changed: list[_Story], earlier: dict[int, int]) -> None:
-        band_index.remove(self.conn, earlier)
-        # a key twice for one article (never seen: bands mix their number in) is ignored by add
-        band_index.add(self.conn, [(k, s.article_id) for s in changed if s.fp and s.article_id is not None
-                                   for k in s.fp.band_keys])
-
     def _source_ids(self, keys: set[str]) -> dict[str, int]:
         insert_ignore(self.conn, Source.__table__,  # type: ignore[arg-type]
                       [{"key": k, "created_at": self.now} for k in sorted(keys)])
@@ -669,21 +755,6 @@ class BatchWriter:
             bulk.executemany(self.conn, _url_state_upsert(self.postgres, tuple(rows[0])), rows)
 
 
-class _Bands:
-    """Band key -> archived article ids, plus each candidate's (simhash, cluster_id)."""
-
-    def __init__(self, by_key: dict[int, list[int]]) -> None:
-        self.by_key = by_key
-        self.details: dict[int, tuple[int | None, int | None]] = {}
-
-    def article_ids(self) -> set[int]:
-        return {a for ids in self.by_key.values() for a in ids}
-
-    def get_many(self, keys: Iterable[int]) -> list[tuple[int | None, int | None]]:
-        ids = sorted({a for k in keys for a in self.by_key.get(k, ())})
-        return [self.details[a] for a in ids if a in self.details]
-
-
 _INSERTS: dict[Any, Any] = {ArticleRow: sa.insert(ArticleRow), ArticleVersion: sa.insert(ArticleVersion)}
 
 
@@ -699,7 +770,8 @@ def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
 
 
-_KNOWN_SQLITE = ("SELECT a.id, a.canonical_url, a.current_version_id, a.cluster_id, a.last_seen, "
+_KNOWN_SQLITE = ("SELECT a.id, a.canonical_url, a.current_version_id, a.cluster_id, a.first_seen, "
+                 "a.last_seen, "
                  "v.content_hash FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
                  "WHERE {} IN ({}) ORDER BY a.id")
 
@@ -709,6 +781,7 @@ class _KnownRow(NamedTuple):
     canonical_url: str
     current_version_id: int | None
     cluster_id: int | None
+    first_seen: datetime | None
     last_seen: datetime | None
     content_hash: str
 
@@ -720,7 +793,7 @@ def _stored_utc(value: str | None) -> datetime | None:
 
 _KNOWN = (
     sa.select(ArticleRow.id, ArticleRow.canonical_url, ArticleRow.current_version_id, ArticleRow.cluster_id,
-              ArticleRow.last_seen, ArticleVersion.content_hash)
+              ArticleRow.first_seen, ArticleRow.last_seen, ArticleVersion.content_hash)
     .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
 )
 _UPDATE_ARTICLE = (
@@ -775,6 +848,74 @@ def sync_fts(conn: sa.Connection, removed: Iterable[int | None], added: Iterable
     for template, ids in ((_FTS_DELETE, gone), (_FTS_INSERT, new)):
         for chunk in _chunks(sorted(ids), 500):
             conn.exec_driver_sql(template.format(",".join("?" * len(chunk))), tuple(chunk))
+
+
+# -- the near-duplicate key table (models.NeardupKey) ---------------------------------------
+_KEYS: sa.Table = NeardupKey.__table__  # type: ignore[assignment]
+#: keys per lookup statement (SQLite allows 32,766 bound values)
+_KEY_CHUNK = 5_000
+
+
+def lookup_keys(conn: sa.Connection, weeks: Iterable[int],
+                keys: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
+    """Key -> (week, article id) of the rows holding it in ``weeks``, for every key in ``keys``."""
+    wanted, in_weeks = sorted(set(keys)), sorted(set(weeks))
+    found: dict[int, list[tuple[int, int]]] = {}
+    for chunk in _chunks(wanted, _KEY_CHUNK):
+        if conn.dialect.name == "sqlite":
+            # the driver's own IN lists (SQLAlchemy's expanding parameters cost more than the
+            # seeks): the weeks are our integers, the keys are bound; one seek per week and key
+            rows: Iterable[Any] = conn.exec_driver_sql(
+                "SELECT week, key, article_id FROM neardup_keys "
+                f"WHERE week IN ({','.join(map(str, in_weeks))}) "
+                f"AND key IN ({','.join('?' * len(chunk))})", tuple(chunk))
+        else:
+            rows = conn.execute(sa.select(_KEYS.c.week, _KEYS.c.key, _KEYS.c.article_id)
+                                .where(_KEYS.c.week.in_(in_weeks), _KEYS.c.key.in_(chunk)))
+        for week, key, article_id in rows:
+            found.setdefault(key, []).append((week, article_id))
+    return found
+
+
+_ADD_KEYS_SQLITE = "INSERT INTO neardup_keys (week, key, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+
+
+def add_keys(conn: sa.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
+    """Store (week, key, article id) rows; rows already there are left alone."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        # plain tuples to the driver: ~25 rows per article, where a parameter dict per row cost
+        # as much as inserting it
+        conn.exec_driver_sql(_ADD_KEYS_SQLITE, list(rows))
+        return
+    insert_ignore(conn, _KEYS, [{"week": w, "key": k, "article_id": a} for w, k, a in rows])
+
+
+_DELETE_KEY = sa.delete(NeardupKey).where(
+    NeardupKey.week == sa.bindparam("b_week"), NeardupKey.key == sa.bindparam("b_key"),
+    NeardupKey.article_id == sa.bindparam("b_article"))
+
+
+def remove_keys(conn: sa.Connection, versions: Mapping[int, int]) -> None:
+    """Drop the keys articles got from an earlier text: article id -> the version they came from.
+
+    The keys and their week are recomputed from that version's stored text and date rather than
+    found through an index on article_id, which would be a second B-tree to update for every key
+    added; only updates of existing articles, which are rare, need this.
+    """
+    ids = sorted(set(versions.values()))
+    rows = []
+    for chunk in _chunks(ids, 500):
+        for row in conn.execute(
+            sa.select(ArticleVersion.article_id, ArticleVersion.headline, ArticleVersion.body,
+                      ArticleVersion.published, ArticleRow.first_seen)
+            .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id).where(ArticleVersion.id.in_(chunk))
+        ):
+            week = week_of(row.published or row.first_seen)
+            rows += [{"b_week": week, "b_key": k, "b_article": row.article_id}
+                     for k in set(neardup.fingerprint(row.body, row.headline).keys)]
+    bulk.executemany(conn, _DELETE_KEY, rows)
 
 
 def upsert_url_state(conn: sa.Connection, key: str, now: datetime, values: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from newsarchive.storage import Archive
 from newsarchive.storage import engine as engines
 
 TABLES = {"sources", "articles", "article_versions", "topics", "article_topics", "links",
-          "neardup_bands", "crawl_runs", "url_state", "alembic_version"}
+          "neardup_keys", "crawl_runs", "url_state", "alembic_version"}
 
 
 def test_fresh_database_is_migrated_on_first_use(db_url: str) -> None:
@@ -99,7 +99,7 @@ def test_process_killed_mid_batch_leaves_no_partial_rows(sqlite_url: str, tmp_pa
     assert done.returncode == -9, done.stderr.decode()
     with Archive(sqlite_url) as archive:
         with archive.engine.connect() as conn:
-            for table in ("articles", "article_versions", "topics", "url_state", "neardup_bands", "links"):
+            for table in ("articles", "article_versions", "topics", "url_state", "neardup_keys", "links"):
                 assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 0, table
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         # the next run completes the work

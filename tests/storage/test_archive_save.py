@@ -109,8 +109,8 @@ def test_near_duplicates_share_a_cluster_and_different_stories_do_not(archive: A
     assert [r.outcome for r in results] == ["new", "new", "new"]
     assert results[1].cluster_id == results[0].cluster_id == results[0].article_id
     assert results[2].cluster_id == results[2].article_id != results[0].cluster_id
-    # candidates came from the indexed band table
-    assert scalar(archive, "SELECT count(DISTINCT article_id) FROM neardup_bands") == 3
+    # candidates came from the indexed key table
+    assert scalar(archive, "SELECT count(DISTINCT article_id) FROM neardup_keys") == 3
 
 
 def test_topics_are_normalised_and_follow_the_current_version(archive: Archive) -> None:

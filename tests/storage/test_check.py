@@ -62,7 +62,7 @@ def test_a_whole_archive_checks_clean_with_counts(filled: Archive, tmp_path: Pat
     assert result.counts["articles"] == 4
     assert result.counts["article_versions"] == 5
     assert result.counts["links"] == 6
-    assert result.counts["neardup_bands"] > 0
+    assert result.counts["neardup_keys"] > 0
     if filled.dialect == "sqlite":
         assert result.counts["articles_fts (indexed)"] == 4
     with filled.engine.connect() as conn:  # the near-duplicate pair shares a cluster
@@ -168,7 +168,7 @@ def test_topics_out_of_step_are_reported_and_rebuilt(filled: Archive, tmp_path: 
 
 def test_near_duplicate_tables_out_of_step_are_reported_and_rebuilt(filled: Archive, tmp_path: Path) -> None:
     damage(filled, "UPDATE articles SET simhash = 12345 WHERE id = 2",
-           "DELETE FROM neardup_bands WHERE article_id = 3",
+           "DELETE FROM neardup_keys WHERE article_id = 3",
            "UPDATE articles SET cluster_id = 999 WHERE id = 4")
     result = check(filled, tmp_path)
     assert [(p.kind, p.count) for p in result.problems] == [("neardup", 1)] * 3

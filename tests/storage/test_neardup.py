@@ -234,5 +234,5 @@ def test_ascii_texts_fingerprinted_as_bytes_match_their_str_tokens(body: str, he
         if headline and len(words) < neardup.SHORT_BODY_WORDS:
             words = neardup.tokens(headline) + words
         sim, minh = neardup._digests(words)
-        expected = neardup.Fingerprint(neardup._simhash(sim), neardup._band_keys(minh))
+        expected = neardup.Fingerprint(neardup._simhash(sim), neardup._band_keys(minh), neardup._sample_keys(sim, minh))
         assert neardup.fingerprint(text, headline) == expected
