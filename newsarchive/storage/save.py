@@ -839,7 +839,7 @@ _FTS_INSERT = (
 def sync_fts(conn: sa.Connection, removed: Iterable[int | None], added: Iterable[int | None]) -> None:
     """SQLite: take versions that stopped being current out of articles_fts and put the new ones in.
 
-    Set-based, one statement per 500 ids (migration 0003 replaced the per-row trigger). The
+    Set-based, one statement per 500 ids: a per-row trigger cost more per article. The
     'delete' must be given the text that was indexed: versions are never edited, so it is the
     stored row. A version both removed and added (no change) is left alone.
     """
