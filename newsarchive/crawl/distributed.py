@@ -597,7 +597,9 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             self._stop(CRAWL_LOST, f"the crawl {self.crawl_id} is gone from Redis at {describe(self.url)} "
                                    "(restarted without its data?); stopping: rerun the coordinator to "
                                    "continue, the archive keeps what was stored")
-        if int(queued) and self.down_since is None:
+        if (int(queued) or not self.held or self.done) and self.down_since is None:
+            # work to take, or nothing in hand: the idle check (crawl over? articles to store?)
+            # then runs now, not on the engine's next 5 s heartbeat
             self._nudge()
         self.leased_remote = int(leased)
 

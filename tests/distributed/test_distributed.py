@@ -1,0 +1,212 @@
+"""Distributed crawls for real: a coordinator and worker processes, a private redis-server, the
+generated site on loopback, and the archive in PostgreSQL or one SQLite file (issue 19)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import Cluster, GeneratedSite, RedisServer
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def archive_facts(db: str) -> dict[str, Any]:
+    """Articles, versions per article, and the crawl runs, read straight from the archive."""
+    engine = sa.create_engine(db)
+    try:
+        with engine.connect() as conn:
+            urls = [r[0] for r in conn.execute(sa.text("SELECT canonical_url FROM articles"))]
+            versions = dict(conn.execute(sa.text(
+                "SELECT a.canonical_url, count(v.id) FROM articles a JOIN article_versions v "
+                "ON v.article_id = a.id GROUP BY a.canonical_url")).all())
+            runs = [dict(r._mapping) for r in conn.execute(sa.text(
+                "SELECT id, status, counts, fill_rates, exit_status, args FROM crawl_runs ORDER BY id"))]
+    finally:
+        engine.dispose()
+    for run in runs:
+        for key in ("counts", "fill_rates", "args"):
+            if isinstance(run[key], str):
+                run[key] = json.loads(run[key])
+    return {"urls": urls, "versions": versions, "runs": runs}
+
+
+def paths(urls: list[str]) -> list[str]:
+    return sorted("/" + u.split("/", 3)[3] for u in urls)
+
+
+def expected(pages: int) -> list[str]:
+    return sorted(f"/politics/{n}" for n in range(1, pages + 1))
+
+
+def pages_of(proc_output: str) -> int:
+    """Pages a worker says it fetched (its last line)."""
+    line = [ln for ln in proc_output.splitlines() if ln.startswith("worker ")][-1]
+    return int(line.split(": ")[-1].split(" pages")[0])
+
+
+SECRET = "s3cret-redis-pw"
+
+
+def test_two_workers_store_every_article_once_in_postgresql(tmp_path: Path, pg_url: str) -> None:
+    redis_server = RedisServer(password=SECRET).start()
+    site = GeneratedSite(2000).start()
+    cluster = Cluster(tmp_path, redis_server.url, pg_url, site.base_url)
+    try:
+        workers = cluster.workers("worker-a", "worker-b")
+        coordinator = cluster.coordinator()
+        assert coordinator.wait(180) == 0, coordinator.output()[-3000:]
+        for worker in workers:
+            assert worker.wait(60) == 0, worker.output()[-3000:]
+    finally:
+        cluster.cleanup()
+        site.stop()
+        redis_server.destroy()
+    # no article URL fetched twice, none missed (counted at the server)
+    hits = site.article_hits()
+    assert sorted(hits) == expected(2000)
+    assert max(hits.values()) == 1, {p: n for p, n in hits.items() if n > 1}
+    # the work was shared: each worker fetched a real part of it
+    shares = [pages_of(w.output()) for w in workers]
+    assert all(share > 100 for share in shares), shares
+    facts = archive_facts(pg_url)
+    assert paths(facts["urls"]) == expected(2000)
+    assert set(facts["versions"].values()) == {1}
+    # one run record for the whole crawl, every worker's counts merged in
+    [run] = facts["runs"]
+    assert run["status"] == "finished" and run["exit_status"] == 0
+    assert run["counts"]["stored"] == 2000
+    assert run["counts"]["pages"] >= 2000
+    assert run["fill_rates"]["headline"] == 1.0 and run["fill_rates"]["body"] == 1.0
+    # the Redis password (like the database's) is in no log line and not in the run record
+    assert run["args"]["redis"] == redis_server.url.replace(SECRET, "***")
+    for proc in (coordinator, *workers):
+        assert SECRET not in proc.output()
+
+
+def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+    site = GeneratedSite(400, pause=0.01).start()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    # short leases: the killed worker's requests come back within seconds
+    cluster = Cluster(tmp_path, redis_server.url, db, site.base_url,
+                      ("-s", "NEWSARCHIVE_REDIS_LEASE_SECONDS=3", "-s", "NEWSARCHIVE_STORE_BATCH=20"))
+    try:
+        victim, survivor = cluster.workers("victim", "survivor")
+        coordinator = cluster.coordinator()
+        deadline = time.monotonic() + 60
+        while len(site.article_hits()) < 150:
+            assert time.monotonic() < deadline and coordinator.popen.poll() is None, coordinator.output()[-2000:]
+            time.sleep(0.02)
+        victim.kill()
+        assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
+        assert survivor.wait(60) == 0, survivor.output()[-3000:]
+    finally:
+        cluster.cleanup()
+        site.stop()
+    assert victim.popen.returncode == -9
+    assert sorted(site.article_hits()) == expected(400)  # every article was fetched
+    facts = archive_facts(db)
+    assert paths(facts["urls"]) == expected(400)  # nothing lost
+    assert set(facts["versions"].values()) == {1}  # nothing doubled
+    [run] = facts["runs"]
+    assert run["status"] == "finished"
+    log = coordinator.output() + survivor.output()
+    assert "leases expired back in the queue" in log  # the victim held requests: they came back
+
+
+def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
+    from crawlkit import HTML, XML, Site, article_html, rss
+
+    site = Site().start()
+    count, delay = 30, 0.1
+    listed = [f"/politics/{n}" for n in range(1, count + 1)]
+    for n, path in enumerate(listed, start=1):
+        site.routes[path] = (200, HTML, article_html(n, f"Rate story {n}", [f"Only in rate story {n}."]))
+    site.routes["/rss/v2.xml"] = (200, XML, rss(site.base_url, [(p, "Fri, 20 Nov 2026 10:00:00 +0300")
+                                                                for p in listed]))
+    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /politics/7\n")
+    asked = []
+
+    def busy(path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        # the first request is told to come back in 2 s: nobody may ask the host anything meanwhile
+        asked.append(time.monotonic())
+        if len(asked) == 1:
+            return 429, {"Retry-After": "2", **HTML}, b"<html><body>slow down</body></html>"
+        return 200, HTML, article_html(5, "Rate story 5", ["Only in rate story 5."])
+
+    site.routes["/politics/5"] = busy
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    # each process alone would send 1/delay requests per second, three together three times that
+    cluster = Cluster(tmp_path, redis_server.url, db, site.base_url,
+                      ("-s", f"DOWNLOAD_DELAY={delay}", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
+                       "-s", "ROBOTSTXT_OBEY=True"))
+    try:
+        workers = cluster.workers("worker-a", "worker-b")
+        coordinator = cluster.coordinator()
+        assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
+        for worker in workers:
+            assert worker.wait(60) == 0, worker.output()[-3000:]
+    finally:
+        cluster.cleanup()
+        site.stop()
+    hits = [h for h in site.hits if h.path.startswith("/politics/")]
+    assert "/politics/7" not in {h.path for h in hits}  # robots.txt, every process
+    assert len(asked) == 2  # the 429 was retried once, after its wait
+    times = sorted(h.at for h in hits)
+    # the configured limit: one request per `delay` per host across all processes; without the
+    # shared limit three processes would send three times as many
+    # (one late wake-up may shorten a single gap: any ten requests in a row span nine delays)
+    spans = [times[i + 9] - times[i] for i in range(len(times) - 9)]
+    assert min(spans) >= 9 * delay - 0.03, sorted(spans)[:3]
+    per_second = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert per_second <= 1 / delay + 1, per_second
+    # after the 429 the host was left alone for the Retry-After (2 s), by every process
+    after = [t for t in times if t > asked[0]]
+    assert after and after[0] - asked[0] >= 2.0 - 0.05, after[0] - asked[0]
+    assert len(archive_facts(db)["urls"]) == count - 1
+
+
+def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path: Path) -> None:
+    redis = RedisServer().start()
+    site = GeneratedSite(300, pause=0.01).start()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    cluster = Cluster(tmp_path, redis.url, db, site.base_url, ("-s", "NEWSARCHIVE_REDIS_RETRY_SECONDS=3"))
+    try:
+        [worker] = cluster.workers("worker")
+        coordinator = cluster.coordinator()
+        deadline = time.monotonic() + 60
+        while len(site.article_hits()) < 100:
+            assert time.monotonic() < deadline and coordinator.popen.poll() is None, coordinator.output()[-2000:]
+            time.sleep(0.02)
+        # restarted without persistence: the frontier is gone, the archive keeps what was stored
+        redis.stop()
+        redis.start()
+        assert coordinator.wait(60) == 3, coordinator.output()[-3000:]
+        assert worker.wait(60) == 3, worker.output()[-3000:]
+        for proc in (coordinator, worker):
+            lines = [ln for ln in proc.output().splitlines() if "gone from Redis" in ln or "unreachable for" in ln]
+            assert lines, proc.output()[-3000:]
+            assert "Traceback" not in proc.output()
+        first = len(archive_facts(db)["urls"])
+        assert 0 < first < 300
+        fetched_before = sum(site.article_hits().values())
+        # the rerun: a new coordinator and worker complete the crawl from the listings and the archive
+        [worker] = cluster.workers("worker-rerun")
+        coordinator = cluster.coordinator()
+        assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
+        assert worker.wait(60) == 0, worker.output()[-3000:]
+    finally:
+        cluster.cleanup()
+        site.stop()
+        redis.destroy()
+    facts = archive_facts(db)
+    assert paths(facts["urls"]) == expected(300)  # nothing lost
+    assert set(facts["versions"].values()) == {1}
+    # the rerun fetched what was missing, not the whole site again (stored articles are not due)
+    refetched = sum(site.article_hits().values()) - fetched_before
+    assert refetched <= 300 - first + 40, (refetched, first)
+    assert [r["status"] for r in facts["runs"]] == ["failed", "finished"]
