@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
-    parser.add_argument("--db", help="a PostgreSQL URL to use instead of SQLite files (its tables are dropped)")
+    parser.add_argument("--db", help="a PostgreSQL URL instead of SQLite files (its tables are dropped)")
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server not found (apt install redis-server)")

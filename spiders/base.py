@@ -206,8 +206,8 @@ class NewsSpider(scrapy.Spider):
         self.feed_max_bytes = settings.getint("NEWSARCHIVE_FEED_MAX_BYTES", DEFAULT_MAX_BYTES)
         # a distributed crawl (newsarchive.crawl.distributed): its coordinator pushes the seeds,
         # and the crawl-wide dupefilter in Redis, not this process's seen-set, dedups articles
-        self.distributed_role = settings.get("NEWSARCHIVE_REDIS_ROLE") if settings.get("NEWSARCHIVE_REDIS_URL") \
-            else None
+        distributed = bool(settings.get("NEWSARCHIVE_REDIS_URL"))
+        self.distributed_role = settings.get("NEWSARCHIVE_REDIS_ROLE") if distributed else None
         if settings.getbool("NEWSARCHIVE_REVISIT_ENABLED", True) and not self.refetch:
             from newsarchive.storage import Archive
 

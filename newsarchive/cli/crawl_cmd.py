@@ -202,7 +202,8 @@ def status(redis_url: str, fmt: str) -> None:
         if not records:
             click.echo(f"no distributed crawl in progress at {distributed.describe(redis_url)}")
         for row in records:
-            click.echo(f"{row['crawl']}: run {row['run_id']}, {row['queued']} queued, {row['leased']} leased, "
+            click.echo(f"{row['crawl']}: run {row['run_id']}, {row['queued']} queued, "
+                       f"{row['leased']} leased, "
                        f"{row['workers']} workers seen, {row['pages']} pages, {row['pages_per_s']} pages/s "
                        f"over {row['elapsed_s']} s")
 

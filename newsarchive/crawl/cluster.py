@@ -24,7 +24,7 @@ from newsarchive.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: settings a worker takes from the coordinator (the crawl's politeness and behaviour), unless it sets them itself
+#: words of settings a worker never takes from the coordinator (it takes the rest unless it sets them)
 _PRIVATE = ("DB", "REDIS", "PASSWORD", "SECRET", "TOKEN", "LOG_", "JOBDIR", "RUN_ID", "SPOOL", "WARC_DIR")
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_STORAGE = 0, 1, 3, 5
 
@@ -217,7 +217,8 @@ def run_worker(opts: WorkerOptions) -> int:
     else:
         _status, code = exit_status(reason, counts, settings.getfloat("NEWSARCHIVE_MAX_ERROR_SHARE", 0.5))
         code = EXIT_OK if code == EXIT_INTERRUPTED else code
-    print(f"worker {distributed.worker_id()}: crawl {crawl_id} {reason} after {time.monotonic() - started:.1f} s: "
-          f"{counts['pages']} pages, {counts['stored']} new articles, {counts['errors']} errors (exit {code})",
+    print(f"worker {distributed.worker_id()}: crawl {crawl_id} {reason} after "
+          f"{time.monotonic() - started:.1f} s: {counts['pages']} pages, {counts['stored']} new articles, "
+          f"{counts['errors']} errors (exit {code})",
           file=sys.stderr)
     return code

@@ -23,6 +23,7 @@ Keys live under ``newsarchive:crawl:<crawl id>:`` (crawl id ``<source>-<run id>`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -112,16 +113,28 @@ local t = redis.call('TIME')
 local now = t[1] + t[2] / 1e6
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 if nxt < now then nxt = now end
-redis.call('SET', KEYS[1], tostring(nxt + tonumber(ARGV[1])), 'PX', math.ceil((nxt - now + tonumber(ARGV[1])) * 1000) + 1000)
+local gap = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], tostring(nxt + gap), 'PX', math.ceil((nxt - now + gap) * 1000) + 1000)
 return tostring(nxt - now)
 """
-# Push a host's next allowed time to at least now + ARGV[1] (Retry-After).
+# Push a host's next allowed time to at least now + ARGV[1] (Retry-After), and hold it until then:
+# requests whose slots were reserved before the 429 wait too (KEYS[2], read by _HELD).
 _HOLD = """
 local t = redis.call('TIME')
 local until_ = t[1] + t[2] / 1e6 + tonumber(ARGV[1])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nxt < until_ then redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000) end
+local ms = math.ceil(tonumber(ARGV[1]) * 1000) + 1000
+for _, key in ipairs(KEYS) do
+  local nxt = tonumber(redis.call('GET', key) or '0')
+  if nxt < until_ then redis.call('SET', key, tostring(until_), 'PX', ms) end
+end
 return 1
+"""
+# Seconds the host is still held by a Retry-After (0: not held).
+_HELD = """
+local t = redis.call('TIME')
+local left = tonumber(redis.call('GET', KEYS[1]) or '0') - (t[1] + t[2] / 1e6)
+if left < 0 then left = 0 end
+return tostring(left)
 """
 
 
@@ -129,6 +142,10 @@ def connect(url: str) -> redis.Redis:
     """A client of ``url`` with short timeouts: a dead Redis is noticed in seconds, not minutes."""
     redact.register_url(url)
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def worker_id() -> str:
@@ -211,8 +228,8 @@ def register_crawl(client: redis.Redis, crawl_id: str, config: Mapping[str, Any]
 
 def active_crawls(client: redis.Redis) -> dict[str, dict[str, Any]]:
     """Crawl id -> description of every crawl in progress."""
-    raw: dict[bytes, bytes] = client.hgetall(CRAWLS)  # type: ignore[assignment]
-    return {k.decode(): json.loads(v) for k, v in raw.items()}
+    raw: Any = client.hgetall(CRAWLS)
+    return {_text(k): json.loads(v) for k, v in raw.items()}
 
 
 def finish_crawl(client: redis.Redis, crawl_id: str, status: str) -> None:
@@ -229,19 +246,20 @@ def merged_stats(client: redis.Redis, crawl_id: str, own: Mapping[str, Any]) -> 
     """``own`` stats plus every worker's numeric stats, summed."""
     keys = Keys(crawl_id)
     total: dict[str, Any] = dict(own)
-    for worker in client.smembers(keys.workers):  # type: ignore[union-attr]
-        if worker.decode() == worker_id():
+    members: Any = client.smembers(keys.workers)
+    for worker in map(_text, members):
+        if worker == worker_id():
             continue  # our own are ``own``, newer than what we last wrote
-        values: dict[bytes, bytes] = client.hgetall(keys.stats(worker.decode()))  # type: ignore[assignment]
+        values: Any = client.hgetall(keys.stats(worker))
         for k, v in values.items():
-            name = k.decode()
-            total[name] = (total.get(name) or 0) + float(v) if "." in v.decode() else \
-                (total.get(name) or 0) + int(v)
+            name, text = _text(k), _text(v)
+            total[name] = (total.get(name) or 0) + (float(text) if "." in text else int(text))
     return total
 
 
 def crawl_errors(client: redis.Redis, crawl_id: str) -> list[str]:
-    return [e.decode() for e in client.lrange(Keys(crawl_id).errors, 0, ERRORS_KEPT - 1)]  # type: ignore[union-attr]
+    values: Any = client.lrange(Keys(crawl_id).errors, 0, ERRORS_KEPT - 1)
+    return [_text(e) for e in values]
 
 
 def status(client: redis.Redis) -> list[dict[str, Any]]:
@@ -249,11 +267,12 @@ def status(client: redis.Redis) -> list[dict[str, Any]]:
     rows = []
     for crawl_id, config in sorted(active_crawls(client).items()):
         keys = Keys(crawl_id)
-        alive = [k.decode().rsplit(":alive:", 1)[1] for k in client.scan_iter(keys.heartbeat("*"))]
+        alive = [_text(k).rsplit(":alive:", 1)[1] for k in client.scan_iter(keys.heartbeat("*"))]
         pages = 0
-        for worker in client.smembers(keys.workers):  # type: ignore[union-attr]
-            value = client.hget(keys.stats(worker.decode()), "response_received_count")
-            pages += int(value or 0)  # type: ignore[arg-type]
+        members: Any = client.smembers(keys.workers)
+        for worker in map(_text, members):
+            value: Any = client.hget(keys.stats(worker), "response_received_count")
+            pages += int(value or 0)
         elapsed = max(1e-6, time.time() - float(config.get("started", time.time())))
         rows.append({
             "crawl": crawl_id, "source": config.get("source"), "run_id": config.get("run_id"),
@@ -397,8 +416,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         try:
             self.flush(final=True)
             if unfinished:
-                self.queue.requeue(keys=[self.keys.queue, self.keys.leases, self.keys.leased, self.keys.scores],
-                                   args=unfinished)
+                k = self.keys
+                self.queue.requeue(keys=[k.queue, k.leases, k.leased, k.scores], args=unfinished)
                 log.warning("released %d requests whose articles were not stored", len(unfinished))
             self.held.clear()
         except REDIS_ERRORS as exc:
@@ -475,7 +494,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             from twisted.internet import reactor
 
             self.flush_pending = True
-            reactor.callLater(0, self._flush_soon)  # type: ignore[attr-defined]
+            clock: Any = reactor
+            clock.callLater(0, self._flush_soon)
 
     def _flush_soon(self) -> None:
         self.flush_pending = False
@@ -621,8 +641,9 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             log.warning("Redis at %s unreachable (%s); retrying for up to %.0f s", describe(self.url),
                         exc, self.retry_seconds)
         elif now - self.down_since > self.retry_seconds:
-            self._stop(REDIS_FAILED, f"Redis at {describe(self.url)} unreachable for {self.retry_seconds:.0f} s "
-                                     f"({exc}); stopping: rerun to continue, nothing leased is lost")
+            self._stop(REDIS_FAILED, f"Redis at {describe(self.url)} unreachable for "
+                                     f"{self.retry_seconds:.0f} s ({exc}); stopping: rerun to continue, "
+                                     "nothing leased is lost")
 
     def _stop(self, reason: str, message: str) -> None:
         if self.stopping:
@@ -678,6 +699,7 @@ class SharedRateLimit:
         self.client = connect(url)
         self.reserve = self.client.register_script(_RESERVE)
         self.hold = self.client.register_script(_HOLD)
+        self.held = self.client.register_script(_HELD)
         self.stats = crawler.stats
 
     @classmethod
@@ -690,24 +712,33 @@ class SharedRateLimit:
         import asyncio
 
         host = urlparse_cached(request).netloc
-        try:
-            wait = float(self.reserve(keys=[rate_key(host)], args=[self.delay]))
-        except REDIS_ERRORS:
-            # without Redis the crawl pauses (the scheduler stops handing out requests); the few
-            # requests already out fall back to this process's own delay
-            wait = self.delay
-        if wait > 0:
-            if self.stats:
-                self.stats.inc_value("newsarchive/distributed/rate_waits")
-            await asyncio.sleep(wait)
+        key = rate_key(host)
+        for _ in range(10):  # a host answering 429 again and again is RetryAfterMiddleware's to give up on
+            try:
+                wait = float(self.reserve(keys=[key], args=[self.delay]))
+            except REDIS_ERRORS:
+                # without Redis the crawl pauses (the scheduler stops handing out requests); the
+                # few requests already out fall back to this process's own delay
+                wait = self.delay
+            if wait > 0:
+                if self.stats:
+                    self.stats.inc_value("newsarchive/distributed/rate_waits")
+                await asyncio.sleep(wait)
+            try:
+                held = float(self.held(keys=[key + ":hold"]))
+            except REDIS_ERRORS:
+                held = 0.0
+            if held <= 0:
+                return
+            # a 429/503 came while this request waited for its slot: it waits out the Retry-After too
+            await asyncio.sleep(held)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in (429, 503):
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
             if asked and asked <= self.max_delay:
                 host = urlparse_cached(request).netloc
-                try:
-                    self.hold(keys=[rate_key(host)], args=[asked])
-                except REDIS_ERRORS:
-                    pass  # this process's RetryAfterMiddleware still waits
+                # without Redis, this process's RetryAfterMiddleware still waits
+                with contextlib.suppress(*REDIS_ERRORS):
+                    self.hold(keys=[rate_key(host), rate_key(host) + ":hold"], args=[asked])
         return response

@@ -1,4 +1,4 @@
-"""Crawl signals of our own (Scrapy signals are plain objects), shared by pipelines and the distributed frontier."""
+"""Crawl signals of our own (Scrapy signals are plain objects), for pipelines and the distributed frontier."""
 
 #: the store pipeline saved (or spooled to disk) these articles: ``articles=list[Article]``
 articles_stored = object()

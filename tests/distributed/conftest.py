@@ -38,7 +38,8 @@ FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "HTT
 
 def _load_bench_crawl() -> Any:
     spec = importlib.util.spec_from_file_location("newsarchive_bench_crawl", ROOT / "benchmarks" / "crawl.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -76,7 +77,9 @@ class RedisServer:
     def start(self) -> RedisServer:
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
                 "--appendonly", "no", "--save", "60 1" if self.persist else "", "--protected-mode", "yes",
-                "--logfile", str(self.dir / "log"), *(["--requirepass", self.password] if self.password else [])]
+                "--logfile", str(self.dir / "log")]
+        if self.password:
+            argv += ["--requirepass", self.password]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -151,7 +154,8 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
-            raise AssertionError(f"{self.name} did not finish in {timeout} s:\n{self.output()[-3000:]}") from None
+            raise AssertionError(f"{self.name} did not finish in {timeout} s:\n{self.output()[-3000:]}") \
+                from None
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -164,7 +168,8 @@ class Proc:
 class Cluster:
     """Starts coordinators and workers against one Redis and one archive (URLs in the environment)."""
 
-    def __init__(self, tmp: Path, redis_url: str, db: str, base_url: str, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, tmp: Path, redis_url: str, db: str, base_url: str,
+                 extra: tuple[str, ...] = ()) -> None:
         self.tmp, self.base_url, self.extra = tmp, base_url, extra
         # the archive's and Redis's URLs go to children in the environment, never in argv
         self.env = dict(os.environ, NEWSARCHIVE_DATA_DIR=str(tmp / "data"), NEWSARCHIVE_DB=db,

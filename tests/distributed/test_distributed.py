@@ -78,10 +78,12 @@ def test_two_workers_store_every_article_once_in_postgresql(tmp_path: Path, pg_u
     assert set(facts["versions"].values()) == {1}
     # one run record for the whole crawl, every worker's counts merged in
     [run] = facts["runs"]
-    assert run["status"] == "finished" and run["exit_status"] == 0
+    assert run["status"] == "finished"
+    assert run["exit_status"] == 0
     assert run["counts"]["stored"] == 2000
     assert run["counts"]["pages"] >= 2000
-    assert run["fill_rates"]["headline"] == 1.0 and run["fill_rates"]["body"] == 1.0
+    assert run["fill_rates"]["headline"] == 1.0
+    assert run["fill_rates"]["body"] == 1.0
     # the Redis password (like the database's) is in no log line and not in the run record
     assert run["args"]["redis"] == redis_server.url.replace(SECRET, "***")
     for proc in (coordinator, *workers):
@@ -99,7 +101,8 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
         coordinator = cluster.coordinator()
         deadline = time.monotonic() + 60
         while len(site.article_hits()) < 150:
-            assert time.monotonic() < deadline and coordinator.popen.poll() is None, coordinator.output()[-2000:]
+            assert time.monotonic() < deadline, coordinator.output()[-2000:]
+            assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
             time.sleep(0.02)
         victim.kill()
         assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
@@ -118,7 +121,8 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
     assert "leases expired back in the queue" in log  # the victim held requests: they came back
 
 
-def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
+def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path,
+                                                                redis_server: RedisServer) -> None:
     from crawlkit import HTML, XML, Site, article_html, rss
 
     site = Site().start()
@@ -128,7 +132,8 @@ def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path,
         site.routes[path] = (200, HTML, article_html(n, f"Rate story {n}", [f"Only in rate story {n}."]))
     site.routes["/rss/v2.xml"] = (200, XML, rss(site.base_url, [(p, "Fri, 20 Nov 2026 10:00:00 +0300")
                                                                 for p in listed]))
-    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /politics/7\n")
+    robots = b"User-agent: *\nDisallow: /politics/7\n"
+    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, robots)
     asked = []
 
     def busy(path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -166,7 +171,8 @@ def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path,
     assert per_second <= 1 / delay + 1, per_second
     # after the 429 the host was left alone for the Retry-After (2 s), by every process
     after = [t for t in times if t > asked[0]]
-    assert after and after[0] - asked[0] >= 2.0 - 0.05, after[0] - asked[0]
+    assert after
+    assert after[0] - asked[0] >= 2.0 - 0.05, after[0] - asked[0]
     assert len(archive_facts(db)["urls"]) == count - 1
 
 
@@ -180,7 +186,8 @@ def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path:
         coordinator = cluster.coordinator()
         deadline = time.monotonic() + 60
         while len(site.article_hits()) < 100:
-            assert time.monotonic() < deadline and coordinator.popen.poll() is None, coordinator.output()[-2000:]
+            assert time.monotonic() < deadline, coordinator.output()[-2000:]
+            assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
             time.sleep(0.02)
         # restarted without persistence: the frontier is gone, the archive keeps what was stored
         redis.stop()
@@ -188,7 +195,8 @@ def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path:
         assert coordinator.wait(60) == 3, coordinator.output()[-3000:]
         assert worker.wait(60) == 3, worker.output()[-3000:]
         for proc in (coordinator, worker):
-            lines = [ln for ln in proc.output().splitlines() if "gone from Redis" in ln or "unreachable for" in ln]
+            lines = [ln for ln in proc.output().splitlines()
+                     if "gone from Redis" in ln or "unreachable for" in ln]
             assert lines, proc.output()[-3000:]
             assert "Traceback" not in proc.output()
         first = len(archive_facts(db)["urls"])
