@@ -158,6 +158,22 @@ def wait_for_crawl(client: Any, opts: WorkerOptions) -> tuple[str, dict[str, Any
             signal.signal(sig, handler)
 
 
+def open_archive(db_url: str, attempts: int = 3) -> None:
+    """Open (and migrate) the archive once; a few tries, since workers started together on a new
+    PostgreSQL archive race to create its tables and all but one see the others' half-made schema."""
+    from newsarchive.errors import StorageError
+    from newsarchive.storage import Archive
+
+    for attempt in range(attempts):
+        try:
+            Archive(db_url).close()
+            return
+        except StorageError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1 + attempt)
+
+
 def run_worker(opts: WorkerOptions) -> int:
     """Join one distributed crawl, work it to its end, return the exit status."""
     from scrapy.crawler import CrawlerProcess
@@ -172,17 +188,21 @@ def run_worker(opts: WorkerOptions) -> int:
         storage_failed,
         summarise,
     )
-    from newsarchive.storage import Archive
 
     client = client_for(opts.redis)
     db_url = opts.db or default_db_url()
     redact.register_url(db_url)
-    Archive(db_url).close()  # StorageError now, before joining: not after popping requests
+    open_archive(db_url)  # StorageError now, before joining: not after popping requests
     found = wait_for_crawl(client, opts)
     if found is None:
         print("no crawl to join; exiting", file=sys.stderr)
         return EXIT_OK
     crawl_id, config = found
+    theirs, mine = config.get("archive"), redact.mask_url(db_url)
+    if theirs and theirs != mine:
+        # the same archive may have other names (a host alias), so this is a warning, not a refusal
+        print(f"warning: this worker stores into {mine}, the crawl's coordinator into {theirs}: they must "
+              "be the same archive (--db / NEWSARCHIVE_DB)", file=sys.stderr)
     overrides = {**config.get("settings", {}), **opts.settings}
     settings = project_settings(overrides)
     spidercls = spider_class(config["source"], settings)

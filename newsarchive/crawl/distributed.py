@@ -370,7 +370,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         self.down_since: float | None = None
         self.stopping: str | None = None
         self.flush_pending = False
-        self.last_renew = self.last_stats = 0.0
+        self.last_renew = self.last_stats = self.last_expire = 0.0
         self.queued_remote = 0
         self.collector = _Errors(self)
         self.errors: list[str] = []
@@ -414,7 +414,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             held.left = True
         unfinished = [lease for lease, h in self.held.items() if h.items]
         try:
-            self.flush(final=True)
+            self.sync(final=True)
             if unfinished:
                 k = self.keys
                 self.queue.requeue(keys=[k.queue, k.leases, k.leased, k.scores], args=unfinished)
@@ -425,7 +425,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
                       "when their leases expire", len(self.held), describe(self.url), exc)
 
     def __len__(self) -> int:
-        return len(self.queue)
+        try:
+            return len(self.queue)
+        except REDIS_ERRORS:
+            return 0
 
     def has_pending_requests(self) -> bool:
         # the Redis queue is asked in next_request; the crawl's end is decided in spider_idle
@@ -447,7 +450,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         if self.stopping or self.down_since is not None:
             return None
         if self.to_push:
-            self.flush()
+            self.sync()
         try:
             got = self.queue.pop_leased(self.lease_seconds)
         except REDIS_ERRORS as exc:
@@ -500,7 +503,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
     def _flush_soon(self) -> None:
         self.flush_pending = False
         if self.down_since is None:
-            self.flush()
+            self.sync()
 
     def _in_progress(self) -> set[Request] | None:
         # the engine's set of requests it has started and not finished (callbacks, items and
@@ -512,7 +515,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         inprogress: set[Request] = slot.inprogress
         return inprogress
 
-    def flush(self, *, final: bool = False) -> None:
+    def sync(self, *, final: bool = False) -> None:
         """Push new requests, then remove the leases of finished requests, in one transaction."""
         running = self._in_progress()
         if running is not None:
@@ -537,7 +540,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             except redis.exceptions.NoScriptError:  # Redis restarted and forgot the script
                 self.queue._push.sha = self.server.script_load(_PUSH)
                 self.to_push = pushes + self.to_push
-                return self.flush(final=final)
+                return self.sync(final=final)
         except REDIS_ERRORS as exc:
             self.to_push = pushes + self.to_push  # kept, and the parents stay leased meanwhile
             self._lost(exc)
@@ -574,7 +577,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
                 log.warning("Redis at %s answers again after %.0f s", describe(self.url),
                             time.monotonic() - self.down_since)
                 self.down_since = None
-            self.flush()
+            self.sync()
             if self.down_since is not None:
                 return
             pipe = self.server.pipeline(transaction=False)
@@ -593,7 +596,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
                 pipe.lpush(k.errors, *self.errors)
                 pipe.ltrim(k.errors, 0, ERRORS_KEPT - 1)
                 self.errors = []
-            if self.role == "coordinator":
+            if self.role == "coordinator" and now - self.last_expire > 30:
+                self.last_expire = now
                 for key in k.expiring():
                     pipe.expire(key, self.ttl)
             try:
@@ -662,7 +666,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         if self.stopping:
             return
         self.crawler.signals.send_catch_log(signal=crawl_signals.flush_store)
-        self.flush()
+        self.sync()
         if self.down_since is not None:
             raise DontCloseSpider
         if self.role == "worker":

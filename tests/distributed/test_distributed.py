@@ -4,13 +4,15 @@ generated site on loopback, and the archive in PostgreSQL or one SQLite file (is
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import Cluster, GeneratedSite, RedisServer
+from conftest import NEWSARCHIVE, Cluster, GeneratedSite, RedisServer, free_port
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -104,6 +106,14 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
             assert time.monotonic() < deadline, coordinator.output()[-2000:]
             assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
             time.sleep(0.02)
+        # newsarchive status sees the crawl at work: three processes, requests leased
+        shown = subprocess.run([NEWSARCHIVE, "status", "--format", "json"], env=cluster.env,
+                               capture_output=True, text=True, timeout=30, check=True)
+        [row] = json.loads(shown.stdout)
+        assert row["source"] == "tass"
+        assert row["workers"] == 3
+        assert row["leased"] > 0
+        assert row["pages"] > 0
         victim.kill()
         assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
         assert survivor.wait(60) == 0, survivor.output()[-3000:]
@@ -218,3 +228,20 @@ def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path:
     refetched = sum(site.article_hits().values()) - fetched_before
     assert refetched <= 300 - first + 40, (refetched, first)
     assert [r["status"] for r in facts["runs"]] == ["failed", "finished"]
+
+
+def test_status_and_worker_fail_clearly_without_redis(tmp_path: Path) -> None:
+    """A bad or unreachable Redis URL is one line and a non-zero exit, its password masked."""
+    url = f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    env = dict(os.environ, NEWSARCHIVE_REDIS=url, NEWSARCHIVE_DATA_DIR=str(tmp_path), NEWSARCHIVE_DB=db)
+    for argv in ([NEWSARCHIVE, "status"], [NEWSARCHIVE, "worker"], [NEWSARCHIVE, "crawl", "tass"]):
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert "hunter2" not in proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert "cannot reach Redis at redis://:***@127.0.0.1" in proc.stderr
+    bad = subprocess.run([NEWSARCHIVE, "status", "--redis", "http://:hunter2-secret@x/"], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2
+    assert "hunter2" not in bad.stderr
