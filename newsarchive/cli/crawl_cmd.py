@@ -189,11 +189,10 @@ def status(redis_url: str, fmt: str) -> None:
     """
     from newsarchive import redact
     from newsarchive.crawl import distributed
-    from newsarchive.crawl.cluster import client_for
 
     _check_redis(redis_url)
     try:
-        rows = distributed.status(client_for(redis_url))
+        rows = distributed.status(distributed.client_for(redis_url))
     except (NewsarchiveError, *distributed.REDIS_ERRORS) as exc:
         click.echo(redact.redact(f"error: {exc}"), err=True)
         sys.exit(1)

@@ -11,11 +11,9 @@ and exits 0 when the crawl is done or on SIGTERM, having finished or released wh
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,79 +22,7 @@ from newsarchive.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: words of settings a worker never takes from the coordinator (it takes the rest unless it sets them)
-_PRIVATE = ("DB", "REDIS", "PASSWORD", "SECRET", "TOKEN", "LOG_", "JOBDIR", "RUN_ID", "SPOOL", "WARC_DIR")
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_STORAGE = 0, 1, 3, 5
-
-
-def frontier_settings(url: str, crawl_id: str, role: str) -> dict[str, Any]:
-    """The Scrapy settings that put a crawl's frontier in Redis."""
-    from newsarchive.crawl.runner import project_settings
-
-    middlewares = dict(project_settings().getdict("DOWNLOADER_MIDDLEWARES"))
-    # last before the download: the shared slot is taken as the request goes out
-    middlewares["newsarchive.crawl.distributed.SharedRateLimit"] = 950
-    return {"SCHEDULER": "newsarchive.crawl.distributed.RedisScheduler", "NEWSARCHIVE_REDIS_URL": url,
-            "NEWSARCHIVE_REDIS_CRAWL": crawl_id, "NEWSARCHIVE_REDIS_ROLE": role,
-            "DOWNLOADER_MIDDLEWARES": middlewares}
-
-
-def client_for(url: str) -> Any:
-    """A Redis client that answered PING (ConfigError, one line, when it does not)."""
-    from newsarchive.crawl import distributed
-
-    try:
-        client = distributed.connect(url)
-        client.ping()
-    except distributed.REDIS_ERRORS as exc:
-        raise ConfigError(f"cannot reach Redis at {distributed.describe(url)}: {exc}") from None
-    except ValueError as exc:  # redis-py's word for a URL it cannot read
-        raise ConfigError(f"not a Redis URL ({distributed.describe(url)}): {exc}") from None
-    except Exception as exc:  # e.g. a wrong password: its message names no secret
-        raise ConfigError(f"Redis at {distributed.describe(url)} refused us: {type(exc).__name__}: {exc}") \
-            from None
-    return client
-
-
-def announce(client: Any, source: str, run_id: int, spider_kwargs: Mapping[str, Any],
-             settings: Mapping[str, Any], db_url: str) -> str:
-    """Register the crawl for workers; replace an abandoned crawl of the same source. Returns its id."""
-    from newsarchive.crawl import distributed
-
-    for crawl_id, config in distributed.active_crawls(client).items():
-        if config.get("source") != source:
-            continue
-        if client.exists(distributed.Keys(crawl_id).heartbeat(config.get("coordinator", ""))):
-            raise ConfigError(f"a distributed {source} crawl is already running ({crawl_id}, run "
-                              f"{config.get('run_id')}); see newsarchive status --redis")
-        log.warning("replacing the abandoned distributed crawl %s (its coordinator is gone); the archive "
-                    "keeps what it stored", crawl_id)
-        distributed.finish_crawl(client, crawl_id, "abandoned")
-    # the run id alone may repeat (another archive, a rebuilt one): a crawl's keys must not
-    crawl_id = f"{source}-{run_id}-{os.urandom(3).hex()}"
-    shared = {k: v for k, v in settings.items() if not any(word in k for word in _PRIVATE)}
-    distributed.register_crawl(client, crawl_id, {
-        "source": source, "run_id": run_id, "spider": dict(spider_kwargs), "settings": shared,
-        "started": time.time(), "coordinator": distributed.worker_id(), "archive": redact.mask_url(db_url)})
-    return crawl_id
-
-
-def wrap_up(client: Any, crawl_id: str, own_stats: Mapping[str, Any], status: str | None = None) -> \
-        tuple[dict[str, Any], list[str]]:
-    """The crawl's merged stats and the workers' errors; with ``status``, also mark it done in Redis.
-
-    Redis unreachable: the coordinator's own stats, and a line saying the run record is partial.
-    """
-    from newsarchive.crawl import distributed
-
-    try:
-        stats = distributed.merged_stats(client, crawl_id, own_stats)
-        errors = distributed.crawl_errors(client, crawl_id)
-        if status is not None:
-            distributed.finish_crawl(client, crawl_id, status)
-    except distributed.REDIS_ERRORS as exc:
-        return dict(own_stats), [f"Redis unreachable at the end ({exc}): the workers' stats are missing"]
-    return stats, errors
 
 
 @dataclass
@@ -189,7 +115,7 @@ def run_worker(opts: WorkerOptions) -> int:
         summarise,
     )
 
-    client = client_for(opts.redis)
+    client = distributed.client_for(opts.redis)
     db_url = opts.db or default_db_url()
     redact.register_url(db_url)
     open_archive(db_url)  # StorageError now, before joining: not after popping requests
@@ -206,7 +132,7 @@ def run_worker(opts: WorkerOptions) -> int:
     overrides = {**config.get("settings", {}), **opts.settings}
     settings = project_settings(overrides)
     spidercls = spider_class(config["source"], settings)
-    for key, value in frontier_settings(opts.redis, crawl_id, "worker").items():
+    for key, value in distributed.frontier_settings(opts.redis, crawl_id, "worker", settings).items():
         settings.set(key, value, priority="cmdline")
     settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
     settings.set("NEWSARCHIVE_RUN_ID", config["run_id"], priority="cmdline")

@@ -45,6 +45,7 @@ from scrapy_redis.scheduler import Scheduler
 from newsarchive import redact
 from newsarchive.crawl import signals as crawl_signals
 from newsarchive.crawl.middlewares import retry_after_seconds
+from newsarchive.errors import ConfigError
 from newsarchive.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ REDIS_FAILED = "redis_failed"
 CRAWL_LOST = "crawl_lost"
 ERRORS_KEPT = 50
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+#: words of settings a worker never takes from the coordinator (it takes the rest unless it sets them)
+_PRIVATE = ("DB", "REDIS", "PASSWORD", "SECRET", "TOKEN", "LOG_", "JOBDIR", "RUN_ID", "SPOOL", "WARC_DIR")
 
 # Pop the best request and lease it in one step: no moment where it is neither queued nor leased.
 _POP = """
@@ -281,6 +284,70 @@ def status(client: redis.Redis) -> list[dict[str, Any]]:
             "pages_per_s": round(pages / elapsed, 1), "elapsed_s": round(elapsed),
         })
     return rows
+
+
+# ---- the coordinator's side ---------------------------------------------------------------
+
+def frontier_settings(url: str, crawl_id: str, role: str, settings: Any) -> dict[str, Any]:
+    """The Scrapy settings that put a crawl's frontier in Redis (``settings``: the crawl's so far)."""
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    # last before the download: the shared slot is taken as the request goes out
+    middlewares["newsarchive.crawl.distributed.SharedRateLimit"] = 950
+    return {"SCHEDULER": "newsarchive.crawl.distributed.RedisScheduler", "NEWSARCHIVE_REDIS_URL": url,
+            "NEWSARCHIVE_REDIS_CRAWL": crawl_id, "NEWSARCHIVE_REDIS_ROLE": role,
+            "DOWNLOADER_MIDDLEWARES": middlewares}
+
+
+def client_for(url: str) -> Any:
+    """A Redis client that answered PING (ConfigError, one line, when it does not)."""
+    try:
+        client = connect(url)
+        client.ping()
+    except REDIS_ERRORS as exc:
+        raise ConfigError(f"cannot reach Redis at {describe(url)}: {exc}") from None
+    except ValueError as exc:  # redis-py's word for a URL it cannot read
+        raise ConfigError(f"not a Redis URL ({describe(url)}): {exc}") from None
+    except Exception as exc:  # e.g. a wrong password: its message names no secret
+        raise ConfigError(f"Redis at {describe(url)} refused us: {type(exc).__name__}: {exc}") \
+            from None
+    return client
+
+
+def announce(client: Any, source: str, run_id: int, spider_kwargs: Mapping[str, Any],
+             settings: Mapping[str, Any], db_url: str) -> str:
+    """Register the crawl for workers; replace an abandoned crawl of the same source. Returns its id."""
+    for crawl_id, config in active_crawls(client).items():
+        if config.get("source") != source:
+            continue
+        if client.exists(Keys(crawl_id).heartbeat(config.get("coordinator", ""))):
+            raise ConfigError(f"a distributed {source} crawl is already running ({crawl_id}, run "
+                              f"{config.get('run_id')}); see newsarchive status --redis")
+        log.warning("replacing the abandoned distributed crawl %s (its coordinator is gone); the archive "
+                    "keeps what it stored", crawl_id)
+        finish_crawl(client, crawl_id, "abandoned")
+    # the run id alone may repeat (another archive, a rebuilt one): a crawl's keys must not
+    crawl_id = f"{source}-{run_id}-{os.urandom(3).hex()}"
+    shared = {k: v for k, v in settings.items() if not any(word in k for word in _PRIVATE)}
+    register_crawl(client, crawl_id, {
+        "source": source, "run_id": run_id, "spider": dict(spider_kwargs), "settings": shared,
+        "started": time.time(), "coordinator": worker_id(), "archive": redact.mask_url(db_url)})
+    return crawl_id
+
+
+def wrap_up(client: Any, crawl_id: str, own_stats: Mapping[str, Any], status: str | None = None) -> \
+        tuple[dict[str, Any], list[str]]:
+    """The crawl's merged stats and the workers' errors; with ``status``, also mark it done in Redis.
+
+    Redis unreachable: the coordinator's own stats, and a line saying the run record is partial.
+    """
+    try:
+        stats = merged_stats(client, crawl_id, own_stats)
+        errors = crawl_errors(client, crawl_id)
+        if status is not None:
+            finish_crawl(client, crawl_id, status)
+    except REDIS_ERRORS as exc:
+        return dict(own_stats), [f"Redis unreachable at the end ({exc}): the workers' stats are missing"]
+    return stats, errors
 
 
 # ---- the scheduler --------------------------------------------------------------------------

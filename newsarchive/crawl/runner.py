@@ -59,7 +59,7 @@ class CrawlOptions:
     log_level: str | None = None
     summary_json: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
-    #: Redis URL: the crawl is distributed and this process its coordinator (newsarchive.crawl.cluster)
+    #: Redis URL: the crawl is distributed and this process its coordinator (newsarchive.crawl.distributed)
     redis: str | None = None
 
 
@@ -236,9 +236,9 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     redact.register_url(db_url)
     client: Any = None
     if opts.redis:
-        from newsarchive.crawl import cluster
+        from newsarchive.crawl import distributed
 
-        client = cluster.client_for(opts.redis)  # ConfigError here: before the run is opened
+        client = distributed.client_for(opts.redis)  # ConfigError here: before the run is opened
     archive = Archive(db_url)  # StorageError here: before any request is sent
     spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
     for key in ("base_url", "since", "until", "max_articles"):
@@ -254,7 +254,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         run_id = archive.start_run(opts.source, args)
         if client is not None:
             try:
-                crawl_id = cluster.announce(client, opts.source, run_id, spider_kwargs, opts.settings, db_url)
+                crawl_id = distributed.announce(client, opts.source, run_id, spider_kwargs, opts.settings,
+                                                db_url)
             except Exception as exc:
                 archive.finish_run(run_id, status="failed", counts={}, errors=[redact.redact(str(exc))[:500]],
                                    exit_status=EXIT_ERROR)
@@ -266,7 +267,8 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     clean_stop = jobdir / CLEAN_STOP
     if crawl_id is not None:
         # the queue lives in Redis, and the dupefilter with it: no job directory
-        for key, value in cluster.frontier_settings(opts.redis or "", crawl_id, "coordinator").items():
+        for key, value in distributed.frontier_settings(opts.redis or "", crawl_id, "coordinator",
+                                                        settings).items():
             settings.set(key, value, priority="cmdline")
     elif jobdir.exists() and not (opts.resume and clean_stop.exists()):
         if opts.resume:
@@ -317,7 +319,7 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         reason = stats.get("finish_reason") or "shutdown"
         if crawl_id is not None:
             # one run record for the whole crawl: every worker's counts and fill rates merged in
-            stats, worker_errors = cluster.wrap_up(client, crawl_id, stats)
+            stats, worker_errors = distributed.wrap_up(client, crawl_id, stats)
             collector.messages.extend(worker_errors)
             if reason in ("redis_failed", "crawl_lost"):
                 crash = crash or NewsarchiveError(f"the distributed crawl stopped ({reason})")
@@ -332,7 +334,7 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
         if crawl_id is not None:
-            cluster.wrap_up(client, crawl_id, {}, status)  # workers see it done and leave
+            distributed.wrap_up(client, crawl_id, {}, status)  # workers see it done and leave
         try:
             archive.finish_run(run_id, status=status, counts=counts, errors=collector.messages,
                                fill_rates=fill_rates, exit_status=code)
