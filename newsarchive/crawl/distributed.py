@@ -95,8 +95,10 @@ for _, id in ipairs(ids) do
 end
 return n
 """
-# Push unless the fingerprint was seen (an empty fingerprint: always push, e.g. listings).
+# Push unless the fingerprint was seen (an empty fingerprint: always push, e.g. listings); -1 when
+# the crawl is not registered (Redis restarted empty): its keys must not be made again, unexpiring.
 _PUSH = """
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 0 then return -1 end
 if ARGV[1] == '' or redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
   return 1
@@ -372,8 +374,8 @@ class _LeaseQueue(PriorityQueue):  # type: ignore[misc]
         return str(int(lease)), self._decode_request(data)
 
     def push_args(self, request: Request, fingerprint: str) -> tuple[list[str], list[Any]]:
-        return [self.keys.queue, self.keys.dupefilter], [fingerprint, -request.priority,
-                                                         self._encode_request(request)]
+        keys = [self.keys.queue, self.keys.dupefilter, CRAWLS]
+        return keys, [fingerprint, -request.priority, self._encode_request(request), self.keys.crawl]
 
 
 class _Errors(logging.Handler):
@@ -617,6 +619,9 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         duplicates = sum(1 for r in results[:len(pushes)] if r == 0)
         if duplicates and self.stats:
             self.stats.inc_value("newsarchive/distributed/duplicate_request", duplicates)
+        if any(r == -1 for r in results[:len(pushes)]):
+            self._lost_crawl()
+            return
         for lease in done:
             self.held.pop(lease, None)
 
@@ -685,14 +690,17 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         if done is not None:
             self.done = True
         elif not known:
-            self._stop(CRAWL_LOST, f"the crawl {self.crawl_id} is gone from Redis at {describe(self.url)} "
-                                   "(restarted without its data?); stopping: rerun the coordinator to "
-                                   "continue, the archive keeps what was stored")
+            self._lost_crawl()
         if (int(queued) or not self.held or self.done) and self.down_since is None:
             # work to take, or nothing in hand: the idle check (crawl over? articles to store?)
             # then runs now, not on the engine's next 5 s heartbeat
             self._nudge()
         self.leased_remote = int(leased)
+
+    def _lost_crawl(self) -> None:
+        self._stop(CRAWL_LOST, f"the crawl {self.crawl_id} is gone from Redis at {describe(self.url)} "
+                               "(restarted without its data?); stopping: rerun the coordinator to "
+                               "continue, the archive keeps what was stored")
 
     @property
     def crawl_id(self) -> str:
@@ -744,10 +752,14 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             pipe = self.server.pipeline(transaction=True)
             pipe.zcard(self.keys.queue)
             pipe.zcard(self.keys.leases)
-            queued, leased = pipe.execute()
+            pipe.hexists(CRAWLS, self.crawl_id)
+            queued, leased, known = pipe.execute()
         except REDIS_ERRORS as exc:
             self._lost(exc)
             raise DontCloseSpider from None
+        if not known:  # an empty queue in a Redis that forgot the crawl is not the crawl's end
+            self._lost_crawl()
+            raise DontCloseSpider
         if queued or leased or self.held or self.to_push:
             raise DontCloseSpider
 

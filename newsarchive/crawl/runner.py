@@ -317,12 +317,12 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         elapsed = time.monotonic() - started
         # no finish reason: the reactor was stopped from outside (a second Ctrl-C)
         reason = stats.get("finish_reason") or "shutdown"
-        if crawl_id is not None:
+        if crawl_id is not None and reason != "crawl_lost":
             # one run record for the whole crawl: every worker's counts and fill rates merged in
             stats, worker_errors = distributed.wrap_up(client, crawl_id, stats)
             collector.messages.extend(worker_errors)
-            if reason in ("redis_failed", "crawl_lost"):
-                crash = crash or NewsarchiveError(f"the distributed crawl stopped ({reason})")
+        if crawl_id is not None and reason in ("redis_failed", "crawl_lost"):
+            crash = crash or NewsarchiveError(f"the distributed crawl stopped ({reason})")
         counts, skipped, discovery, fill_rates = summarise(stats)
         if crash is not None:
             status, code = "failed", EXIT_FAILED
@@ -333,8 +333,9 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
             status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
-        if crawl_id is not None:
-            distributed.wrap_up(client, crawl_id, {}, status)  # workers see it done and leave
+        if crawl_id is not None and reason != "crawl_lost":
+            # workers see it done and leave (a Redis that lost the crawl gets no keys of it again)
+            distributed.wrap_up(client, crawl_id, {}, status)
         try:
             archive.finish_run(run_id, status=status, counts=counts, errors=collector.messages,
                                fill_rates=fill_rates, exit_status=code)
