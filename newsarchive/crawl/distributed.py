@@ -361,7 +361,7 @@ class _LeaseQueue(PriorityQueue):  # type: ignore[misc]
         super().__init__(server, spider, keys.queue, serializer)
         self.keys = keys
         self._pop = server.register_script(_POP)
-        self._push = server.register_script(_PUSH)
+        self.push_script = server.register_script(_PUSH)
         self.requeue = server.register_script(_REQUEUE)
         self.renew = server.register_script(_RENEW)
 
@@ -440,10 +440,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         self.stopping: str | None = None
         self.flush_pending = False
         self.last_renew = self.last_stats = self.last_expire = 0.0
-        self.queued_remote = 0
         self.collector = _Errors(self)
         self.errors: list[str] = []
-        self.leased_remote = 0
         self.loop: Any = None
         self.done = False
 
@@ -595,21 +593,18 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         pushes, self.to_push = self.to_push, []
         if not pushes and not done:
             return
+        # scripts called on the pipeline are loaded before it runs (a restarted Redis forgot them):
+        # in a transaction, an unknown script would fail its pushes and still apply the acks
         pipe = self.server.pipeline(transaction=True)
         for keys, args in pushes:
-            pipe.evalsha(self.queue._push.sha, len(keys), *keys, *args)
+            self.queue.push_script(keys=keys, args=args, client=pipe)
         if done:
             pipe.zrem(self.keys.leases, *done)
             pipe.hdel(self.keys.leased, *done)
             pipe.hdel(self.keys.scores, *done)
         self._stats_into(pipe, force=bool(done))
         try:
-            try:
-                results = pipe.execute()
-            except redis.exceptions.NoScriptError:  # Redis restarted and forgot the script
-                self.queue._push.sha = self.server.script_load(_PUSH)
-                self.to_push = pushes + self.to_push
-                return self.sync(final=final)
+            results = pipe.execute()
         except REDIS_ERRORS as exc:
             self.to_push = pushes + self.to_push  # kept, and the parents stay leased meanwhile
             self._lost(exc)
@@ -657,13 +652,12 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             renew = bool(self.held) and now - self.last_renew > self.lease_seconds / 4
             if renew:
                 self.last_renew = now
-                pipe.evalsha(self.queue.renew.sha, 1, k.leases, self.lease_seconds, *self.held)
-            pipe.evalsha(self.queue.requeue.sha, 4, k.queue, k.leases, k.leased, k.scores)
+                self.queue.renew(keys=[k.leases], args=[self.lease_seconds, *self.held], client=pipe)
+            self.queue.requeue(keys=[k.queue, k.leases, k.leased, k.scores], client=pipe)
             pipe.set(k.heartbeat(self.me), str(time.time()), ex=max(5, int(self.TICK * 20)))
             pipe.hexists(CRAWLS, self.crawl_id)
             pipe.get(k.done)
             pipe.zcard(k.queue)
-            pipe.zcard(k.leases)
             if self.errors:
                 pipe.lpush(k.errors, *self.errors)
                 pipe.ltrim(k.errors, 0, ERRORS_KEPT - 1)
@@ -672,13 +666,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
                 self.last_expire = now
                 for key in k.expiring():
                     pipe.expire(key, self.ttl)
-            try:
-                results = pipe.execute()
-            except redis.exceptions.NoScriptError:
-                self.queue.requeue.sha = self.server.script_load(_REQUEUE)
-                self.queue.renew.sha = self.server.script_load(_RENEW)
-                return
-            requeued, _hb, known, done, queued, leased = results[int(renew):int(renew) + 6]
+            results = pipe.execute()
+            requeued, _hb, known, done, queued = results[int(renew):int(renew) + 5]
         except REDIS_ERRORS as exc:
             self._lost(exc)
             return
@@ -686,7 +675,6 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             log.warning("put %d requests whose leases expired back in the queue", requeued)
             if self.stats:
                 self.stats.inc_value("newsarchive/distributed/requeued", requeued)
-        self.queued_remote = int(queued)
         if done is not None:
             self.done = True
         elif not known:
@@ -695,7 +683,6 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             # work to take, or nothing in hand: the idle check (crawl over? articles to store?)
             # then runs now, not on the engine's next 5 s heartbeat
             self._nudge()
-        self.leased_remote = int(leased)
 
     def _lost_crawl(self) -> None:
         self._stop(CRAWL_LOST, f"the crawl {self.crawl_id} is gone from Redis at {describe(self.url)} "
