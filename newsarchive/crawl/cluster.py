@@ -85,8 +85,8 @@ def wait_for_crawl(client: Any, opts: WorkerOptions) -> tuple[str, dict[str, Any
 
 
 def open_archive(db_url: str, attempts: int = 3) -> None:
-    """Open (and migrate) the archive once; a few tries, since workers started together on a new
-    PostgreSQL archive race to create its tables and all but one see the others' half-made schema."""
+    """Open (and migrate) the archive once; a few tries, since processes opening a new archive at
+    once race to migrate it (the losers see a half-made schema, or alembic's version row moved)."""
     from newsarchive.errors import StorageError
     from newsarchive.storage import Archive
 
@@ -94,9 +94,12 @@ def open_archive(db_url: str, attempts: int = 3) -> None:
         try:
             Archive(db_url).close()
             return
-        except StorageError:
+        except Exception as exc:
             if attempt == attempts - 1:
-                raise
+                if isinstance(exc, StorageError):
+                    raise
+                raise StorageError(redact.redact(f"cannot open the archive: {type(exc).__name__}: "
+                                                 f"{str(exc).splitlines()[0][:300]}")) from None
             time.sleep(1 + attempt)
 
 
@@ -118,12 +121,14 @@ def run_worker(opts: WorkerOptions) -> int:
     client = distributed.client_for(opts.redis)
     db_url = opts.db or default_db_url()
     redact.register_url(db_url)
-    open_archive(db_url)  # StorageError now, before joining: not after popping requests
     found = wait_for_crawl(client, opts)
     if found is None:
         print("no crawl to join; exiting", file=sys.stderr)
         return EXIT_OK
     crawl_id, config = found
+    # StorageError now, before joining, not after popping requests; and only now: the coordinator
+    # has created (migrated) a new archive by the time it announces a crawl
+    open_archive(db_url)
     theirs, mine = config.get("archive"), redact.mask_url(db_url)
     if theirs and theirs != mine:
         # the same archive may have other names (a host alias), so this is a warning, not a refusal
