@@ -361,9 +361,7 @@ class _LeaseQueue(PriorityQueue):  # type: ignore[misc]
         super().__init__(server, spider, keys.queue, serializer)
         self.keys = keys
         self._pop = server.register_script(_POP)
-        self.push_script = server.register_script(_PUSH)
         self.requeue = server.register_script(_REQUEUE)
-        self.renew = server.register_script(_RENEW)
 
     def pop_leased(self, lease_seconds: float) -> tuple[str, Request] | None:
         k = self.keys
@@ -413,6 +411,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
     """
 
     TICK = 0.25
+    BATCH_SECONDS = 0.05
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -565,7 +564,9 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
 
             self.flush_pending = True
             clock: Any = reactor
-            clock.callLater(0, self._flush_soon)
+            # a moment's grace gathers the follow-up requests and acks of many responses into one
+            # transaction: one round trip per batch, not per page
+            clock.callLater(self.BATCH_SECONDS, self._flush_soon)
 
     def _flush_soon(self) -> None:
         self.flush_pending = False
@@ -593,11 +594,11 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
         pushes, self.to_push = self.to_push, []
         if not pushes and not done:
             return
-        # scripts called on the pipeline are loaded before it runs (a restarted Redis forgot them):
-        # in a transaction, an unknown script would fail its pushes and still apply the acks
+        # EVAL with the script's text, not EVALSHA: a restarted Redis has forgotten its scripts, and
+        # in a transaction an unknown script would fail its pushes and still apply the acks
         pipe = self.server.pipeline(transaction=True)
         for keys, args in pushes:
-            self.queue.push_script(keys=keys, args=args, client=pipe)
+            pipe.eval(_PUSH, len(keys), *keys, *args)
         if done:
             pipe.zrem(self.keys.leases, *done)
             pipe.hdel(self.keys.leased, *done)
@@ -652,8 +653,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             renew = bool(self.held) and now - self.last_renew > self.lease_seconds / 4
             if renew:
                 self.last_renew = now
-                self.queue.renew(keys=[k.leases], args=[self.lease_seconds, *self.held], client=pipe)
-            self.queue.requeue(keys=[k.queue, k.leases, k.leased, k.scores], client=pipe)
+                pipe.eval(_RENEW, 1, k.leases, self.lease_seconds, *self.held)
+            pipe.eval(_REQUEUE, 4, k.queue, k.leases, k.leased, k.scores)
             pipe.set(k.heartbeat(self.me), str(time.time()), ex=max(5, int(self.TICK * 20)))
             pipe.hexists(CRAWLS, self.crawl_id)
             pipe.get(k.done)
