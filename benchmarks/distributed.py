@@ -70,6 +70,13 @@ def fresh_archive(work: Path, db: str | None, name: str) -> str:
     return db
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def crawl(base: str, work: Path, db: str, redis_url: str | None, workers: int) -> dict[str, float]:
     """One crawl: single-process (``redis_url`` None) or distributed over ``workers`` processes."""
     summary = work / f"summary-{time.monotonic_ns()}.json"
@@ -82,6 +89,7 @@ def crawl(base: str, work: Path, db: str, redis_url: str | None, workers: int) -
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         time.sleep(2.5)  # let them start Python and wait for the crawl, as deployed workers do
     argv = [NEWSARCHIVE, "crawl", "tass", "--base-url", base, "--summary-json", str(summary), *SETTINGS]
+    busy0, total0 = machine_ticks()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     cpu = 0.0
     for child in (proc, *helpers):
@@ -92,9 +100,11 @@ def crawl(base: str, work: Path, db: str, redis_url: str | None, workers: int) -
         cpu += usage.ru_utime + usage.ru_stime  # start-up included: an upper bound per page
         if child.returncode != 0:
             raise SystemExit(f"crawl process failed (exit {child.returncode}): {err.decode()[-800:]}")
+    busy1, total1 = machine_ticks()
     data = json.loads(summary.read_text())
     counts = data["counts"]
     return {"seconds": data["crawl_seconds"], "pages": counts["pages"], "cpu": cpu,
+            "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
             "articles": counts["stored"] + counts["updated"] + counts["unchanged"]}
 
 
@@ -144,10 +154,15 @@ def main() -> None:
           f"{'PostgreSQL' if args.db else 'SQLite'} archive, {args.rounds} alternating rounds, medians "
           f"({os.cpu_count()} CPUs)")
     cpu = {m: statistics.median(1000 * r["cpu"] / r["pages"] for r in runs) for m, runs in results.items()}
-    print(f"{'mode':12} {'pages/s':>8} {'x one worker':>12} {'efficiency':>10} {'CPU ms/page':>11}")
+    busy = {m: statistics.median(r["machine_busy"] for r in runs) for m, runs in results.items()}
+    # machine busy: the share of all CPUs busy (anyone's work) while the crawl ran: near 100 %, more
+    # workers cannot go faster however well they scale
+    print(f"{'mode':12} {'pages/s':>8} {'x one worker':>12} {'efficiency':>10} {'CPU ms/page':>11} "
+          f"{'machine busy':>12}")
     for mode, value in rate.items():
         n = 1 if mode == "single" else int(mode.split()[0])
-        print(f"{mode:12} {value:8.1f} {value / one:12.2f} {value / (n * one):10.2f} {cpu[mode]:11.2f}")
+        print(f"{mode:12} {value:8.1f} {value / one:12.2f} {value / (n * one):10.2f} {cpu[mode]:11.2f} "
+              f"{busy[mode]:12.0%}")
     if "2 workers" in rate:
         print(f"2 workers: {rate['2 workers'] / one:.2f}x one worker (floor 1.6)")
     print(f"Redis overhead: one distributed worker keeps {one / rate['single']:.2f} of the single-process "
