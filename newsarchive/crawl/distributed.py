@@ -603,7 +603,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             pipe.zrem(self.keys.leases, *done)
             pipe.hdel(self.keys.leased, *done)
             pipe.hdel(self.keys.scores, *done)
-        self._stats_into(pipe, force=bool(done))
+        # with our last lease gone the stats must go in the same transaction: once no lease is left
+        # anywhere the coordinator merges them; while we hold others, four times a second will do
+        last_acks = bool(done) and len(done) == len(self.held)
+        self._stats_into(pipe, force=last_acks)
         try:
             results = pipe.execute()
         except REDIS_ERRORS as exc:
@@ -622,10 +625,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]
             self.held.pop(lease, None)
 
     def _stats_into(self, pipe: Any, *, force: bool = False) -> None:
-        # with every lease removed: once the queue is empty and nothing is leased, the
-        # coordinator's merge must see everything those requests counted
         now = time.monotonic()
-        if self.stats is None or (not force and now - self.last_stats < 1.0):
+        if self.stats is None or (not force and now - self.last_stats < 0.25):
             return
         self.last_stats = now
         values = {k: v for k, v in self.stats.get_stats().items()
