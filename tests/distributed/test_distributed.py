@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import NEWSARCHIVE, Cluster, GeneratedSite, RedisServer, free_port
+from clusterkit import NEWSARCHIVE, Cluster, GeneratedSite, RedisServer, free_port
 
 pytestmark = pytest.mark.timeout(240)
 
