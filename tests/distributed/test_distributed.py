@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -93,6 +94,7 @@ def test_two_workers_store_every_article_once_in_postgresql(tmp_path: Path, pg_u
 
 
 def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+    """One worker is SIGKILLed halfway, another leaves on SIGTERM: nothing lost, nothing doubled."""
     # slow pages, two at a time per process: the crawl lasts a few seconds, so the kill lands
     # while the victim holds leased requests (each process takes up to CONCURRENT_REQUESTS)
     site = GeneratedSite(500, pause=0.04).start()
@@ -102,7 +104,7 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
                       ("-s", "NEWSARCHIVE_REDIS_LEASE_SECONDS=3", "-s", "NEWSARCHIVE_STORE_BATCH=20",
                        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
     try:
-        victim, survivor = cluster.workers("victim", "survivor")
+        victim, survivor, leaver = cluster.workers("victim", "survivor", "leaver")
         coordinator = cluster.coordinator()
         deadline = time.monotonic() + 60
         while len(site.article_hits()) < 50:
@@ -117,6 +119,12 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
             time.sleep(0.02)
         assert victim.popen.poll() is None, "the crawl went too fast for the test: the victim is done"
         victim.kill()
+        while len(site.article_hits()) < 200:
+            assert time.monotonic() < deadline, coordinator.output()[-2000:]
+            time.sleep(0.02)
+        assert leaver.popen.poll() is None, "the crawl went too fast for the test: the leaver is done"
+        leaver.kill(signal.SIGTERM)  # finishes what it started, hands back the rest, exits 0
+        assert leaver.wait(60) == 0, leaver.output()[-3000:]
         out, err = shown.communicate(timeout=60)
         [row] = json.loads(out)
         assert row["source"] == "tass", err
@@ -129,6 +137,8 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
         cluster.cleanup()
         site.stop()
     assert victim.popen.returncode == -9
+    assert "crawl tass-1-" in leaver.output().splitlines()[-1]
+    assert " shutdown after " in leaver.output().splitlines()[-1]
     assert sorted(site.article_hits()) == expected(500)  # every article was fetched
     facts = archive_facts(db)
     assert paths(facts["urls"]) == expected(500)  # nothing lost
