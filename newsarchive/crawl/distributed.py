@@ -61,7 +61,8 @@ CRAWL_LOST = "crawl_lost"
 ERRORS_KEPT = 50
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 #: words of settings a worker never takes from the coordinator (it takes the rest unless it sets them)
-_PRIVATE = ("DB", "REDIS", "PASSWORD", "SECRET", "TOKEN", "LOG_", "JOBDIR", "RUN_ID", "SPOOL", "WARC_DIR")
+_PRIVATE = ("NEWSARCHIVE_DB", "REDIS_URL", "REDIS_CRAWL", "REDIS_ROLE", "PASSWORD", "SECRET", "TOKEN", "LOG_",
+            "JOBDIR", "RUN_ID", "SPOOL", "WARC_DIR")
 
 # Pop the best request and lease it in one step: no moment where it is neither queued nor leased.
 _POP = """
