@@ -61,8 +61,10 @@ def sitemap(index: int, pages: int, base: str) -> bytes:
             "</urlset>").encode()
 
 
-def site_server(port: int, pages: int, on_article: Callable[[], None] | None = None) -> ThreadingHTTPServer:
-    """The generated site bound to a loopback port (0: any); ``on_article`` runs per article served."""
+def site_server(port: int, pages: int, on_article: Callable[[], None] | None = None, *,
+                on_request: Callable[[str], None] | None = None, pause: float = 0.0) -> ThreadingHTTPServer:
+    """The generated site bound to a loopback port (0: any); ``on_article`` runs per article served,
+    ``on_request`` with the path of every request; each article is answered after ``pause`` seconds."""
     base = ""
     count = (pages + PER_SITEMAP - 1) // PER_SITEMAP
 
@@ -71,6 +73,8 @@ def site_server(port: int, pages: int, on_article: Callable[[], None] | None = N
 
         def do_GET(self) -> None:
             path = self.path
+            if on_request is not None:
+                on_request(path)
             if path == "/sitemap.xml":
                 items = "".join(
                     f"<sitemap><loc>{base}/sitemap/news{i}.xml</loc></sitemap>" for i in range(count)
@@ -81,6 +85,8 @@ def site_server(port: int, pages: int, on_article: Callable[[], None] | None = N
             elif path.startswith("/sitemap/news") and path.endswith(".xml"):
                 self._send(200, "application/xml", sitemap(int(path[13:-4]), pages, base))
             elif path.startswith("/politics/") and path[10:].isdigit() and 0 < int(path[10:]) <= pages:
+                if pause:
+                    time.sleep(pause)
                 self._send(200, "text/html; charset=utf-8", article(int(path[10:])))
                 if on_article is not None:
                     on_article()

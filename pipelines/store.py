@@ -39,6 +39,7 @@ from scrapy.statscollectors import StatsCollector
 
 from newsarchive.article import FILL_FIELDS, Article
 from newsarchive.config import default_db_url
+from newsarchive.crawl import signals as crawl_signals
 from newsarchive.errors import StorageError
 from newsarchive.storage import Archive
 from newsarchive.storage.engine import describe
@@ -88,7 +89,7 @@ class StorePipeline:
             raise NotConfigured("NEWSARCHIVE_STORE_ENABLED is off")
         assert crawler.stats is not None
         run_id = settings.get("NEWSARCHIVE_RUN_ID")
-        return cls(
+        pipeline = cls(
             crawler.stats,
             settings.get("NEWSARCHIVE_DB") or None,
             int(run_id) if run_id not in (None, "") else None,
@@ -102,6 +103,9 @@ class StorePipeline:
             lock_attempts=settings.getint("NEWSARCHIVE_STORE_LOCK_ATTEMPTS", 5),
             write_cache_kib=settings.getint("NEWSARCHIVE_STORE_CACHE_KIB", 32 * 1024),
         )
+        # the distributed frontier releases a request's lease only once its articles are stored
+        crawler.signals.connect(pipeline.flush, signal=crawl_signals.flush_store)
+        return pipeline
 
     # -- lifecycle ----------------------------------------------------------------------
     def open_spider(self) -> None:
@@ -180,7 +184,12 @@ class StorePipeline:
                 for name in FILL_FIELDS:
                     if getattr(article, name):
                         self.stats.inc_value(f"newsarchive/fill/{name}")
+        self._stored(batch)
         return True
+
+    def _stored(self, batch: list[Article]) -> None:
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(signal=crawl_signals.articles_stored, articles=batch)
 
     def _log_refusal(self, count: int, exc: Exception) -> None:
         self.stats.inc_value("newsarchive/store/refused", count)
@@ -246,6 +255,7 @@ class StorePipeline:
             return False
         self.spooled_here += 1
         self.stats.inc_value("newsarchive/store/spooled", len(batch))
+        self._stored(batch)  # on disk, stored first by the next run on this machine
         log.warning("spooled %d refused articles to %s", len(batch), path)
         return True
 

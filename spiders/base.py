@@ -166,6 +166,7 @@ class NewsSpider(scrapy.Spider):
         self._scheduled = 0
         self._archive: Any = None
         self._policy = RevisitPolicy(refetch=self.refetch)
+        self.distributed_role: str | None = None
         tz_name = self.profile.timezone if self.profile else None
         self.tz: tzinfo = ZoneInfo(tz_name) if tz_name else UTC
 
@@ -203,6 +204,10 @@ class NewsSpider(scrapy.Spider):
         )
         self.extract_enabled = settings.getbool("NEWSARCHIVE_EXTRACT_ENABLED", True)
         self.feed_max_bytes = settings.getint("NEWSARCHIVE_FEED_MAX_BYTES", DEFAULT_MAX_BYTES)
+        # a distributed crawl (newsarchive.crawl.distributed): its coordinator pushes the seeds,
+        # and the crawl-wide dupefilter in Redis, not this process's seen-set, dedups articles
+        distributed = bool(settings.get("NEWSARCHIVE_REDIS_URL"))
+        self.distributed_role = settings.get("NEWSARCHIVE_REDIS_ROLE") if distributed else None
         if settings.getbool("NEWSARCHIVE_REVISIT_ENABLED", True) and not self.refetch:
             from newsarchive.storage import Archive
 
@@ -229,6 +234,8 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._setup()
+        if self.distributed_role == "worker":
+            return
         # With JOBDIR, Scrapy pickles self.state on a clean stop and restores it on --resume:
         # URLs scheduled before the stop are then in the resumed queue, not scheduled twice.
         state = getattr(self, "state", None)
@@ -445,11 +452,12 @@ class NewsSpider(scrapy.Spider):
             self._scheduled += 1
             # dont_filter: our own seen-set dedups; Scrapy's persisted one could hide URLs
             # whose queued request was lost when a crawl was killed (resume rediscovers them).
+            # Distributed, the crawl's Redis dupefilter dedups across processes (leases lose nothing).
             yield scrapy.Request(
                 cand.url,
                 callback=self.parse_article,
                 errback=self.article_failed,
-                dont_filter=True,
+                dont_filter=self.distributed_role is None,
                 headers=self._policy.conditional_headers(state, reason),
                 meta={
                     META_ARTICLE: True,

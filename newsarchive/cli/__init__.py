@@ -18,6 +18,7 @@ Environment:
   NEWSARCHIVE_WARC_DIR    where raw responses go [data/warc]
   NEWSARCHIVE_CONTACT     contact URL or mailto: sent in the crawler's User-Agent
   NEWSARCHIVE_SOURCES     TOML file of your own outlets (crawl/sources --sources)
+  NEWSARCHIVE_REDIS       Redis URL: crawl distributed over workers (crawl/worker/status --redis)
 
 \b
 Exit status: 0 ok; 1 a clear error (archive missing or unreadable, unknown name);

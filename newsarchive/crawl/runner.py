@@ -59,6 +59,8 @@ class CrawlOptions:
     log_level: str | None = None
     summary_json: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Redis URL: the crawl is distributed and this process its coordinator (newsarchive.crawl.distributed)
+    redis: str | None = None
 
 
 @dataclass
@@ -232,28 +234,53 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     spidercls = spider_class(opts.source, settings)
     db_url = opts.db or default_db_url()
     redact.register_url(db_url)
+    client: Any = None
+    if opts.redis:
+        from newsarchive.crawl import distributed
+
+        client = distributed.client_for(opts.redis)  # ConfigError here: before the run is opened
     archive = Archive(db_url)  # StorageError here: before any request is sent
+    spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
+    for key in ("base_url", "since", "until", "max_articles"):
+        if getattr(opts, key):
+            spider_kwargs[key] = getattr(opts, key)
+    crawl_id = None
     try:
         archive.fail_stale_runs(opts.source)
         args = {k: v for k, v in opts.__dict__.items() if k not in ("settings", "summary_json") and v}
-        if "db" in args:
-            args["db"] = redact.mask_url(args["db"])  # the run record is read by anyone with the archive
+        for key in ("db", "redis"):
+            if key in args:
+                args[key] = redact.mask_url(args[key])  # the run record is read by anyone with the archive
         run_id = archive.start_run(opts.source, args)
+        if client is not None:
+            try:
+                crawl_id = distributed.announce(client, opts.source, run_id, spider_kwargs, opts.settings,
+                                                db_url)
+            except Exception as exc:
+                archive.finish_run(run_id, status="failed", counts={}, errors=[redact.redact(str(exc))[:500]],
+                                   exit_status=EXIT_ERROR)
+                raise
     except Exception:
         archive.close()
         raise
     jobdir = Path(settings.get("NEWSARCHIVE_JOBS_DIR") or DATA_DIR / "jobs") / opts.source
     clean_stop = jobdir / CLEAN_STOP
-    if jobdir.exists() and not (opts.resume and clean_stop.exists()):
+    if crawl_id is not None:
+        # the queue lives in Redis, and the dupefilter with it: no job directory
+        for key, value in distributed.frontier_settings(opts.redis or "", crawl_id, "coordinator",
+                                                        settings).items():
+            settings.set(key, value, priority="cmdline")
+    elif jobdir.exists() and not (opts.resume and clean_stop.exists()):
         if opts.resume:
             # Scrapy writes its queue state only on a clean stop: after a kill it cannot be
             # trusted, so the crawl rediscovers from the listings and the archive's URL state.
             print(f"note: the last {opts.source} crawl was killed; resuming from the listings "
                   "and the archive", file=out)
         shutil.rmtree(jobdir)
-    clean_stop.unlink(missing_ok=True)
-    jobdir.parent.mkdir(parents=True, exist_ok=True)
-    settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    if crawl_id is None:
+        clean_stop.unlink(missing_ok=True)
+        jobdir.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("JOBDIR", str(jobdir), priority="cmdline")
     settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
     settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
     if opts.log_level:
@@ -265,10 +292,6 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
     from newsarchive.cli.common import remove_cli_logging
 
     remove_cli_logging()
-    spider_kwargs: dict[str, Any] = {"refetch": opts.refetch}
-    for key in ("base_url", "since", "until", "max_articles"):
-        if getattr(opts, key):
-            spider_kwargs[key] = getattr(opts, key)
 
     collector = _ErrorCollector()
     logging.getLogger().addHandler(collector)
@@ -294,6 +317,12 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
         elapsed = time.monotonic() - started
         # no finish reason: the reactor was stopped from outside (a second Ctrl-C)
         reason = stats.get("finish_reason") or "shutdown"
+        if crawl_id is not None and reason != "crawl_lost":
+            # one run record for the whole crawl: every worker's counts and fill rates merged in
+            stats, worker_errors = distributed.wrap_up(client, crawl_id, stats)
+            collector.messages.extend(worker_errors)
+        if crawl_id is not None and reason in ("redis_failed", "crawl_lost"):
+            crash = crash or NewsarchiveError(f"the distributed crawl stopped ({reason})")
         counts, skipped, discovery, fill_rates = summarise(stats)
         if crash is not None:
             status, code = "failed", EXIT_FAILED
@@ -304,6 +333,9 @@ def run_crawl(opts: CrawlOptions, out: Any = None) -> CrawlResult:
             status, code = "failed", EXIT_STORAGE
         for key, value in skipped.items():
             counts[f"skipped/{key}"] = value
+        if crawl_id is not None and reason != "crawl_lost":
+            # workers see it done and leave (a Redis that lost the crawl gets no keys of it again)
+            distributed.wrap_up(client, crawl_id, {}, status)
         try:
             archive.finish_run(run_id, status=status, counts=counts, errors=collector.messages,
                                fill_rates=fill_rates, exit_status=code)
