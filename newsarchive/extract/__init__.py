@@ -26,7 +26,7 @@ from newsarchive.extract import dateline as _dateline
 from newsarchive.extract import dates as _dates
 from newsarchive.extract import pagedate as _pagedate
 from newsarchive.extract import structured as _structured
-from newsarchive.extract.bylines import clean_authors, dom_authors, split_agencies
+from newsarchive.extract.bylines import clean_authors, dom_authors, signature_lines, split_agencies
 from newsarchive.extract.decode import page_text
 from newsarchive.extract.profile import (
     LIST_FIELDS,
@@ -94,6 +94,9 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
     )
     found = _guard("main text", main_text, None, doc, url, hint=meta.article_body, containers=containers)
     paragraphs = list(found.paragraphs) if found else []
+    # a reporter's name alone in bold above or below the text is a signature, not body text
+    paragraphs, signed = _guard("signature", signature_lines, (paragraphs, []), paragraphs,
+                                list(found.owners) if found else [])
     read_also = (found.read_also if found else []) + extra_read_also
     if paragraphs:
         read_also += boxes
@@ -137,6 +140,8 @@ def extract(html: bytes | str, url: str | None = None, *, profile: SiteProfile |
         authors = split_agencies(_guard("byline", dom_authors, [], doc))[0]
     if not authors and byline_people:
         authors = clean_authors(byline_people)
+    if signed and not overrides.get("authors") and (not authors or meta.site_authors):
+        authors = clean_authors(signed)
     wire = next(iter(wires + credited + agencies), None)
 
     article = Article(

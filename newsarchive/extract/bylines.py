@@ -25,6 +25,7 @@ __all__ = [
     "norm_name",
     "only_site_names",
     "short_text",
+    "signature_lines",
     "split_agencies",
 ]
 
@@ -372,3 +373,37 @@ def split_agencies(names: Iterable[str]) -> tuple[list[str], list[str]]:
         elif agency not in agencies:
             agencies.append(agency)
     return people, agencies
+
+
+# a person's name as a signature: 2-4 capitalised words (initials, hyphens, apostrophes allowed)
+_SIGNATURE = re.compile(r"^(?:[^\W\d_][\w'’.-]*\s+){1,3}[^\W\d_][\w'’.-]*$")
+
+
+def _signed_by(text: str, owner: HtmlElement | None) -> str | None:
+    """The name when a paragraph is only a name set in bold (a signature above or below the text)."""
+    name = " ".join(text.split())
+    if owner is None or len(name) > 40 or not _SIGNATURE.match(name):
+        return None
+    if not all(word[0].isupper() for word in name.split()):
+        return None
+    bold = " ".join(" ".join(b.text_content() for b in owner.iter("strong", "b")).split())
+    return name if bold == name else None
+
+
+def signature_lines(paragraphs: list[str], owners: list[HtmlElement]) -> tuple[list[str], list[str]]:
+    """The paragraphs without a bold name-only first or last line, and the names those lines gave."""
+    if len(owners) != len(paragraphs) or len(paragraphs) < 3:
+        return paragraphs, []
+    names: list[str] = []
+    keep = list(paragraphs)
+    last = _signed_by(keep[-1], owners[-1])
+    if last:
+        names.append(last)
+        keep.pop()
+    for i in range(min(2, len(keep))):
+        first = _signed_by(keep[i], owners[i])
+        if first:
+            names.insert(0, first)
+            del keep[i]
+            break
+    return keep, names

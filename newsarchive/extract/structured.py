@@ -56,6 +56,8 @@ class Metadata:
     updated: datetime | None = None
     updated_raw: str | None = None
     authors: list[str] = field(default_factory=list)
+    #: the authors named are only the site itself ("VnExpress"): a signed line may name the person
+    site_authors: bool = False
     topics: list[str] = field(default_factory=list)
     section: str | None = None
     language: str | None = None
@@ -479,6 +481,7 @@ def read_metadata(doc: HtmlElement, url: str | None) -> Metadata:
         # the page names only itself (or nobody): a visible byline names the person
         authors = dom_authors(doc) or authors
     md.authors = drop_site_names(authors, site)
+    md.site_authors = only_site_names(md.authors, site)
     md.topics = _topics(doc, meta, art, site)
     return md
 

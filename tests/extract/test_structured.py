@@ -256,3 +256,37 @@ def test_a_short_site_name_is_dropped_only_as_a_whole_first_word(authors, expect
         f'<html><head><meta property="og:site_name" content="MDR">{people}</head>'
         '<body><p>Text.</p></body></html>')
     assert read_metadata(doc, "https://www.mdr.de/nachrichten/x-100.html").authors == expected
+
+
+SIGNED = """<html><head><meta property="og:site_name" content="Harbour Times">
+<meta name="author" content="Harbour Times"></head><body><article>
+<h1>Ferry timetable changes on Monday</h1>
+{top}
+<p>The harbour authority said on Friday that the morning ferries will leave ten minutes earlier
+from Monday, after a review of the tides and of the traffic on the bridge.</p>
+<p>Passengers with season tickets need not change them, a spokeswoman said, and the evening
+timetable stays as it is until the summer.</p>
+<p>The last change to the timetable was made three years ago, when a second ferry was bought.</p>
+{bottom}
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(("top", "bottom", "authors", "first", "last"), [
+    # a signature above the text, as WordPress outlets set it: the person, not the site
+    ("<p><strong>Mpho Lerato&nbsp;</strong></p>", "", ["Mpho Lerato"], "The harbour", "was bought."),
+    # below the text, right-aligned, in another script
+    ("", '<p style="text-align:right"><strong>Lê Phương</strong></p>', ["Lê Phương"], "The harbour",
+     "was bought."),
+    # a bold sentence is a lead, not a signature: kept as body, the site stays the only credit
+    ("<p><strong>Ferries leave earlier from Monday.</strong></p>", "", ["Harbour Times"], "Ferries leave",
+     "was bought."),
+    # a name in a plain paragraph is text, not a signature
+    ("<p>Mpho Lerato</p>", "", ["Harbour Times"], "Mpho Lerato", "was bought."),
+])
+def test_a_bold_name_alone_above_or_below_the_text_is_the_author(top, bottom, authors, first, last):
+    from newsarchive import extract
+
+    article = extract(SIGNED.format(top=top, bottom=bottom), url="https://harbourtimes.example/2024/ferry")
+    assert article.authors == authors
+    assert article.body.startswith(first)
+    assert article.body.endswith(last)
