@@ -205,8 +205,8 @@ def stats(source: str | None, since: datetime | None, recent_runs: int, fmt: str
         click.echo("no drift alarms", err=True)
 
 
-STORY_COLUMNS = ("article_id", "earliest", "copy_of", "source", "host", "wire", "published", "first_seen",
-                 "contains", "words", "longest", "headline", "canonical_url", "cluster_id")
+STORY_COLUMNS = ("article_id", "earliest", "copy_of", "verbatim", "source", "host", "wire", "published",
+                 "first_seen", "contains", "words", "longest", "headline", "canonical_url", "cluster_id")
 
 
 @click.command()
@@ -221,6 +221,7 @@ def story(article: str, fmt: str, db: str | None) -> None:
     then first seen): outlet (source and host), wire credit, published (the page's own time),
     first seen (UTC), and how much of the longest copy each carries (the share of its word
     3-shingles, in percent). The earliest is marked with *; the others are its copies (copy_of).
+    A page with the very text of an archived copy at another URL (archived once) is marked =.
     Example: newsarchive story 1234 --format json
     """
     is_id = article.isascii() and article.isdigit()
@@ -241,7 +242,7 @@ def story(article: str, fmt: str, db: str | None) -> None:
     def table(rows: list[Any]) -> None:
         click.echo(f"{'id':>8}    {'published':16}  {'first seen (UTC)':16}  {'has':>4}  {'wire':10}  outlet")
         for row in rows:
-            mark = "*" if row["earliest"] else " "
+            mark = "*" if row["earliest"] else "=" if row["verbatim"] else " "
             published = (row["published"] or "unknown")[:16].replace("T", " ")
             seen = row["first_seen"][:16].replace("T", " ")
             click.echo(f"{row['article_id']:>8} {mark}  {published:16}  {seen:16}  {row['contains']:>3.0f}%  "
@@ -251,8 +252,8 @@ def story(article: str, fmt: str, db: str | None) -> None:
 
     write_records(rows, STORY_COLUMNS, fmt, table)
     outlets = len({c.source for c in copies})
-    click.echo(f"{len(copies)} copy(ies) from {outlets} outlet(s); * the earliest; has: share of the "
-               "longest copy's text", err=True)
+    click.echo(f"{len(copies)} copy(ies) from {outlets} outlet(s); * the earliest; = the same text as the "
+               "copy above, archived once; has: share of the longest copy's text", err=True)
 
 
 COMMANDS: list[click.Command] = [db_group, search, export, stats, story]

@@ -10,20 +10,24 @@ the one published first (UTC; an unknown time sorts after every known one), ties
 (``search.COPY_OF``) uses too. ``contains`` is the share of the longest copy's word 3-shingles
 found in this copy (:func:`containment`), computed here from the current bodies: a story has
 few copies, and no stored fingerprint depends on it.
+
+A page whose text is identical to an archived article's is not stored again: ``url_state`` keeps
+its URL pointing at that article. The story lists such a page too (``verbatim``), right after
+the article whose text it carries, so every outlet that ran the story shows.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from newsarchive.storage.models import ArticleVersion, Source
-from newsarchive.storage.search import ARTICLES, earliest_first, with_offset
+from newsarchive.storage.models import ArticleVersion, Source, UrlState
+from newsarchive.storage.search import ARTICLES, as_utc, earliest_first, with_offset
 
 #: words per shingle, as the near-duplicate fingerprint uses: a changed word touches 3 shingles
 SHINGLE_WORDS = 3
@@ -68,6 +72,8 @@ class StoryCopy:
     earliest: bool
     #: the earliest copy's id, None for the earliest itself (what the exports' copy_of holds)
     copy_of: int | None
+    #: a page with the very text of ``article_id`` at another URL, archived once under that id
+    verbatim: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values: datetimes as ISO 8601, containment rounded to 0.1."""
@@ -108,7 +114,7 @@ def story_copies(conn: sa.Connection, article_id: int) -> list[StoryCopy]:
     # the longest copy: most words; of equal lengths the earliest
     longest = max(range(len(rows)), key=lambda i: (words[i], -i))
     earliest_id = rows[0].id if len(rows) > 1 else None
-    return [
+    stored = [
         StoryCopy(
             article_id=row.id,
             cluster_id=row.cluster_id,
@@ -127,3 +133,29 @@ def story_copies(conn: sa.Connection, article_id: int) -> list[StoryCopy]:
         )
         for i, row in enumerate(rows)
     ]
+    return _with_verbatim(conn, stored)
+
+
+def _with_verbatim(conn: sa.Connection, stored: list[StoryCopy]) -> list[StoryCopy]:
+    """``stored`` with, after each copy, the other URLs whose page carried its very text."""
+    u: sa.Table = UrlState.__table__  # type: ignore[assignment]
+    by_id = {c.article_id: c for c in stored}
+    own = {c.canonical_url for c in stored}
+    pages: dict[int, list[StoryCopy]] = {}
+    for row in conn.execute(sa.select(u.c.canonical_url, u.c.article_id, u.c.first_seen, u.c.published)
+                            .where(u.c.article_id.in_(list(by_id)))
+                            .order_by(u.c.first_seen, u.c.canonical_url)):
+        if row.canonical_url in own:
+            continue
+        of = by_id[row.article_id]
+        host = urlsplit(row.canonical_url).hostname or ""
+        same_site = host.removeprefix("www.") == of.host.removeprefix("www.")
+        published = as_utc(row.published)
+        if published is not None and of.published is not None and of.published.tzinfo is not None:
+            published = published.astimezone(of.published.tzinfo)  # shown in the copy's own offset
+        pages.setdefault(of.article_id, []).append(replace(
+            of, source=of.source if same_site else host.removeprefix("www."), host=host,
+            canonical_url=row.canonical_url, published=published or of.published,
+            first_seen=as_utc(row.first_seen) or of.first_seen, longest=False, earliest=False,
+            copy_of=of.copy_of or of.article_id, verbatim=True))
+    return [page for c in stored for page in (c, *pages.get(c.article_id, ()))]

@@ -279,3 +279,26 @@ def test_story_command_refuses_a_missing_archive(tmp_path: Path) -> None:
     assert "no archive at" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not missing.exists()
+
+
+def test_a_verbatim_copy_at_another_outlet_is_listed_after_the_text_it_carries(archive: Archive) -> None:
+    first = archive.save_batch([make_article(1, url="https://www.reuters.com/world/a", source="reuters",
+                                             wire="Reuters", body=FULL, published=PUBLISHED)])
+    # the same page text at another outlet: archived once, its URL kept in url_state
+    again = archive.save_batch([make_article(1, url="https://www.outlet.example/syria", source="outlet",
+                                             wire="Reuters", body=FULL,
+                                             published=PUBLISHED + timedelta(hours=1))])
+    assert again[0].article_id == first[0].article_id
+    original, copy = archive.story(first[0].article_id)
+    assert (original.verbatim, original.earliest, original.canonical_url) == (
+        False, True, "https://www.reuters.com/world/a")
+    assert (copy.verbatim, copy.earliest, copy.copy_of, copy.article_id) == (
+        True, False, first[0].article_id, first[0].article_id)
+    assert (copy.source, copy.host, copy.canonical_url) == ("outlet.example", "www.outlet.example",
+                                                            "https://www.outlet.example/syria")
+    assert copy.published is not None
+    assert copy.published.utcoffset() == original.published.utcoffset()
+    result = CliRunner().invoke(main, ["story", str(first[0].article_id), "--db", archive.url])
+    assert result.exit_code == 0, result.output
+    assert " =  " in result.output
+    assert "https://www.outlet.example/syria" in result.output
