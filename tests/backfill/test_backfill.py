@@ -175,7 +175,8 @@ def test_sigkill_mid_backfill_then_rerun_equals_an_uninterrupted_run(server: Ser
 
     killed_file = tmp_path / "killed.sqlite"
     killed = f"sqlite:///{killed_file}"
-    server.throttle["/" + paths[1]] = 0.05
+    # slow enough that the kill lands before the second file's last batch is stored
+    server.throttle["/" + paths[1]] = 0.2
     proc = subprocess.Popen([*CLI, *args, "--db", killed], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:

@@ -97,7 +97,7 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
     """One worker is SIGKILLed halfway, another leaves on SIGTERM: nothing lost, nothing doubled."""
     # slow pages, two at a time per process: the crawl lasts a few seconds, so the kill lands
     # while the victim holds leased requests (each process takes up to CONCURRENT_REQUESTS)
-    site = GeneratedSite(500, pause=0.04).start()
+    site = GeneratedSite(500, pause=0.1).start()
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     # short leases: the killed worker's requests come back within seconds
     cluster = Cluster(tmp_path, redis_server.url, db, site.base_url,
@@ -114,12 +114,17 @@ def test_sigkill_of_a_worker_loses_and_doubles_nothing(tmp_path: Path, redis_ser
         # newsarchive status sees the crawl at work (asked now, answered whenever it has started)
         shown = subprocess.Popen([NEWSARCHIVE, "status", "--format", "json"], env=cluster.env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while len(site.article_hits()) < 120:
+        # a worker that starts slowly may join late: kill it once it has worked for a while
+        while "joining crawl" not in victim.output():
+            assert time.monotonic() < deadline, victim.output()[-2000:]
+            time.sleep(0.02)
+        worked = len(site.article_hits()) + 40
+        while len(site.article_hits()) < max(120, worked):
             assert time.monotonic() < deadline, coordinator.output()[-2000:]
             time.sleep(0.02)
         assert victim.popen.poll() is None, "the crawl went too fast for the test: the victim is done"
         victim.kill()
-        while len(site.article_hits()) < 200:
+        while len(site.article_hits()) < max(200, worked + 80):
             assert time.monotonic() < deadline, coordinator.output()[-2000:]
             time.sleep(0.02)
         assert leaver.popen.poll() is None, "the crawl went too fast for the test: the leaver is done"
