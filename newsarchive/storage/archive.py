@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from newsarchive.article import Article
 from newsarchive.config import default_db_url
 from newsarchive.errors import StorageError
-from newsarchive.storage import bulk
 from newsarchive.storage import engine as engines
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 from newsarchive.storage.models import UrlState as UrlStateRow
@@ -143,14 +142,8 @@ class Archive:
         """Store a batch in ONE transaction and return one outcome per article, in order."""
         if not articles:
             return []
-        with bulk.fewer_gc_passes():
-            # outside the transaction: pure work, not redone on a retry
-            prepared = prepare(articles, sqlite=self.dialect == "sqlite")
-
-            def work(conn: sa.Connection) -> list[SaveResult]:
-                return BatchWriter(conn, run_id).save_all(prepared)
-
-            return self.write(work)
+        prepared = prepare(articles)  # outside the transaction: pure work, not redone on a retry
+        return self.write(lambda conn: BatchWriter(conn, run_id).save_all(prepared))
 
     def save_stream(self, batches: Iterable[Sequence[Article]], run_id: int | None = None, *,
                     workers: int | None = None) -> Iterator[list[SaveResult]]:
@@ -158,7 +151,7 @@ class Archive:
         next batches prepared meanwhile by ``workers`` processes (default: one when this process
         may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
         """
-        return save_stream(self.save_batch, self.engine, batches, self.stream_workers(workers), run_id)
+        return save_stream(self.save_batch, batches, self.stream_workers(workers), run_id)
 
     def stream_workers(self, workers: int | None = None) -> PreparePool:
         """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
@@ -166,7 +159,7 @@ class Archive:
         if self._pool is None or self._pool.workers != wanted:
             if self._pool is not None:
                 self._pool.close()
-            self._pool = PreparePool(wanted, sqlite=self.dialect == "sqlite")
+            self._pool = PreparePool(wanted)
         return self._pool
 
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,

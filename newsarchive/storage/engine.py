@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,16 +92,9 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
     def _begin(conn: sa.Connection) -> None:
         # Writers take the lock up front, so contention shows as a retryable "locked" at BEGIN.
         immediate = conn.get_execution_options().get("newsarchive_write", False)
-        if immediate:
-            # no checkpoint at commit while a Checkpointer does them from its own thread
-            pages = 0 if engine in _checkpointed else WAL_AUTOCHECKPOINT
-            info = conn.connection.info
-            if info.get("wal_autocheckpoint", WAL_AUTOCHECKPOINT) != pages:
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
-                info["wal_autocheckpoint"] = pages
-            if not info.get("write_cache"):
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{write_cache_kib}")
-                info["write_cache"] = True
+        if immediate and not conn.connection.info.get("write_cache"):
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{write_cache_kib}")
+            conn.connection.info["write_cache"] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -115,116 +106,6 @@ WAL_AUTOCHECKPOINT = 10_000
 #: page cache of a connection once it has written (KiB; SQLite's default is 2 MB): a batch seeks
 #: large indexes with random keys (benchmarks/README.md); readers keep the default, so exports stay small
 WRITE_CACHE_KIB = 256 * 1024
-#: engines whose writers leave checkpoints to a running Checkpointer
-_checkpointed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
-
-
-class Checkpointer:
-    """Copies an SQLite archive's WAL into the database file from a thread of its own.
-
-    While it runs, the engine's writers do not checkpoint at commit, so a commit only appends
-    to the WAL; the copying is C code that releases the GIL and runs on another core (at 1M
-    articles it was 40 of a commit's 65 µs per article). The writer calls ``after_commit``:
-    that asks for a pass, and once the WAL holds more than ``wal_frames`` frames waits for one
-    to catch up, so that its next transaction starts the WAL over (SQLite restarts it only
-    when every frame has been copied). Each wait is one pass over at least the last batch
-    (~0.1 s at 1M articles, whose batches write ~3,000 frames), and at 20,000 frames the writer
-    waited after every seventh batch, ~5% of an import's time; at 40,000 half as often, for up
-    to ~650 MB of WAL with 16 KB pages during the import. Started by ``Archive.save_stream``.
-    """
-
-    wal_frames = 4 * WAL_AUTOCHECKPOINT
-
-    def __init__(self, engine: sa.Engine, path: str, busy_timeout: float = 5.0) -> None:
-        self.engine = engine
-        self.path = path
-        self.busy_timeout = busy_timeout
-        self._cond = threading.Condition()
-        self._requested = self._closing = False
-        self._started = self._finished = 0
-        #: frames in the WAL when the last pass began (SQLite's own count: the file keeps its
-        #: size when the WAL starts over)
-        self._frames = 0
-        self._thread = threading.Thread(target=self._run, name="newsarchive-checkpoint", daemon=True)
-
-    @classmethod
-    def start_for(cls, engine: sa.Engine) -> Checkpointer | None:
-        """A running checkpointer for an SQLite file archive; None for other databases."""
-        url = engine.url
-        database = url.database
-        if url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
-                or database.startswith("file:") or engine in _checkpointed:
-            return None
-        checkpointer = cls(engine, database)
-        _checkpointed.add(engine)
-        checkpointer._thread.start()
-        return checkpointer
-
-    def after_commit(self) -> None:
-        """Ask for a pass; past the WAL limit, wait for one that copies every frame."""
-        with self._cond:
-            self._requested = True
-            self._cond.notify_all()
-            if self._frames <= self.wal_frames or self.engine not in _checkpointed:
-                return
-            wanted = self._started + 1
-            self._cond.wait_for(lambda: self._closing or self._finished >= wanted, timeout=60)
-
-    def _run(self) -> None:
-        try:
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                                         check_same_thread=False)
-        except Exception as exc:  # whatever stops the thread must hand checkpoints back to commits
-            self._fail(exc)
-            return
-        try:
-            while True:
-                with self._cond:
-                    self._cond.wait_for(lambda: self._requested or self._closing)
-                    if self._closing:
-                        break
-                    self._requested = False
-                    self._started += 1
-                # fetchall finishes the statement before the thread waits: one left open would
-                # hold a read snapshot and keep SQLite from starting the WAL over
-                [(_, frames, _)] = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                with self._cond:
-                    self._finished, self._frames = self._started, int(frames)
-                    self._cond.notify_all()
-            self._truncate(connection)
-        except Exception as exc:
-            self._fail(exc)
-        finally:
-            connection.close()
-
-    @staticmethod
-    def _truncate(connection: sqlite3.Connection) -> None:
-        # at the end of the stream, copy the last frames and cut the WAL file, which would
-        # otherwise keep its largest size (up to ~650 MB) until the last connection closes;
-        # briefly, since another process may be writing, and it is only tidying
-        try:
-            connection.execute("PRAGMA busy_timeout = 200")
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except sqlite3.Error as exc:
-            log.debug("WAL left as it is after the stream: %s", exc)
-
-    def _fail(self, exc: BaseException) -> None:
-        # the writers checkpoint at commit again: slower, never unsafe
-        log.warning("background WAL checkpoints stopped (%s); commits checkpoint again", exc)
-        with self._cond:
-            _checkpointed.discard(self.engine)
-            self._closing = True
-            self._cond.notify_all()
-
-    def close(self) -> None:
-        """Stop the thread; the engine's writers checkpoint at commit again."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join()
-        _checkpointed.discard(self.engine)
-
-
 def is_locked(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite's "database is locked/busy" (worth retrying)."""
     orig = getattr(exc, "orig", exc)

@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsarchive.article import Article, normalise_text
-from newsarchive.storage import bulk, neardup
+from newsarchive.storage import neardup
 from newsarchive.storage.models import (
     ARTICLE_FIELDS,
     FETCH_FIELDS,
     OFFSET_COLUMNS,
-    VERSION_COLUMNS,
     ArticleRow,
     ArticleTopic,
     ArticleVersion,
@@ -130,42 +129,27 @@ class Prepared:
     key: str
     digest: str
     fp: neardup.Fingerprint
-    #: SQLite only: the article's article_versions values as the driver binds them, in the
-    #: order of VERSION_COLUMNS (converting and cleaning them was a tenth of a save's time)
-    version_row: tuple[Any, ...] | None
-    #: ``topic_names(article)`` and ``link_targets(article)``, computed ahead: canonicalising
-    #: the read-also URLs alone cost the writer ~25 µs per article
+    #: ``topic_names(article)`` and ``link_targets(article)``: canonicalising read-also URLs is costly
     topics: tuple[tuple[str, str], ...]
     links: tuple[tuple[str, str | None], ...]
 
 
-#: plus the columns of the save itself, first, in this order
-_VERSION_SQLITE = (f"INSERT INTO article_versions (id, article_id, created_at, run_id, origin, "
-                   f"{', '.join(VERSION_COLUMNS)}) VALUES ({', '.join('?' * (5 + len(VERSION_COLUMNS)))})")
-
-Parts = tuple[str, str, neardup.Fingerprint, tuple[Any, ...] | None,
-              tuple[tuple[str, str], ...], tuple[tuple[str, str | None], ...]]
+Parts = tuple[str, str, neardup.Fingerprint, tuple[tuple[str, str], ...], tuple[tuple[str, str | None], ...]]
 
 
-def prepare(articles: Iterable[Article | Prepared], *, sqlite: bool = False) -> list[Prepared]:
-    """Archive key, content hash and near-duplicate fingerprint of each article (pure CPU work);
-    for an SQLite archive also its version row."""
-    return [a if isinstance(a, Prepared) else Prepared(a, *_parts(a, sqlite)) for a in articles]
+def prepare(articles: Iterable[Article | Prepared]) -> list[Prepared]:
+    """Archive key, content hash, near-duplicate fingerprint, topics and links of each article
+    (pure CPU work)."""
+    return [a if isinstance(a, Prepared) else Prepared(a, *_parts(a)) for a in articles]
 
 
-def prepared_parts(articles: Sequence[Article], sqlite: bool = False) -> list[Parts]:
+def prepared_parts(articles: Sequence[Article]) -> list[Parts]:
     """What ``prepare`` adds to each article, without the article (what a worker process sends back)."""
-    with bulk.fewer_gc_passes():
-        return [_parts(a, sqlite) for a in articles]
+    return [_parts(a) for a in articles]
 
 
-def _parts(article: Article, sqlite: bool) -> Parts:
-    digest = article.content_hash
-    row = None
-    if sqlite:
-        row = bulk.sqlite_bind_values(ArticleVersion.__table__, VERSION_COLUMNS,  # type: ignore[arg-type]
-                                      _article_version_values(article, digest))
-    return (article_key(article), digest, fingerprint(article), row,
+def _parts(article: Article) -> Parts:
+    return (article_key(article), article.content_hash, fingerprint(article),
             topic_names(article), link_targets(article))
 
 
@@ -196,7 +180,9 @@ def link_targets(article: Article) -> tuple[tuple[str, str | None], ...]:
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
-    bulk.executemany(conn, bulk.insert_ignore_statement(conn, table), rows)
+    if rows:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
 
 
 def _clean(value: Any) -> Any:
@@ -297,7 +283,7 @@ class BatchWriter:
     # -- entry points ---------------------------------------------------------------------
     def save_all(self, batch: Sequence[Article | Prepared]) -> list[SaveResult]:
         """Store the batch and return one outcome per article, in order."""
-        prepared = prepare(batch, sqlite=not self.postgres)
+        prepared = prepare(batch)
         self._prepared.update((id(p.article), p) for p in prepared)
         articles = [p.article for p in prepared]
         keys = [p.key for p in prepared]
@@ -355,7 +341,7 @@ class BatchWriter:
         by_id: dict[int, _Story] = {}
         ids = sorted({article_id for article_id, _ in items})
         for chunk in _chunks(ids, 500):
-            for row in self._known(ArticleRow.id, "a.id", chunk):
+            for row in self._known(ArticleRow.id, chunk):
                 by_id[row.id] = self._story(row)
         for article_id, article in items:
             by_id[article_id].versions.append(article)
@@ -452,20 +438,13 @@ class BatchWriter:
     def _known_by_key(self, keys: list[str]) -> dict[str, _Story]:
         out: dict[str, _Story] = {}
         for chunk in _chunks(sorted(set(keys)), 500):
-            for row in self._known(ArticleRow.canonical_url, "a.canonical_url", chunk):
+            for row in self._known(ArticleRow.canonical_url, chunk):
                 out[row.canonical_url] = self._story(row)
         return out
 
-    def _known(self, column: Any, sqlite_column: str, values: Sequence[Any]) -> Iterable[Any]:
+    def _known(self, column: Any, values: Sequence[Any]) -> Iterable[Any]:
         """The _KNOWN rows whose ``column`` is one of ``values``, by ascending article id."""
-        if self.postgres:
-            return self.conn.execute(_KNOWN.where(column.in_(values)).order_by(ArticleRow.id))
-        # SQLite: the driver's own IN list (building, caching and expanding the SQLAlchemy
-        # statement cost more than the seeks: ~25 µs per article at 1M articles); the times as
-        # the UTCDateTime column would read them
-        sql = _KNOWN_SQLITE.format(sqlite_column, ",".join("?" * len(values)))
-        return [_KnownRow(row[0], row[1], row[2], row[3], _stored_utc(row[4]), _stored_utc(row[5]), row[6])
-                for row in self.conn.exec_driver_sql(sql, tuple(values))]
+        return self.conn.execute(_KNOWN.where(column.in_(values)).order_by(ArticleRow.id))
 
     def _digest(self, article: Article) -> str:
         ready = self._prepared.get(id(article))
@@ -486,7 +465,7 @@ class BatchWriter:
     def _current_by_hash(self, hashes: list[str]) -> dict[str, tuple[_Story, int | None]]:
         out: dict[str, tuple[_Story, int | None]] = {}
         for chunk in _chunks(sorted(set(hashes)), 500):
-            for row in self._known(ArticleVersion.content_hash, "v.content_hash", chunk):
+            for row in self._known(ArticleVersion.content_hash, chunk):
                 if row.content_hash not in out:
                     out[row.content_hash] = (self._story(row), None)
         return out
@@ -499,22 +478,10 @@ class BatchWriter:
         new = [s for s in changed if s.is_new]
         self._cluster(new)
         replaced = [s.current_version_id for s in changed]
-        if self.postgres:
-            self._insert_articles(new)
-            self._insert_versions(changed, origin)
-            self._update_articles(changed, origin)
-        else:
-            # SQLite: the ids are given here, so a new article's row is inserted with its final
-            # cluster, published and simhash, and then only pointed at its version (a full update
-            # rewrote its entries in three indexes). Deferring the foreign keys to insert it
-            # complete would be dearer: every parent row inserted while a check is pending makes
-            # SQLite look for orphans in each referring table, and url_state.article_id has no index.
-            self._give_ids(new, changed)
-            self._insert_articles(new)
-            self._insert_versions(changed, origin)
-            if new:
-                self.conn.exec_driver_sql(_POINT_ARTICLE, [(s.current_version_id, s.article_id) for s in new])
-            self._update_articles([s for s in changed if not s.is_new], origin)
+        self._insert_articles(new)
+        self._insert_versions(changed, origin)
+        self._update_articles(changed, origin)
+        if not self.postgres:
             sync_fts(self.conn, replaced, [s.current_version_id for s in changed])
         self._touch([s for s in stories if not s.versions and s.seen is not None])
         old = [s.article_id for s in changed if not s.is_new]
@@ -562,79 +529,38 @@ class BatchWriter:
                 return other.root()
         return None
 
-    def _give_ids(self, new: list[_Story], changed: list[_Story]) -> None:
-        """SQLite: ids for the batch's new articles and versions; each new article's current version."""
-        for story, article_id in zip(new, self._next_ids(ArticleRow, len(new)), strict=True):
-            story.article_id = article_id
-        ids = iter(self._next_ids(ArticleVersion, sum(len(s.versions) for s in changed)))
-        for story in changed:
-            story.version_ids.extend(next(ids) for _ in story.versions)
-        for story in new:
-            story.current_version_id = story.version_ids[-1]
-
     def _insert_articles(self, new: list[_Story]) -> None:
         if not new:
             return
         sources = self._source_ids({s.source or "unknown" for s in new})
-        rows = []
-        for story in new:
-            final = story.versions[-1]
-            rows.append({"canonical_url": story.key, "source_id": sources[story.source or "unknown"],
-                         "published": final.published, "published_offset": offset_minutes(final.published),
-                         "simhash": story.fp.simhash if story.fp else None,
-                         "first_seen": story.first_seen, "last_seen": story.seen})
-        if self.postgres:
-            for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
-                story.article_id = article_id
-            return
-        for story, row in zip(new, rows, strict=True):
-            row.update(id=story.article_id, cluster_id=story.final_cluster())
-        bulk.executemany(self.conn, _INSERTS[ArticleRow], rows)
+        rows = [{"canonical_url": s.key, "source_id": sources[s.source or "unknown"],
+                 "first_seen": s.first_seen, "last_seen": s.seen} for s in new]
+        for story, article_id in zip(new, self._insert_ids(ArticleRow, rows), strict=True):
+            story.article_id = article_id
 
     def _insert_versions(self, changed: list[_Story], origin: str) -> None:
         owners = [story for story in changed for _ in story.versions]
-        articles = [article for story in changed for article in story.versions]
-        if not articles:
-            return
-        if self.postgres:
-            ids = self._insert_ids(ArticleVersion, [self._version_row(story, article, origin)
-                                                    for story, article in zip(owners, articles, strict=True)])
-            for story, version_id in zip(owners, ids, strict=True):
-                story.version_ids.append(version_id)
-            return
-        # SQLite: the ids come from _give_ids
-        ids = [version_id for story in changed for version_id in story.version_ids]
-        prepared = [self._prepared.get(id(article)) for article in articles]
-        rows = [p.version_row for p in prepared if p is not None and p.version_row is not None]
-        if len(rows) < len(articles):
-            bulk.executemany(self.conn, _INSERTS[ArticleVersion], [
-                {"id": version_id, **self._version_row(story, article, origin)}
-                for version_id, story, article in zip(ids, owners, articles, strict=True)])
-            return
-        # the values prepared ahead, behind the save's own
-        created = bulk.sqlite_bind_values(ArticleVersion.__table__,  # type: ignore[arg-type]
-                                          ("created_at",), {"created_at": self.now})
-        self.conn.exec_driver_sql(_VERSION_SQLITE, [
-            (version_id, story.article_id, *created, self.run_id, origin, *row)
-            for version_id, story, row in zip(ids, owners, rows, strict=True)])
+        rows = [self._version_row(story, article, origin) for story in changed for article in story.versions]
+        for story, version_id in zip(owners, self._insert_ids(ArticleVersion, rows), strict=True):
+            story.version_ids.append(version_id)
 
     def _version_row(self, story: _Story, article: Article, origin: str) -> dict[str, Any]:
         return {"article_id": story.article_id, "created_at": self.now, "run_id": self.run_id,
                 "origin": origin, **_article_version_values(article, self._digest(article))}
 
-    def _next_ids(self, model: Any, count: int) -> list[int]:
-        # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
-        # maximum are ours to give, exactly as SQLite would pick them (RETURNING in parameter
-        # order would run one INSERT per row, ~150 µs each here)
-        if not count:
-            return []
-        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
-        return list(range(first, first + count))
-
     def _insert_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """PostgreSQL: insert ``rows`` into ``model``'s table; their new ids, in order."""
-        stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
-        return list(self.conn.execute(stmt, rows).scalars().all())
+        """Insert ``rows`` into ``model``'s table; their new ids, in order."""
+        if not rows:
+            return []
+        if self.postgres:
+            stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+            return list(self.conn.execute(stmt, rows).scalars().all())
+        # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so the ids after the current
+        # maximum are ours to give (RETURNING in parameter order runs one INSERT per row)
+        first = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))).scalar_one()) + 1
+        ids = list(range(first, first + len(rows)))
+        self.conn.execute(sa.insert(model), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
 
     def _update_articles(self, changed: list[_Story], origin: str) -> None:
         rows = []
@@ -648,11 +574,13 @@ class BatchWriter:
                          "b_cluster": story.final_cluster(), "b_published": final.published,
                          "b_offset": offset_minutes(final.published),
                          "b_simhash": story.fp.simhash if story.fp else None, "b_seen": last_seen})
-        bulk.executemany(self.conn, _UPDATE_ARTICLE, rows)
+        if rows:
+            self.conn.execute(_UPDATE_ARTICLE, rows)
 
     def _touch(self, stories: list[_Story]) -> None:
         rows = [{"b_id": s.article_id, "b_seen": s.seen} for s in stories if s.article_id is not None]
-        bulk.executemany(self.conn, _TOUCH_ARTICLE, rows)
+        if rows:
+            self.conn.execute(_TOUCH_ARTICLE, rows)
 
     def _delete_for(self, column: Any, article_ids: list[int | None]) -> None:
         for chunk in _chunks(sorted(i for i in article_ids if i is not None), 500):
@@ -695,12 +623,6 @@ class BatchWriter:
         if not edges:
             return
         resolved = self.resolve_urls({url for _, url in edges})
-        if not self.postgres:
-            # plain tuples to the driver: about one and a half links per article, where a
-            # parameter dict per row cost more than inserting it
-            rows = [(a, u, t, resolved.get(u)) for (a, u), t in edges.items()]
-            self.conn.exec_driver_sql(_LINKS_SQLITE, rows)
-            return
         insert_ignore(self.conn, Link.__table__,  # type: ignore[arg-type]
                       [{"from_article_id": a, "to_url": u, "title": t, "to_article_id": resolved.get(u)}
                        for (a, u), t in edges.items()])
@@ -709,17 +631,6 @@ class BatchWriter:
         """Canonical URL -> article id, for archived articles and URLs known as duplicates."""
         found: dict[str, int] = {}
         for chunk in _chunks(sorted(set(urls)), 500):
-            if not self.postgres:
-                # archived articles first, and url_state (duplicates) only for the rest: most
-                # read-also targets are archived articles, and each lookup is a seek in a large index
-                articles: dict[str, int] = dict(self.conn.exec_driver_sql(
-                    _RESOLVE_ARTICLES.format(",".join("?" * len(chunk))), tuple(chunk)).all())
-                rest = tuple(url for url in chunk if url not in articles)
-                if rest:
-                    found.update(self.conn.exec_driver_sql(
-                        _RESOLVE_DUPLICATES.format(",".join("?" * len(rest))), rest).all())
-                found.update(articles)
-                continue
             for row in self.conn.execute(
                 sa.select(UrlState.canonical_url, UrlState.article_id)
                 .where(UrlState.canonical_url.in_(chunk), UrlState.article_id.is_not(None))
@@ -734,7 +645,8 @@ class BatchWriter:
     def _resolve_incoming(self, pairs: list[tuple[str, _Story]]) -> None:
         # The other direction of arrival: links stored before their target was archived.
         rows = [{"b_url": key, "b_id": story.article_id} for key, story in pairs]
-        bulk.executemany(self.conn, _RESOLVE_LINKS, rows)
+        if rows:
+            self.conn.execute(_RESOLVE_LINKS, rows)
 
     def _url_states(self, states: list[tuple[str, Article, _Story]]) -> None:
         rows = []
@@ -752,10 +664,7 @@ class BatchWriter:
                 "listed_modified": listed_json(fetch.listing, fetch.listed_modified) if fetch else None,
             })
         if rows:
-            bulk.executemany(self.conn, _url_state_upsert(self.postgres, tuple(rows[0])), rows)
-
-
-_INSERTS: dict[Any, Any] = {ArticleRow: sa.insert(ArticleRow), ArticleVersion: sa.insert(ArticleVersion)}
+            self.conn.execute(_url_state_upsert(self.postgres, tuple(rows[0])), rows)
 
 
 @lru_cache(maxsize=8)
@@ -768,27 +677,6 @@ def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
         updated["listed_modified"] = sa.func.coalesce(stmt.excluded.listed_modified,
                                                       table.c.listed_modified)  # type: ignore[attr-defined]
     return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated)
-
-
-_KNOWN_SQLITE = ("SELECT a.id, a.canonical_url, a.current_version_id, a.cluster_id, a.first_seen, "
-                 "a.last_seen, "
-                 "v.content_hash FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
-                 "WHERE {} IN ({}) ORDER BY a.id")
-
-
-class _KnownRow(NamedTuple):
-    id: int
-    canonical_url: str
-    current_version_id: int | None
-    cluster_id: int | None
-    first_seen: datetime | None
-    last_seen: datetime | None
-    content_hash: str
-
-
-def _stored_utc(value: str | None) -> datetime | None:
-    # SQLite's DATETIME text as SQLAlchemy writes it ("YYYY-MM-DD HH:MM:SS.ffffff"), in UTC
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 _KNOWN = (
@@ -815,15 +703,6 @@ _RESOLVE_LINKS = (
     .where(Link.to_url == sa.bindparam("b_url"), Link.to_article_id.is_(None))
     .values(to_article_id=sa.bindparam("b_id"))
 )
-
-
-_POINT_ARTICLE = "UPDATE articles SET current_version_id = ? WHERE id = ?"
-_LINKS_SQLITE = ("INSERT INTO links (from_article_id, to_url, title, to_article_id) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT DO NOTHING")
-# SQLite's own IN lists, the URLs bound (SQLAlchemy's expanding parameters cost more than the seeks)
-_RESOLVE_DUPLICATES = ("SELECT canonical_url, article_id FROM url_state "
-                       "WHERE canonical_url IN ({}) AND article_id IS NOT NULL")
-_RESOLVE_ARTICLES = "SELECT canonical_url, id FROM articles WHERE canonical_url IN ({})"
 
 
 _FTS_DELETE = (
@@ -877,18 +756,8 @@ def lookup_keys(conn: sa.Connection, weeks: Iterable[int],
     return found
 
 
-_ADD_KEYS_SQLITE = "INSERT INTO neardup_keys (week, key, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-
-
 def add_keys(conn: sa.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
     """Store (week, key, article id) rows; rows already there are left alone."""
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        # plain tuples to the driver: ~25 rows per article, where a parameter dict per row cost
-        # as much as inserting it
-        conn.exec_driver_sql(_ADD_KEYS_SQLITE, list(rows))
-        return
     insert_ignore(conn, _KEYS, [{"week": w, "key": k, "article_id": a} for w, k, a in rows])
 
 
@@ -915,7 +784,8 @@ def remove_keys(conn: sa.Connection, versions: Mapping[int, int]) -> None:
             week = week_of(row.published or row.first_seen)
             rows += [{"b_week": week, "b_key": k, "b_article": row.article_id}
                      for k in set(neardup.fingerprint(row.body, row.headline).keys)]
-    bulk.executemany(conn, _DELETE_KEY, rows)
+    if rows:
+        conn.execute(_DELETE_KEY, rows)
 
 
 def upsert_url_state(conn: sa.Connection, key: str, now: datetime, values: dict[str, Any]) -> None:

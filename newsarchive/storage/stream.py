@@ -6,9 +6,6 @@ the database; the rest is the database work, which one connection must do in ord
 worker process prepares the batches ahead while this process writes the current one, and the
 save runs at the speed of the slower of the two.
 
-On SQLite a thread also copies the WAL into the database file meanwhile (``engine.Checkpointer``),
-so the writer's commits only append to the WAL.
-
 What is stored, and every outcome, is exactly what ``save_batch`` on each batch in turn gives
 (one transaction per batch, in order). If the worker cannot be used (one core, a pool that
 fails to start or dies, an article that cannot be pickled), the batch is prepared here
@@ -24,19 +21,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-import sqlalchemy as sa
-
 from newsarchive.article import Article
-from newsarchive.storage.bulk import fewer_gc_passes
-from newsarchive.storage.engine import Checkpointer
 from newsarchive.storage.save import Parts, Prepared, SaveResult, prepare, prepared_parts
 
 log = logging.getLogger(__name__)
 
 _Parts = Future[list[Parts]]
-#: batches submitted ahead per worker: enough that the writer rarely waits when one of its
-#: batches is slow (a band-index merge every ten batches takes several batches' time) and the
-#: worker is not idle meanwhile; a few MB of articles
+#: batches submitted ahead per worker, so neither side waits on the other's slow batch (a few MB)
 AHEAD_PER_WORKER = 8
 
 
@@ -54,9 +45,8 @@ def default_workers() -> int:
 class PreparePool:
     """Worker processes that run ``save.prepared_parts``; falls back to this process if they fail."""
 
-    def __init__(self, workers: int, *, sqlite: bool = False) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.sqlite = sqlite
         self._executor: ProcessPoolExecutor | None = None
         self._broken = workers <= 0
 
@@ -70,7 +60,7 @@ class PreparePool:
                 # (Scrapy's reactor, SQLAlchemy's pool) that a forked child must not inherit
                 spawn = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=spawn)
-            return self._executor.submit(prepared_parts, batch, self.sqlite)
+            return self._executor.submit(prepared_parts, batch)
         except (OSError, RuntimeError) as exc:
             self._give_up(exc)
             return None
@@ -92,7 +82,7 @@ class PreparePool:
                 self._give_up(exc)
             else:
                 return [Prepared(article, *part) for article, part in zip(batch, parts, strict=True)]
-        return prepare(batch, sqlite=self.sqlite)
+        return prepare(batch)
 
     def _give_up(self, exc: BaseException) -> None:
         if not self._broken:
@@ -112,11 +102,11 @@ class PreparePool:
             self._executor = None
 
 
-def save_stream(save_batch: Callable[[list[Prepared], int | None], list[SaveResult]], engine: sa.Engine,
+def save_stream(save_batch: Callable[[list[Prepared], int | None], list[SaveResult]],
                 batches: Iterable[Sequence[Article]], pool: PreparePool,
                 run_id: int | None = None) -> Iterator[list[SaveResult]]:
     """Save each batch with ``save_batch`` (Archive.save_batch: one transaction each), in order,
-    preparing the next ones in ``pool``; ``engine`` is the archive's (SQLite's WAL checkpoints)."""
+    preparing the next ones in ``pool``."""
     source = iter(batches)
     ahead: deque[tuple[list[Article], _Parts | None]] = deque()
     limit = max(1, pool.workers) * AHEAD_PER_WORKER
@@ -129,20 +119,9 @@ def save_stream(save_batch: Callable[[list[Prepared], int | None], list[SaveResu
             articles = list(batch)
             ahead.append((articles, pool.submit(articles) if articles else None))
 
-    checkpointer = Checkpointer.start_for(engine)
-    try:
-        # for the whole stream, the caller's code between batches included: restoring the
-        # default after each batch would start a pass over everything held at every batch
-        with fewer_gc_passes():
-            fill()
-            while ahead:
-                articles, future = ahead.popleft()
-                prepared = pool.result(articles, future) if articles else []
-                fill()  # the worker starts on the next batch before this one is written
-                results = save_batch(prepared, run_id)
-                if checkpointer is not None:
-                    checkpointer.after_commit()
-                yield results
-    finally:
-        if checkpointer is not None:
-            checkpointer.close()
+    fill()
+    while ahead:
+        articles, future = ahead.popleft()
+        prepared = pool.result(articles, future) if articles else []
+        fill()  # the worker starts on the next batch before this one is written
+        yield save_batch(prepared, run_id)

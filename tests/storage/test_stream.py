@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from archive_helpers import OTHER_STORY, STORY, make_article
 
 from newsarchive.article import Article
 from newsarchive.storage import Archive, SaveResult
-from newsarchive.storage import engine as engines
 
 Saved = tuple[list[list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]]]
 
@@ -125,103 +122,3 @@ def test_closing_the_archive_stops_its_workers(sqlite_url: str) -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-
-
-def _autocheckpoint(archive: Archive) -> int:
-    """wal_autocheckpoint as the archive's writers see it inside a write transaction."""
-    return int(archive.write(lambda conn: conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()))
-
-
-def _checkpoint_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "newsarchive-checkpoint"]
-
-
-def test_a_thread_checkpoints_while_the_stream_writes_and_stops_with_it(sqlite_url: str) -> None:
-    with Archive(sqlite_url) as archive:
-        assert _autocheckpoint(archive) == engines.WAL_AUTOCHECKPOINT
-        stream = archive.save_stream(long_batches(), workers=0)
-        next(stream)
-        assert len(_checkpoint_threads()) == 1
-        assert _autocheckpoint(archive) == 0  # commits leave the copying to that thread
-        rest = list(stream)
-        assert len(rest) == len(long_batches()) - 1
-        assert _checkpoint_threads() == []
-        assert _autocheckpoint(archive) == engines.WAL_AUTOCHECKPOINT
-
-
-def test_the_wal_file_is_cut_when_the_stream_ends(sqlite_url: str) -> None:
-    # every frame copied and the file truncated, not left at its largest size until the
-    # archive closes; the archive stays open and usable
-    with Archive(sqlite_url) as archive:
-        wal = Path(str(archive.engine.url.database) + "-wal")
-        stream = archive.save_stream(long_batches(), workers=0)
-        next(stream)
-        assert wal.stat().st_size > 0
-        list(stream)
-        assert wal.stat().st_size == 0
-        assert archive.save_batch([make_article(99_999)])[0].outcome == "new"
-
-
-_CONNECT = sqlite3.connect
-
-
-class _SlowCheckpoints(sqlite3.Connection):
-    #: seconds each checkpoint pass sleeps first
-    pause = 0.0
-
-    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
-        if "wal_checkpoint" in sql:
-            time.sleep(self.pause)
-        return super().execute(sql, *args)  # type: ignore[arg-type]
-
-
-def _wal_sizes(url: str, frames: int, pause: float, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The WAL file's size after each batch of a stream whose checkpointer waits past ``frames``."""
-    monkeypatch.setattr(engines.Checkpointer, "wal_frames", frames)
-    monkeypatch.setattr(_SlowCheckpoints, "pause", pause)
-    monkeypatch.setattr(engines.sqlite3, "connect",
-                        lambda *args, **kwargs: _CONNECT(*args, factory=_SlowCheckpoints, **kwargs))
-    stream = [[make_article(1000 + 10 * i + k, body=STORY + f" Item {i}-{k}.") for k in range(10)]
-              for i in range(24)]
-    with Archive(url) as archive:
-
-        @sa.event.listens_for(archive.engine, "connect")
-        def _truncate(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-            # SQLite keeps the WAL file's size when it starts the WAL over; this makes it cut
-            # the file, so that its size shows the frames written since
-            dbapi_connection.execute("PRAGMA journal_size_limit = 0")
-
-        archive.engine.dispose()
-        wal = Path(str(archive.engine.url.database) + "-wal")
-        return [wal.stat().st_size for _ in archive.save_stream(stream, workers=0)]
-
-
-def test_the_wal_starts_over_during_a_long_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # past the limit the writer waits for a pass, so that its next transaction starts the WAL
-    # over; with a limit it never reaches, the WAL only grows: writers do not checkpoint, and
-    # passes slowed far beyond the time from one commit to the next BEGIN (a few ms, more on
-    # a loaded machine: 20 ms was once too short) never finish between two transactions
-    growing = _wal_sizes(f"sqlite:///{tmp_path / 'a.sqlite'}", 10**9, 0.5, monkeypatch)
-    bounded = _wal_sizes(f"sqlite:///{tmp_path / 'b.sqlite'}", 4, 0.02, monkeypatch)
-    assert growing == sorted(growing)
-    assert growing[-1] > 3 * growing[0]
-    assert max(bounded) < growing[-1] / 2
-
-
-def test_a_checkpointer_that_cannot_start_leaves_commits_checkpointing(
-        sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    def refuse(*args: object, **kwargs: object) -> sqlite3.Connection:
-        raise sqlite3.OperationalError("unable to open database file")
-
-    with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.storage.engine"):
-        monkeypatch.setattr(engines.sqlite3, "connect", refuse)
-        stream = archive.save_stream(batches(), workers=0)
-        next(stream)
-        for _ in range(100):
-            if not _checkpoint_threads():
-                break
-            time.sleep(0.01)
-        monkeypatch.undo()
-        assert _autocheckpoint(archive) == engines.WAL_AUTOCHECKPOINT
-        assert len(list(stream)) == len(batches()) - 1
-    assert "background WAL checkpoints stopped" in caplog.text
