@@ -43,7 +43,7 @@ from typing import Any
 
 from newsarchive.article import Article, FetchInfo
 from newsarchive.storage import Archive, neardup
-from newsarchive.storage.save import KEY_WEEKS, BatchWriter, Probe, lookup_keys, week_of
+from newsarchive.storage.save import BatchWriter, Probe, day_of, fortnights_read, lookup_keys
 from newsarchive.storage.stream import default_workers
 
 MSK = timezone(timedelta(hours=3))
@@ -196,8 +196,7 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
 
 def _probe(article: Article) -> Probe:
     fp = neardup.fingerprint(article.body, article.headline)
-    week = week_of(article.published or article.fetched_at or START)
-    return Probe(fp, week, article.body, article.headline)
+    return Probe(fp, day_of(article.published or article.fetched_at or START), article.body, article.headline)
 
 
 def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch: int,
@@ -205,7 +204,7 @@ def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch
     """Per-article fingerprint and near-duplicate lookup cost for articles not yet archived.
 
     The lookup is ``BatchWriter.find_clusters``, what a batched save runs for its new stories:
-    one ``neardup_keys`` query per week of the batch, the candidates' SimHashes compared, and
+    one ``neardup_keys`` query per fortnight pair of the batch, the candidates' SimHashes compared, and
     the texts of those sharing sample keys read for containment. It runs in a transaction that
     is rolled back, so it measures the lookup, whatever else save_batch does around it. Each
     ``round_`` probes with other articles (a round does not find pages a previous one brought
@@ -237,7 +236,7 @@ def neardup_cost(archive: Archive, corpus: Corpus, size: int, probes: int, batch
         # reported, not timed: how many archived articles shared a key with a probe
         candidates = 0
         for p in probe:
-            shared = lookup_keys(conn, range(p.week - KEY_WEEKS, p.week + KEY_WEEKS + 1), p.fp.keys)
+            shared = lookup_keys(conn, fortnights_read(p.day), p.fp.keys)
             candidates += len({a for rows in shared.values() for _, a in rows})
         conn.rollback()
     kinds = [len(fresh), len(copies), len(partial), len(quoting)]

@@ -31,14 +31,14 @@ from newsarchive.storage.models import (
     Topic,
 )
 from newsarchive.storage.save import (
-    KEY_WEEKS,
     BatchWriter,
     add_keys,
+    day_of,
+    fortnights_read,
     insert_ignore,
     link_targets,
     lookup_keys,
     topic_names,
-    week_of,
 )
 from newsarchive.storage.warc import read_response
 
@@ -337,18 +337,17 @@ def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> 
 
 def _missing_keys(conn: sa.Connection, rows: Sequence[Any],
                   fps: dict[int, neardup.Fingerprint]) -> dict[int, list[tuple[int, int, int]]]:
-    """Article id -> its (week, key, article id) rows missing from neardup_keys, but for keys a save
-    leaves out because KEY_CAP other articles of its weeks hold them."""
-    by_week: dict[int, list[Any]] = {}
+    """Article id -> its (fortnight, key, article id) rows missing from neardup_keys, but for keys a
+    save leaves out because KEY_CAP other articles of its fortnights hold them."""
+    by_day: dict[int, list[Any]] = {}
     for r in rows:
-        by_week.setdefault(week_of(r.published or r.first_seen), []).append(r)
+        by_day.setdefault(day_of(r.published or r.first_seen), []).append(r)
     out: dict[int, list[tuple[int, int, int]]] = {}
-    for week, group in by_week.items():
-        found = lookup_keys(conn, range(week - KEY_WEEKS, week + KEY_WEEKS + 1),
-                            {k for r in group for k in fps[r.id].keys})
+    for day, group in by_day.items():
+        found = lookup_keys(conn, fortnights_read(day), {k for r in group for k in fps[r.id].keys})
         for r in group:
-            missing = [(week, k, r.id) for k in fps[r.id].keys
-                       if (week, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
+            missing = [(day // 14, k, r.id) for k in fps[r.id].keys
+                       if (day // 14, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
             if missing:
                 out[r.id] = missing
     return out

@@ -163,21 +163,19 @@ class Link(Base):
 
 
 class NeardupKey(Base):
-    """Near-duplicate lookup keys of each article's current text (migration 0015).
+    """Near-duplicate lookup keys of each article's current text (migrations 0015, 0016).
 
-    Two kinds in one table, told apart by the article being matched, which knows its own:
-    ``neardup.BANDS`` MinHash-LSH band keys (whole-text similarity) and content-defined sample
-    keys (containment of a partial copy). Keys are random 64-bit values, so the primary key
-    starts with ``week``, the article's publication week: a crawl's inserts land in the few
-    recent weeks' pages, which stay cached, and a lookup reads its article's week and the ones
-    beside it (``save.KEY_WEEKS``).
+    ``neardup.BANDS`` MinHash-LSH band keys (whole-text copies) and content-defined sample keys
+    (partial copies), under the article's publication fortnight: keys are random, so the primary
+    key starts with the fortnight, and a crawl's inserts land in the recent fortnights' pages,
+    which stay cached. A lookup reads two fortnights (``save.fortnights_read``).
     """
 
     __tablename__ = "neardup_keys"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it: rows live in the PK
 
-    #: weeks since Monday 1970-01-05 of published (first_seen when unknown), see save.week_of
-    week: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    #: days since Monday 1970-01-05 of published (first_seen when unknown), divided by 14 (save.day_of)
+    fortnight: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     #: no foreign key: checking it made every key row 3-4x dearer, and a key of a
     #: deleted article only yields a candidate that is then not found

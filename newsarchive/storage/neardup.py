@@ -1,43 +1,17 @@
 """Near-duplicate detection for syndicated wire copy: SimHash, LSH band keys, containment samples.
 
-The same wire story is republished under other URLs and by other outlets with small edits:
-a new headline or dateline, a reworded sentence, a paragraph added at the end, typos; or in
-part: page 1 of 2, one part of a split press release. This module turns a story's text into
+A story's text becomes
 
-* ``simhash``: a 64-bit SimHash over word 3-shingles (stored beside the version); two
-  stories are near-duplicates when their SimHashes differ in at most ``HAMMING_THRESHOLD``
-  bits (and their shingle sets are RESEMBLANCE alike: ``is_copy``),
-* ``band_keys``: ``BANDS`` integer keys (stored in an indexed table); only articles sharing
-  at least one key with a new article are compared with it, so the cost per new article is
-  a few index lookups whatever the size of the archive, and
-* ``sample_keys``: content-defined samples of the text's 6-word windows (about one in
-  ``SAMPLE_EVERY``), stored in the same table. A partial copy has the samples of the part it
-  copied, so it shares most of its own with the longer story, where whole-text measures see
-  little (Jaccard 0.35 for page 1 of 2); articles sharing ``MIN_SHARED_SAMPLES`` are then
-  judged by the containment of the shorter text's shingles in the longer's (``is_copy``).
+* ``simhash``: 64-bit SimHash over word 3-shingles; copies differ in at most ``HAMMING_THRESHOLD`` bits;
+* ``band_keys``: ``BANDS`` MinHash-LSH keys over the same shingles, so only articles sharing a key are
+  compared (a pair of Jaccard J shares one with probability 1-(1-J^3)^10: 0.98 at J=0.7, 0.03 at 0.15).
+  They come from the text, not from SimHash bits: a pigeonhole index over 18 bits would compare
+  every new article with much of the archive;
+* ``sample_keys``: content-defined samples of 6-word windows, so a partial copy (page 1 of 2)
+  shares most of its samples with the longer story where whole-text measures see little.
 
-Why the band keys come from the text and not from the SimHash bits: the pigeonhole scheme
-(split the 64 bits into k+1 bands, any two fingerprints within k bits share a band) is only
-selective for k <= 3 or 4. Measured on our test stories (tests/storage/test_neardup.py,
-over 200 hash seeds, i.e. blake2b personalisations), lightly edited copies are 8 bits apart
-on average and up to 18 in the tail, while different stories on the same topic are 30 bits
-apart on average and down to 15 in the tail. A
-pigeonhole index for k=18 needs 19 bands of 3 bits, i.e. every new article would be compared
-with a large fraction of the archive. So the candidates come from MinHash-LSH over the same
-shingles (one-permutation hashing with densification, ``BANDS`` bands of ``ROWS`` rows):
-a pair with shingle Jaccard similarity J shares a key with probability 1-(1-J^3)^10, which
-is 0.98 at J=0.7 (our edited copies have J=0.77-0.93), 0.24 at J=0.3 and 0.03 at J=0.15 (our
-same-topic different stories have J<=0.15). The SimHash check then rejects the few
-accidental candidates: over those 200 seeds all 800 edited pairs were found and none of the
-800 different pairs was merged (7 shared a band key; 5 were within 18 bits; never both). All
-values are signed 64-bit integers so they fit an SQL BIGINT.
-
-On 10k synthetic 230-word stories, 99.7% of edited copies (new headline, first sentence
-replaced, a sentence appended) were found and no two different stories shared a band key
-(benchmarks/storage.py measures this at every archive size).
-
-Fingerprints are stored, so they must not change between processes or releases: words are
-hashed with blake2b into fixed tables (see ``_digests``); a test pins one value.
+``is_copy`` then decides on the shingle sets. Fingerprints are stored: hashing must not change
+between processes or releases (a test pins one value). Measurements: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -49,16 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: words per shingle: 3 keeps a changed word local (3 shingles) while two different stories
-#: about the same people and places share almost no 3-word sequences (Jaccard <= 0.15 on
-#: our pairs, against 0.23 with 2-word shingles).
+#: words per shingle: a changed word stays local, different same-topic stories share almost none
 SHINGLE_WORDS = 3
-#: a pair is a near-duplicate when the SimHashes differ in at most this many of 64 bits:
-#: edited copies of our test stories average 8 bits (tail up to 18 over 200 hash seeds),
-#: different same-topic stories average 30 (tail down to 15). 18 sits between the two
-#: means, about 2.5 standard deviations from the different-story mean; a different story in
-#: that tail is still rejected unless it also shares an LSH band, which needs Jaccard
-#: similarity far above what different stories reach (see the module docstring).
+#: SimHash bits a copy may differ in: edited copies average 8 (tail 18), different stories 30 (tail 15)
 HAMMING_THRESHOLD = 18
 #: LSH layout: BANDS keys per article, each over ROWS one-permutation MinHash bins
 BANDS = 10
@@ -100,10 +67,7 @@ _BIN_NUMBERS = np.arange(_BINS, dtype=np.uint64)
 _BINS_NP, _HIGH = np.uint64(_BINS), np.uint64(32)
 _LE64 = np.dtype("<u8")
 _EMPTY = np.zeros(0, _LE64)
-# fingerprints must be stable across processes and releases (they are stored): changing the
-# hashing or any parameter above means a migration recomputing every stored fingerprint
-# (0010 did so for version 2, which replaced the per-shingle mixing of version 1 with
-# tabulation hashing and the blake2b band keys with _mixed_keys: ~50 µs less per article)
+# stored values: changing the hashing or a parameter above needs a migration recomputing them
 # odd 64-bit constant (golden ratio) used to decorrelate densified bins
 _GOLDEN = 0x9E3779B97F4A7C15
 

@@ -34,29 +34,31 @@ from newsarchive.urls import canonical_url
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 #: how many near-duplicate candidates one lookup may return (bounded cost per article)
 MAX_CANDIDATES = 50
-#: a lookup reads its article's week and this many weeks either side: a copy published up to
-#: 7 days before or after (up to 13 by the day of the week) is found. Wire copy is republished
-#: within days; a backfill of old copy has the old weeks, so it is found as well
-KEY_WEEKS = 1
-#: a key already held by this many articles within a new article's weeks is not stored for it
-#: (the article still joins them): boilerplate and widely syndicated stories cannot make a
-#: lookup read ever more rows for one key
+#: a key already held by this many articles within a new article's fortnights is not stored for
+#: it (the article still joins them): boilerplate cannot make a lookup read ever more rows
 KEY_CAP = 50
-_WEEK0 = date(1970, 1, 5).toordinal()  # a Monday
+_DAY0 = date(1970, 1, 5).toordinal()  # a Monday
 
 
-def week_of(moment: datetime) -> int:
-    """ISO weeks (Monday to Sunday, UTC) since 1970-01-05: the ``neardup_keys.week`` of an article."""
+def day_of(moment: datetime) -> int:
+    """Days (UTC) since Monday 1970-01-05; ``day // 14`` is the article's ``neardup_keys.fortnight``."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return (moment.toordinal() - _WEEK0) // 7
+    return moment.toordinal() - _DAY0
+
+
+def fortnights_read(day: int) -> tuple[int, int]:
+    """The two fortnights a lookup reads: the day's own and the nearer neighbour, so a copy
+    published up to 7 days before or after is always found, in two seeks per key."""
+    own = day // 14
+    return (own - 1, own) if day % 14 < 7 else (own, own + 1)
 
 
 class Probe(NamedTuple):
-    """What a near-duplicate lookup matches: a text's fingerprint, its week, and the text."""
+    """What a near-duplicate lookup matches: a text's fingerprint, its day (``day_of``), and the text."""
 
     fp: neardup.Fingerprint
-    week: int
+    day: int
     body: str
     headline: str | None
 
@@ -248,7 +250,7 @@ class _Story:
     def probe(self, now: datetime) -> Probe:
         assert self.fp is not None
         final = self.versions[-1]
-        return Probe(self.fp, week_of(final.published or self.first_seen or now), final.body, final.headline)
+        return Probe(self.fp, day_of(final.published or self.first_seen or now), final.body, final.headline)
 
     def version_id(self, index: int | None) -> int | None:
         return self.current_version_id if index is None else self.version_ids[index]
@@ -358,22 +360,21 @@ class BatchWriter:
         """For each probe, the cluster of an archived copy of it (None when there is none).
 
         What a batched save runs for its new stories (benchmarks/storage.py measures the
-        near-duplicate cost through this): one key lookup per week of the batch, then the
+        near-duplicate cost through this): one key lookup per fortnight pair of the batch, then the
         candidates' SimHashes (whole-text copies) and, for those sharing sample keys, their
         texts (partial copies: ``neardup.is_copy``).
         """
         return [cluster for cluster, _ in self._find(probes)]
 
     def _find(self, probes: Sequence[Probe]) -> list[tuple[int | None, frozenset[int]]]:
-        """find_clusters, with each probe's keys that KEY_CAP articles of its weeks hold already."""
-        by_week: dict[int, set[int]] = {}
+        """find_clusters, with each probe's keys that KEY_CAP articles of its fortnights hold already."""
+        by_pair: dict[tuple[int, int], set[int]] = {}
         for p in probes:
-            by_week.setdefault(p.week, set()).update(p.fp.keys)
-        found = {week: lookup_keys(self.conn, range(week - KEY_WEEKS, week + KEY_WEEKS + 1), keys)
-                 for week, keys in by_week.items()}
+            by_pair.setdefault(fortnights_read(p.day), set()).update(p.fp.keys)
+        found = {pair: lookup_keys(self.conn, pair, keys) for pair, keys in by_pair.items()}
         hits: list[dict[int, list[int]]] = []
         for p in probes:
-            held = found[p.week]
+            held = found[fortnights_read(p.day)]
             hits.append({k: [a for _, a in held[k]] for k in p.fp.keys if k in held})
         shared = [self._shared(p, hit) for p, hit in zip(probes, hits, strict=True)]
         details = self._details({a for bands, samples in shared for a in bands | samples})
@@ -489,9 +490,8 @@ class BatchWriter:
         earlier = {s.article_id: v for s, v in zip(changed, replaced, strict=True)
                    if not s.is_new and s.article_id is not None and v is not None}
         remove_keys(self.conn, earlier)
-        add_keys(self.conn, [(week, k, s.article_id) for s in changed if s.fp and s.article_id is not None
-                             for week in (s.probe(self.now).week,)
-                             for k in s.fp.keys if k not in s.common_keys])
+        add_keys(self.conn, [(s.probe(self.now).day // 14, k, s.article_id) for s in changed if s.fp
+                             and s.article_id is not None for k in s.fp.keys if k not in s.common_keys])
         self._replace_topics(changed, old)
         self._replace_links(changed, old)
 
@@ -732,44 +732,42 @@ def sync_fts(conn: sa.Connection, removed: Iterable[int | None], added: Iterable
 # -- the near-duplicate key table (models.NeardupKey) ---------------------------------------
 _KEYS: sa.Table = NeardupKey.__table__  # type: ignore[assignment]
 #: keys per lookup statement (SQLite allows 32,766 bound values)
-_KEY_CHUNK = 5_000
+_KEY_CHUNK = 4_096
 
 
-def lookup_keys(conn: sa.Connection, weeks: Iterable[int],
+def lookup_keys(conn: sa.Connection, fortnights: Sequence[int],
                 keys: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
-    """Key -> (week, article id) of the rows holding it in ``weeks``, for every key in ``keys``."""
-    wanted, in_weeks = sorted(set(keys)), sorted(set(weeks))
+    """Key -> (fortnight, article id) of the rows holding it in ``fortnights``, for every key in ``keys``."""
+    wanted = sorted(set(keys))
     found: dict[int, list[tuple[int, int]]] = {}
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     for chunk in _chunks(wanted, _KEY_CHUNK):
-        if conn.dialect.name == "sqlite":
-            # the driver's own IN lists (SQLAlchemy's expanding parameters cost more than the
-            # seeks): the weeks are our integers, the keys are bound; one seek per week and key
-            rows: Iterable[Any] = conn.exec_driver_sql(
-                "SELECT week, key, article_id FROM neardup_keys "
-                f"WHERE week IN ({','.join(map(str, in_weeks))}) "
-                f"AND key IN ({','.join('?' * len(chunk))})", tuple(chunk))
-        else:
-            rows = conn.execute(sa.select(_KEYS.c.week, _KEYS.c.key, _KEYS.c.article_id)
-                                .where(_KEYS.c.week.in_(in_weeks), _KEYS.c.key.in_(chunk)))
-        for week, key, article_id in rows:
-            found.setdefault(key, []).append((week, article_id))
+        # the key list padded to a power of two so the statement's text repeats and its compiled
+        # form is reused (a new text per batch and fortnight was a third of the lookup at 1M)
+        size = max(16, 1 << (len(chunk) - 1).bit_length())
+        rows = conn.exec_driver_sql(
+            f"SELECT fortnight, key, article_id FROM neardup_keys WHERE fortnight IN "
+            f"({', '.join([mark] * len(fortnights))}) AND key IN ({', '.join([mark] * size)})",
+            (*fortnights, *chunk, *[chunk[-1]] * (size - len(chunk))))
+        for fortnight, key, article_id in rows:
+            found.setdefault(key, []).append((fortnight, article_id))
     return found
 
 
 def add_keys(conn: sa.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
-    """Store (week, key, article id) rows; rows already there are left alone."""
-    insert_ignore(conn, _KEYS, [{"week": w, "key": k, "article_id": a} for w, k, a in rows])
+    """Store (fortnight, key, article id) rows; rows already there are left alone."""
+    insert_ignore(conn, _KEYS, [{"fortnight": f, "key": k, "article_id": a} for f, k, a in rows])
 
 
 _DELETE_KEY = sa.delete(NeardupKey).where(
-    NeardupKey.week == sa.bindparam("b_week"), NeardupKey.key == sa.bindparam("b_key"),
+    NeardupKey.fortnight == sa.bindparam("b_fortnight"), NeardupKey.key == sa.bindparam("b_key"),
     NeardupKey.article_id == sa.bindparam("b_article"))
 
 
 def remove_keys(conn: sa.Connection, versions: Mapping[int, int]) -> None:
     """Drop the keys articles got from an earlier text: article id -> the version they came from.
 
-    The keys and their week are recomputed from that version's stored text and date rather than
+    The keys and their fortnight are recomputed from that version's stored text and date rather than
     found through an index on article_id, which would be a second B-tree to update for every key
     added; only updates of existing articles, which are rare, need this.
     """
@@ -781,8 +779,8 @@ def remove_keys(conn: sa.Connection, versions: Mapping[int, int]) -> None:
                       ArticleVersion.published, ArticleRow.first_seen)
             .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id).where(ArticleVersion.id.in_(chunk))
         ):
-            week = week_of(row.published or row.first_seen)
-            rows += [{"b_week": week, "b_key": k, "b_article": row.article_id}
+            fortnight = day_of(row.published or row.first_seen) // 14
+            rows += [{"b_fortnight": fortnight, "b_key": k, "b_article": row.article_id}
                      for k in set(neardup.fingerprint(row.body, row.headline).keys)]
     if rows:
         conn.execute(_DELETE_KEY, rows)

@@ -174,8 +174,8 @@ def test_short_texts_are_not_judged_by_containment() -> None:
     assert neardup.containment(neardup.shingle_set(lede), neardup.shingle_set("\n\n".join(story))) == 0.0
 
 
-def test_a_partial_copy_published_weeks_apart_is_not_looked_up(sqlite_url: str) -> None:
-    # lookups read the article's week and one either side (save.KEY_WEEKS)
+def test_a_partial_copy_published_a_month_apart_is_not_looked_up(sqlite_url: str) -> None:
+    # lookups read the article's fortnight and the nearer one (save.fortnights_read): 28 days at most
     story = Stories(7).paragraphs(10)
     with Archive(sqlite_url) as archive:
         (first,) = archive.save_batch([article("a", story, DAY)])

@@ -1,8 +1,8 @@
-"""The near-duplicate key table (migration 0015): upgrade of an older archive, weeks, the key cap."""
+"""The near-duplicate key table (migrations 0015, 0016): upgrades, fortnights, the key cap."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -54,20 +54,44 @@ def test_an_archive_at_0014_upgrades_keeps_its_clusters_and_copies_still_join(db
     assert (copy.cluster_id, part.cluster_id) == (1, 3)
 
 
-def test_keys_are_stored_under_the_publication_week(sqlite_url: str) -> None:
+def test_keys_are_stored_under_the_publication_fortnight(sqlite_url: str) -> None:
     with Archive(sqlite_url) as archive:
         dated = make_article(1)
         undated = make_article(2, published=None)
         archive.save_batch([dated, undated])
-        weeks = dict(rows(archive, "SELECT article_id, min(week) FROM neardup_keys GROUP BY article_id"))
-        assert len(set(rows(archive, "SELECT article_id, week FROM neardup_keys"))) == 2
+        stored = dict(rows(archive, "SELECT article_id, min(fortnight) FROM neardup_keys GROUP BY 1"))
+        assert len(set(rows(archive, "SELECT article_id, fortnight FROM neardup_keys"))) == 2
     assert dated.published is not None
     assert undated.fetched_at is not None
-    assert weeks == {1: save.week_of(dated.published), 2: save.week_of(undated.fetched_at)}
-    # ISO weeks: Monday 2017-01-23 starts a week, the Sunday before ends one
+    assert stored == {1: save.day_of(dated.published) // 14, 2: save.day_of(undated.fetched_at) // 14}
+    # days count from Monday 1970-01-05 in UTC: a Moscow morning can still be the day before
     monday = datetime(2017, 1, 23, tzinfo=UTC)
-    assert save.week_of(monday) == save.week_of(monday + timedelta(days=6, hours=23)) \
-        == save.week_of(monday - timedelta(minutes=1)) + 1
+    assert save.day_of(monday) % 7 == 0
+    assert save.day_of(monday + timedelta(hours=23, minutes=59)) == save.day_of(monday)
+    moscow = timezone(timedelta(hours=3))
+    assert save.day_of(datetime(2017, 1, 23, 2, tzinfo=moscow)) == save.day_of(monday) - 1
+
+
+def test_a_lookup_reads_two_fortnights_covering_seven_days_either_side() -> None:
+    for day in range(-40, 40):
+        read = save.fortnights_read(day)
+        assert len(read) == 2
+        assert read[1] == read[0] + 1
+        assert all((day + delta) // 14 in read for delta in range(-7, 8)), day
+
+
+def test_an_archive_at_0015_moves_its_weeks_to_fortnights(db_url: str) -> None:
+    with Archive(db_url) as archive:
+        archive.save_batch([make_article(n, published=make_article(1).published + timedelta(days=9 * n))
+                            for n in range(1, 5)])
+        now = sorted(rows(archive, "SELECT fortnight, key, article_id FROM neardup_keys"))
+        assert len({f for f, _, _ in now}) > 1
+        engines.downgrade(archive.engine, "0015")
+        weeks = sorted(rows(archive, "SELECT week, key, article_id FROM neardup_keys"))
+        assert weeks == [(2 * f, k, a) for f, k, a in now]
+        engines.upgrade(archive.engine)
+        assert sorted(rows(archive, "SELECT fortnight, key, article_id FROM neardup_keys")) == now
+        assert check_archive(archive.engine, check_warc=False).problems == []
 
 
 def test_a_key_held_by_many_articles_is_not_stored_again(sqlite_url: str,
@@ -89,11 +113,11 @@ def test_a_key_held_by_many_articles_is_not_stored_again(sqlite_url: str,
 
 def test_an_updated_article_keeps_only_the_keys_of_its_current_text(db_url: str) -> None:
     first, later = Stories(31).paragraphs(6), Stories(32).paragraphs(6)
-    moved = make_article(1).published + timedelta(days=40)  # the new version also moves its week
+    moved = make_article(1).published + timedelta(days=40)  # the new version also moves its fortnight
     with Archive(db_url) as archive:
         archive.save_batch([article("a", first, make_article(1).published)])
         archive.save_batch([article("a", later, moved)])
-        stored = set(rows(archive, "SELECT week, key FROM neardup_keys WHERE article_id = 1"))
+        stored = set(rows(archive, "SELECT fortnight, key FROM neardup_keys WHERE article_id = 1"))
         assert check_archive(archive.engine, check_warc=False).problems == []
     fp = neardup.fingerprint("\n\n".join(later))
-    assert stored == {(save.week_of(moved), k) for k in fp.keys}
+    assert stored == {(save.day_of(moved) // 14, k) for k in fp.keys}

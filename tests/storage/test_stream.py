@@ -24,7 +24,7 @@ CONTENT = {
     "article_topics": "SELECT article_id, topic_id FROM article_topics ORDER BY 1, 2",
     "links": "SELECT from_article_id, to_url, to_article_id FROM links ORDER BY 1, 2",
     "url_state": "SELECT canonical_url, article_id, content_hash FROM url_state ORDER BY 1",
-    "neardup_keys": "SELECT week, key, article_id FROM neardup_keys ORDER BY 1, 2, 3",
+    "neardup_keys": "SELECT fortnight, key, article_id FROM neardup_keys ORDER BY 1, 2, 3",
 }
 
 
@@ -38,7 +38,7 @@ def batches() -> list[list[Article]]:
         [make_article(2), make_article(3, headline="Updated"), make_article(9, body=OTHER_STORY),
          make_article(1, url="https://tass.com/world/copy-of-1001")],
         [],
-        # the edited copy is published a day after the story: lookups read the weeks around an article's
+        # the edited copy is published a day after the story: lookups read the fortnights around an article's
         [make_article(20, body=edited, read_also=[link], published=make_article(2).published),
          make_article(3, headline="Updated"),
          make_article(21, body=OTHER_STORY + "\n\nMore snow is expected.")],
