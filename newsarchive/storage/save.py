@@ -447,21 +447,12 @@ class BatchWriter:
         """The _KNOWN rows whose ``column`` is one of ``values``, by ascending article id."""
         return self.conn.execute(_KNOWN.where(column.in_(values)).order_by(ArticleRow.id))
 
-    def _digest(self, article: Article) -> str:
+    def _ready(self, article: Article) -> Prepared:
+        """What ``prepare`` computed for ``article`` (re-extraction's versions come unprepared)."""
         ready = self._prepared.get(id(article))
-        return ready.digest if ready is not None else article.content_hash
-
-    def _fingerprint(self, article: Article) -> neardup.Fingerprint:
-        ready = self._prepared.get(id(article))
-        return ready.fp if ready is not None else fingerprint(article)
-
-    def _topics(self, article: Article) -> tuple[tuple[str, str], ...]:
-        ready = self._prepared.get(id(article))
-        return ready.topics if ready is not None else topic_names(article)
-
-    def _links(self, article: Article) -> tuple[tuple[str, str | None], ...]:
-        ready = self._prepared.get(id(article))
-        return ready.links if ready is not None else link_targets(article)
+        if ready is None:
+            ready = self._prepared[id(article)] = prepare([article])[0]
+        return ready
 
     def _current_by_hash(self, hashes: list[str]) -> dict[str, tuple[_Story, int | None]]:
         out: dict[str, tuple[_Story, int | None]] = {}
@@ -475,7 +466,7 @@ class BatchWriter:
     def _write(self, stories: list[_Story], *, origin: str) -> None:
         changed = [s for s in stories if s.versions]
         for story in changed:
-            story.fp = self._fingerprint(story.versions[-1])
+            story.fp = self._ready(story.versions[-1]).fp
         new = [s for s in changed if s.is_new]
         self._cluster(new)
         replaced = [s.current_version_id for s in changed]
@@ -547,7 +538,7 @@ class BatchWriter:
 
     def _version_row(self, story: _Story, article: Article, origin: str) -> dict[str, Any]:
         return {"article_id": story.article_id, "created_at": self.now, "run_id": self.run_id,
-                "origin": origin, **_article_version_values(article, self._digest(article))}
+                "origin": origin, **_article_version_values(article, self._ready(article).digest)}
 
     def _insert_ids(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Insert ``rows`` into ``model``'s table; their new ids, in order."""
@@ -600,7 +591,7 @@ class BatchWriter:
         for story in changed:
             assert story.article_id is not None
             topics = wanted.setdefault(story.article_id, {})
-            for clean, key in self._topics(story.versions[-1]):
+            for clean, key in self._ready(story.versions[-1]).topics:
                 topics.setdefault(key, clean)
                 names.setdefault(key, clean)
         if not names:
@@ -619,7 +610,7 @@ class BatchWriter:
         edges: dict[tuple[int, str], str | None] = {}
         for story in changed:
             assert story.article_id is not None
-            for target, title in self._links(story.versions[-1]):
+            for target, title in self._ready(story.versions[-1]).links:
                 edges.setdefault((story.article_id, target), title)
         if not edges:
             return
@@ -657,7 +648,7 @@ class BatchWriter:
                 "canonical_url": key, "first_seen": self.now, "article_id": story.article_id,
                 "last_fetched": article.fetched_at or self.now,
                 "last_status": fetch.status if fetch else None,
-                "content_hash": self._digest(article),
+                "content_hash": self._ready(article).digest,
                 "etag": _clean(fetch.etag) if fetch else None,
                 "last_modified": _clean(fetch.last_modified) if fetch else None,
                 "published": article.published,
