@@ -8,7 +8,6 @@ again. Damage to the versions, the database file or a WARC record is only report
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -100,13 +99,17 @@ def _check(engine: sa.Engine, warc_directory: str | os.PathLike[str] | None, che
     with engine.connect() as conn:
         result.counts = {table.name: int(conn.execute(sa.select(sa.func.count()).select_from(table))
                                          .scalar_one()) for table in Base.metadata.sorted_tables}
-        if (fts := _fts_table(conn)) is not None:
-            result.counts[f"{fts} (indexed)"] = _indexed(conn, fts)
+        if _has_fts(conn):
+            result.counts["articles_fts (indexed)"] = _indexed(conn)
         result.problems += [*_integrity(conn), *_foreign_keys(conn), *_current_versions(conn), *_fts(conn),
                             *_per_article(conn, result.counts.get("articles", 0), progress)]
         if check_warc:
             result.problems += _warc(conn, warc_directory, progress)
     return result
+
+
+def _indexed(conn: sa.Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT count(*) FROM articles_fts_docsize").scalar_one())
 
 
 def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -178,34 +181,24 @@ def _current_versions(conn: sa.Connection) -> list[Problem]:
 
 
 # -- full-text search --------------------------------------------------------------------------
-def _fts_table(conn: sa.Connection) -> str | None:
-    """SQLite: the FTS5 table over article versions (found by its declaration), None elsewhere."""
-    if conn.dialect.name != "sqlite":
-        return None
-    for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'"):
-        if sql and re.search(r"using\s+fts5", sql, re.I) and "article_versions" in sql:
-            return str(name)
-    return None
-
-
-def _indexed(conn: sa.Connection, fts: str) -> int:
-    # the docsize table holds one row per indexed document
-    return int(conn.exec_driver_sql(f'SELECT count(*) FROM "{fts}_docsize"').scalar_one())
+def _has_fts(conn: sa.Connection) -> bool:
+    """SQLite: whether the FTS5 table articles_fts exists (its docsize table: one row per document)."""
+    return conn.dialect.name == "sqlite" and conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").first() is not None
 
 
 def _fts(conn: sa.Connection) -> list[Problem]:
     if conn.dialect.name == "postgresql":
         return _pg_fts(conn)
-    fts = _fts_table(conn)
-    if fts is None:
+    if not _has_fts(conn):
         return [Problem("fts", "the full-text table is missing")]
     current = "SELECT current_version_id FROM articles WHERE current_version_id IS NOT NULL"
     out = []
     for message, sql in (
-        ("current version(s) not in the full-text index", f'{current} AND current_version_id NOT IN '
-                                                          f'(SELECT id FROM "{fts}_docsize")'),
+        ("current version(s) not in the full-text index",
+         f"{current} AND current_version_id NOT IN (SELECT id FROM articles_fts_docsize)"),
         ("version(s) in the full-text index that are not current",
-         f'SELECT id FROM "{fts}_docsize" WHERE id NOT IN ({current})'),
+         f"SELECT id FROM articles_fts_docsize WHERE id NOT IN ({current})"),
     ):
         ids = conn.exec_driver_sql(sql).scalars().all()
         if ids:
@@ -214,18 +207,13 @@ def _fts(conn: sa.Connection) -> list[Problem]:
 
 
 def _fts_structure(engine: sa.Engine, notes: list[str]) -> list[Problem]:
-    """SQLite: FTS5's own check of its index structure, on a connection of its own.
-
-    The check is an INSERT command, so it takes the write lock: a crawl writing meanwhile makes
-    it a note. (FTS5's comparison with the content table does not apply: only current versions
-    are indexed.)
-    """
+    """SQLite: FTS5's own check of its index structure, an INSERT command that takes the write lock
+    (a crawl writing meanwhile makes it a note), on a connection of its own."""
     with engine.connect() as conn:
-        fts = _fts_table(conn)
-        if fts is None:
+        if not _has_fts(conn):
             return []
         try:
-            conn.exec_driver_sql(f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES ('integrity-check')")
+            conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
         except sa.exc.DatabaseError as exc:
             if is_locked(exc):
                 notes.append("the full-text index's structure was not checked: the archive was being written")
@@ -383,14 +371,10 @@ def _repair(engine: sa.Engine, problems: list[Problem]) -> list[str]:
 
 def _repair_current(conn: sa.Connection, article_ids: list[int]) -> str:
     """Point each article at its newest version, as a save would have (articles without any stay)."""
-    pointed = 0
-    for chunk in _chunks(article_ids):
-        for article_id, version_id in conn.execute(
-                sa.select(ArticleVersion.article_id, sa.func.max(ArticleVersion.id))
-                .where(ArticleVersion.article_id.in_(chunk)).group_by(ArticleVersion.article_id)).all():
-            conn.execute(sa.update(ArticleRow).where(ArticleRow.id == article_id)
-                         .values(current_version_id=version_id))
-            pointed += 1
+    newest = (sa.select(sa.func.max(ArticleVersion.id)).where(ArticleVersion.article_id == ArticleRow.id)
+              .scalar_subquery())
+    pointed = sum(conn.execute(sa.update(ArticleRow).where(ArticleRow.id.in_(chunk), newest.is_not(None))
+                               .values(current_version_id=newest)).rowcount for chunk in _chunks(article_ids))
     return f"current_version: {pointed} article(s) pointed at their newest version"
 
 
@@ -400,17 +384,14 @@ def _rebuild_fts(conn: sa.Connection, _: list[int]) -> str:
             return "fts: in step (PostgreSQL's index follows the text)"
         conn.exec_driver_sql(PG_FTS_DDL[1])
         return "fts: ix_article_versions_search created"
-    fts = _fts_table(conn)
-    if fts is None:
+    if not _has_fts(conn):
         raise StorageError("the full-text table is missing: run `newsarchive db upgrade` from an empty "
                            "archive or restore it from a backup")
-    columns = [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{fts}")')]
-    selected = ", ".join(f"coalesce(v.{c}, '')" for c in columns)
-    conn.exec_driver_sql(f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES ('delete-all')")
-    conn.exec_driver_sql(
-        f'INSERT INTO "{fts}"(rowid, {", ".join(columns)}) SELECT v.id, {selected} '
-        f"FROM articles a JOIN article_versions v ON v.id = a.current_version_id")
-    return f"fts: rebuilt from the {_indexed(conn, fts)} current version(s)"
+    conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+    conn.exec_driver_sql("INSERT INTO articles_fts(rowid, headline, body) SELECT v.id, "
+                         "coalesce(v.headline, ''), coalesce(v.body, '') "
+                         "FROM articles a JOIN article_versions v ON v.id = a.current_version_id")
+    return f"fts: rebuilt from the {_indexed(conn)} current version(s)"
 
 
 def _current_rows(conn: sa.Connection, article_ids: list[int]) -> tuple[list[Any], _Expected]:
