@@ -9,6 +9,7 @@ a new file). Stored pointers hold the file *name*, resolved against ``config.war
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import io
 import os
@@ -30,11 +31,6 @@ from warcio.warcwriter import WARCWriter
 
 from newsarchive.config import warc_dir
 from newsarchive.errors import StorageError
-
-try:  # advisory locks keep two live writers out of one file; absent on Windows
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 #: 1 GB is the customary WARC file size (Heritrix, wget); small enough to copy and check
 DEFAULT_MAX_BYTES = 1_000_000_000
@@ -249,9 +245,9 @@ class WarcWriter:
 
     @staticmethod
     def _lock(f: IO[bytes]) -> bool:
+        """An advisory lock: two live writers never share a file."""
         try:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False
         return True
