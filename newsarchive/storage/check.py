@@ -171,13 +171,17 @@ def _foreign_keys(conn: sa.Connection) -> list[Problem]:
 
 def _current_versions(conn: sa.Connection) -> list[Problem]:
     a, v = ArticleRow.__table__, ArticleVersion.__table__  # type: ignore[attr-defined]
-    missing = a.outerjoin(v, v.c.id == a.c.current_version_id), v.c.id.is_(None)
-    foreign = a.join(v, v.c.id == a.c.current_version_id), v.c.article_id != a.c.id
-    return [p for (joined, where), message in (
-        (missing, "article(s) without a current version"),
-        (foreign, "article(s) whose current version belongs to another article"))
-        for p in _found("current_version", message, conn.execute(
-            sa.select(a.c.id, a.c.canonical_url).select_from(joined).where(where).order_by(a.c.id)).all())]
+    out = []
+    for message, joined, where in (
+        ("article(s) without a current version",
+         a.outerjoin(v, v.c.id == a.c.current_version_id), v.c.id.is_(None)),
+        ("article(s) whose current version belongs to another article",
+         a.join(v, v.c.id == a.c.current_version_id), v.c.article_id != a.c.id),
+    ):
+        rows = conn.execute(sa.select(a.c.id, a.c.canonical_url).select_from(joined).where(where)
+                            .order_by(a.c.id)).all()
+        out += _found("current_version", message, [tuple(r) for r in rows])
+    return out
 
 
 # -- full-text search --------------------------------------------------------------------------
