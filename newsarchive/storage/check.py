@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from newsarchive.article import Article
 from newsarchive.errors import StorageError
@@ -238,9 +239,13 @@ def _pg_fts(conn: sa.Connection) -> list[Problem]:
 
 # -- per article: near-duplicates, links, topics ---------------------------------------------
 #: each article with its current version
+_ROOT = aliased(ArticleRow)
 _CURRENT = (sa.select(ArticleRow.id, ArticleRow.canonical_url, ArticleRow.simhash, ArticleRow.cluster_id,
                       ArticleRow.published, ArticleRow.first_seen, ArticleVersion.headline,
-                      ArticleVersion.body, ArticleVersion.topics, ArticleVersion.read_also)
+                      ArticleVersion.body, ArticleVersion.topics, ArticleVersion.read_also,
+                      # whether its cluster is a cluster's first article (whose cluster is itself)
+                      sa.exists().where(_ROOT.id == ArticleRow.cluster_id, _ROOT.cluster_id == _ROOT.id)
+                      .label("clustered"))
             .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id))
 
 
@@ -249,7 +254,6 @@ class _Expected(NamedTuple):
 
     fps: dict[int, neardup.Fingerprint]
     missing_keys: dict[int, list[tuple[int, int, int]]]
-    roots: set[int]
     links: dict[int, list[tuple[str, str | None, int | None]]]  # (URL, title, article id it names)
     topics: dict[int, tuple[tuple[str, str], ...]]  # (name, key)
 
@@ -259,7 +263,6 @@ def _expected(conn: sa.Connection, rows: Sequence[Any]) -> _Expected:
     links = {r.id: link_targets(Article(url="", read_also=r.read_also or [])) for r in rows}
     resolved = BatchWriter(conn).resolve_urls({u for pairs in links.values() for u, _ in pairs})
     return _Expected(fps, _missing_keys(conn, rows, fps),
-                     _cluster_roots(conn, {r.cluster_id for r in rows if r.cluster_id is not None}),
                      {i: [(u, t, resolved.get(u)) for u, t in pairs] for i, pairs in links.items()},
                      {r.id: topic_names(Article(url="", topics=r.topics or [])) for r in rows})
 
@@ -284,7 +287,7 @@ def _per_article(conn: sa.Connection, total: int, progress: Progress | None) -> 
             for name, bad, example in (
                 ("simhash", r.simhash != want.fps[r.id].simhash, url),
                 ("keys", bool(want.missing_keys.get(r.id)), url),
-                ("cluster", r.cluster_id not in want.roots, f"{url} (cluster {r.cluster_id})"),
+                ("cluster", not r.clustered, f"{url} (cluster {r.cluster_id})"),
                 ("links", set(want.links[r.id]) != links.get(r.id, set()), url),
                 ("topics", {(key,) for _, key in want.topics[r.id]} != topics.get(r.id, set()), url),
             ):
@@ -313,12 +316,6 @@ def _missing_keys(conn: sa.Connection, rows: Sequence[Any],
             if missing:
                 out[r.id] = missing
     return out
-
-
-def _cluster_roots(conn: sa.Connection, cluster_ids: set[int]) -> set[int]:
-    """The ids among ``cluster_ids`` that are a cluster's first article (its cluster is itself)."""
-    return {i for chunk in _chunks(sorted(cluster_ids)) for i in conn.execute(sa.select(ArticleRow.id).where(
-        ArticleRow.id.in_(chunk), ArticleRow.cluster_id == ArticleRow.id)).scalars()}
 
 
 def _by_article(conn: sa.Connection, stmt: Any) -> dict[int, set[tuple[Any, ...]]]:
@@ -408,7 +405,7 @@ def _repair_neardup(conn: sa.Connection, article_ids: list[int]) -> str:
     rows, want = _current_rows(conn, article_ids)
     for r in rows:
         conn.execute(sa.update(ArticleRow).where(ArticleRow.id == r.id).values(
-            simhash=want.fps[r.id].simhash, cluster_id=r.cluster_id if r.cluster_id in want.roots else r.id))
+            simhash=want.fps[r.id].simhash, cluster_id=r.cluster_id if r.clustered else r.id))
     missing = [row for rows_of in want.missing_keys.values() for row in rows_of]
     save.add_keys(conn, missing)
     return f"neardup: {len(rows)} article(s) re-fingerprinted, {len(missing)} key(s) added"
