@@ -270,8 +270,7 @@ def read_response(path: str | os.PathLike[str], offset: int, *,
                 raise StorageError(
                     f"the WARC record at offset {offset} of {file} is a {record.rec_type}, not a response")
             body = record.raw_stream.read()  # the payload as written: no de-chunking or decompression
-            if record.payload_length is not None and record.payload_length >= 0 \
-                    and len(body) != record.payload_length:
+            if record.payload_length is not None and 0 <= record.payload_length != len(body):
                 raise StorageError(f"the WARC record at offset {offset} of {file} is truncated")
             date = record.rec_headers.get_header("WARC-Date")
             when = iso_date_to_datetime(date, tz_aware=True) if date else datetime.min.replace(tzinfo=UTC)
