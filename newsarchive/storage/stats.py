@@ -28,15 +28,9 @@ ENDED = ("finished", "failed", "interrupted", "crashed")
 DAY_KEYS = ("articles", "updates", "duplicates", "skipped", "errors", "runs")
 
 
-def _count(counts: Mapping[str, Any], *names: str) -> int:
-    return next((int(counts[n]) for n in names if isinstance(counts.get(n), int | float)), 0)
-
-
-def _skipped(counts: Mapping[str, Any]) -> int:
-    # the total, else the sum of its reasons (skipped/<reason>)
-    if isinstance(counts.get("skipped"), int | float):
-        return int(counts["skipped"])
-    return sum(int(v) for k, v in counts.items() if k.startswith("skipped/") and isinstance(v, int | float))
+def _count(counts: Mapping[str, Any], name: str) -> int:
+    value = counts.get(name)
+    return int(value) if isinstance(value, int | float) else 0
 
 
 def failed_share(run: Mapping[str, Any]) -> float:
@@ -116,9 +110,8 @@ def archive_stats(conn: sa.Connection, *, source: str | None = None, since: date
             counts = run["counts"] or {}
             bucket = days[(run["source"], run["started_at"].date().isoformat())]
             bucket["runs"] += 1
-            bucket["duplicates"] += _count(counts, "duplicates", "duplicate")
-            bucket["skipped"] += _skipped(counts)
-            bucket["errors"] += _count(counts, "errors")
+            for name in ("duplicates", "skipped", "errors"):
+                bucket[name] += _count(counts, name)
         if run["status"] in ENDED:
             by_source[run["source"]].append(run)
 
