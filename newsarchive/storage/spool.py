@@ -1,11 +1,9 @@
-"""The store spool: batches the archive refused, kept on disk until it takes them.
+"""The store spool: batches the archive refused, kept on disk (one pickle per batch) until it takes them.
 
-Where (``spool_dir``): ``NEWSARCHIVE_SPOOL_DIR`` when set; otherwise beside an SQLite
-archive file (``archive.sqlite`` -> ``archive.sqlite.spool/``), and for any other database
-under ``<data dir>/spool/<host_port_database>/``. Each file is one batch, written to a
-temporary name, flushed to disk and renamed, so a kill never leaves a half-written batch
-under a real name. Each names the archive it belongs to; a file for another archive is left
-alone. Pure (no Scrapy): the store pipeline writes and replays it.
+Where: ``NEWSARCHIVE_SPOOL_DIR``, else beside an SQLite file (``archive.sqlite.spool/``), else
+``<data dir>/spool/<host_port_database>/``. A batch is written to a temporary name, fsynced and
+renamed, so a kill never leaves half a batch under a real name; a file naming another archive is
+left alone.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ import logging
 import os
 import pickle
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,30 +29,6 @@ SUFFIX = ".spool"
 _counter = itertools.count()
 
 
-def archive_identity(db_url: str) -> str:
-    """What names an archive in its spool files: the resolved SQLite path, else the URL without password."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return f"sqlite:{Path(url.database).expanduser().resolve()}"
-    return url.set(password=None).render_as_string(hide_password=True)
-
-
-def spool_dir(db_url: str, override: str | os.PathLike[str] | None = None) -> Path:
-    """The spool directory of the archive at ``db_url`` (see the module docstring)."""
-    chosen = override or os.environ.get("NEWSARCHIVE_SPOOL_DIR")
-    if chosen:
-        return Path(chosen)
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not url.database.startswith("file:"):
-        path = Path(url.database).expanduser().resolve()
-        return path.with_name(path.name + ".spool")
-    from newsarchive.config import DATA_DIR
-
-    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{url.host or 'local'}_{url.port or ''}_{url.database or ''}")
-    return DATA_DIR / "spool" / slug
-
-
 @dataclass(frozen=True)
 class SpooledBatch:
     """One spooled batch: its file, the run that fetched it and its articles."""
@@ -67,14 +42,28 @@ class Spool:
     """The spool directory of one archive."""
 
     def __init__(self, db_url: str, directory: str | os.PathLike[str] | None = None) -> None:
-        self.identity = archive_identity(db_url)
-        self.directory = spool_dir(db_url, directory)
+        url = make_url(db_url)
+        file = url.database if url.get_backend_name() == "sqlite" and url.database != ":memory:" else None
+        # what names the archive in its files: the resolved SQLite path, else the URL without password
+        path = Path(file).expanduser().resolve() if file else None
+        self.identity = (f"sqlite:{path}" if path
+                         else url.set(password=None).render_as_string(hide_password=True))
+        chosen = directory or os.environ.get("NEWSARCHIVE_SPOOL_DIR")
+        if chosen:
+            self.directory = Path(chosen)
+        elif path and not str(file).startswith("file:"):
+            self.directory = path.with_name(path.name + ".spool")
+        else:
+            from newsarchive.config import DATA_DIR
+
+            slug = f"{url.host or 'local'}_{url.port or ''}_{url.database or ''}"
+            self.directory = DATA_DIR / "spool" / re.sub(r"[^A-Za-z0-9.-]+", "_", slug)
 
     def write(self, articles: Sequence[Article], run_id: int | None) -> Path:
         """Write one batch atomically; returns its file (raises OSError, e.g. on a full disk)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{next(_counter):06d}-{os.urandom(4).hex()}"
-        final = self.directory / f"{_sortable_now()}-{name}{SUFFIX}"
+        final = self.directory / f"{time.time_ns():020d}-{name}{SUFFIX}"  # names sort by time
         temp = self.directory / f".{name}.tmp"
         payload = {"format": FORMAT, "archive": self.identity, "run_id": run_id, "articles": list(articles)}
         try:
@@ -86,7 +75,12 @@ class Spool:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.directory)
+        # the rename itself must survive a power cut, not only the file's bytes
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         return final
 
     def files(self) -> list[Path]:
@@ -100,7 +94,11 @@ class Spool:
 
     def batches(self) -> Iterator[SpooledBatch]:
         """This archive's spooled batches, oldest first (files of other archives skipped, logged)."""
-        self._remove_dead_temps()
+        # a temp file is a write a kill interrupted; one whose writer still runs is left alone
+        for temp in self.directory.glob(".*.tmp") if self.directory.is_dir() else ():
+            pid = temp.name[1:].split("-", 1)[0]
+            if not (pid.isdigit() and int(pid) != os.getpid() and process_alive(int(pid))):
+                temp.unlink(missing_ok=True)
         for path in self.files():
             try:
                 with open(path, "rb") as handle:
@@ -118,31 +116,6 @@ class Spool:
         """The batch is in the archive: remove its file."""
         batch.path.unlink(missing_ok=True)
 
-    def _remove_dead_temps(self) -> None:
-        # a temp file is a write a kill interrupted; one whose writer still runs is left alone
-        if not self.directory.is_dir():
-            return
-        for path in self.directory.glob(".*.tmp"):
-            pid = path.name[1:].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and process_alive(int(pid)):
-                continue
-            path.unlink(missing_ok=True)
-
-
-def _sortable_now() -> str:
-    import time
-
-    return f"{time.time_ns():020d}"
-
-
-def _fsync_dir(directory: Path) -> None:
-    # the rename itself must survive a power cut, not only the file's bytes
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this machine (a spool or claim's owner)."""
@@ -150,6 +123,6 @@ def process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # another user's process
         return True
     return True

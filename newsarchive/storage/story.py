@@ -1,24 +1,12 @@
-"""One story across outlets: every copy in an article's near-duplicate cluster (issue 20.3).
+"""One story across outlets: every copy in an article's near-duplicate cluster, earliest first.
 
-    with Archive(url) as archive:
-        for copy in archive.story(1234):     # or a URL of an archived article
-            print(copy.source, copy.host, copy.wire, copy.contains, copy.earliest)
-
-The story of an article is every article sharing its ``cluster_id``. Its *earliest* copy is
-the one published first (UTC; an unknown time sorts after every known one), ties broken by
-``first_seen`` and then id: ``search.earliest_first``, which the exports' ``copy_of`` column
-(``search.COPY_OF``) uses too. ``contains`` is the share of the longest copy's word 3-shingles
-found in this copy (:func:`containment`), computed here from the current bodies: a story has
-few copies, and no stored fingerprint depends on it.
-
-A page whose text is identical to an archived article's is not stored again: ``url_state`` keeps
-its URL pointing at that article. The story lists such a page too (``verbatim``), right after
-the article whose text it carries, so every outlet that ran the story shows.
+``contains`` is the share of the longest copy's word 3-shingles (``neardup.shingles``) this copy
+carries; a page whose very text is archived under another URL (``url_state``) is listed as
+``verbatim`` right after the article it repeats.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,26 +15,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from newsarchive.storage.models import ArticleVersion, Source, UrlState
+from newsarchive.storage.neardup import shingles, tokens
 from newsarchive.storage.search import ARTICLES, as_utc, earliest_first, with_offset
-
-#: words per shingle, as the near-duplicate fingerprint uses: a changed word touches 3 shingles
-SHINGLE_WORDS = 3
-_WORD = re.compile(r"\w+")
-
-
-def shingles(text: str) -> set[tuple[str, ...]]:
-    """The text's word 3-shingles, lower-cased (a text under 3 words: its words as one shingle)."""
-    words = _WORD.findall(text.lower())
-    if len(words) < SHINGLE_WORDS:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
-
-
-def containment(whole: set[tuple[str, ...]], part: set[tuple[str, ...]]) -> float:
-    """Percent of ``whole``'s shingles that ``part`` carries (100.0 when ``whole`` is empty)."""
-    if not whole:
-        return 100.0
-    return 100.0 * len(whole & part) / len(whole)
 
 
 @dataclass(frozen=True)
@@ -55,25 +25,19 @@ class StoryCopy:
 
     article_id: int
     cluster_id: int | None
-    #: the archive's site key (tass, ap...) and the host of the copy's canonical URL
-    source: str
-    host: str
+    source: str  # the archive's site key (tass, ap...)
+    host: str  # of the canonical URL
     canonical_url: str
-    #: the agency the dateline credits (Reuters, AP...), None when it credits none
-    wire: str | None
+    wire: str | None  # the agency the dateline credits
     headline: str | None
-    #: in the page's own offset (naive UTC when the page gave no zone); None when unknown
-    published: datetime | None
+    published: datetime | None  # in the page's own offset (naive UTC when it gave no zone)
     first_seen: datetime
     words: int
-    #: percent of the longest copy's word 3-shingles this copy carries (100.0 for the longest)
-    contains: float
+    contains: float  # percent of the longest copy's shingles (100.0 for the longest)
     longest: bool
     earliest: bool
-    #: the earliest copy's id, None for the earliest itself (what the exports' copy_of holds)
-    copy_of: int | None
-    #: a page with the very text of ``article_id`` at another URL, archived once under that id
-    verbatim: bool = False
+    copy_of: int | None  # the earliest copy's id, None for the earliest (the exports' copy_of)
+    verbatim: bool = False  # the very text of article_id at another URL, archived once under that id
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values: datetimes as ISO 8601, containment rounded to 0.1."""
@@ -101,35 +65,23 @@ def story_copies(conn: sa.Connection, article_id: int) -> list[StoryCopy]:
     rows = conn.execute(
         sa.select(a.c.id, a.c.cluster_id, a.c.canonical_url, a.c.published, a.c.first_seen,
                   a.c.published_offset, v.c.wire, v.c.headline, v.c.body, s.c.key.label("source"))
-        .select_from(a)
-        .join(v, v.c.id == a.c.current_version_id)
-        .join(s, s.c.id == a.c.source_id)
-        .where(members)
-        .order_by(*earliest_first(a))
+        .select_from(a).join(v, v.c.id == a.c.current_version_id).join(s, s.c.id == a.c.source_id)
+        .where(members).order_by(*earliest_first(a))
     ).all()
     if not rows:  # an article without a current version has no text to show
         return []
     sets = [shingles(row.body or "") for row in rows]
-    words = [len(_WORD.findall(row.body or "")) for row in rows]
-    # the longest copy: most words; of equal lengths the earliest
-    longest = max(range(len(rows)), key=lambda i: (words[i], -i))
-    earliest_id = rows[0].id if len(rows) > 1 else None
+    words = [len(tokens(row.body or "")) for row in rows]
+    longest = max(range(len(rows)), key=lambda i: (words[i], -i))  # of equal lengths the earliest
+    whole = sets[longest]
     stored = [
         StoryCopy(
-            article_id=row.id,
-            cluster_id=row.cluster_id,
-            source=row.source,
-            host=urlsplit(row.canonical_url).hostname or "",
-            canonical_url=row.canonical_url,
-            wire=row.wire,
-            headline=row.headline,
-            published=with_offset(row.published, row.published_offset),
-            first_seen=row.first_seen,
-            words=words[i],
-            contains=containment(sets[longest], sets[i]),
-            longest=i == longest,
-            earliest=i == 0,
-            copy_of=earliest_id if i > 0 else None,
+            article_id=row.id, cluster_id=row.cluster_id, source=row.source,
+            host=urlsplit(row.canonical_url).hostname or "", canonical_url=row.canonical_url,
+            wire=row.wire, headline=row.headline,
+            published=with_offset(row.published, row.published_offset), first_seen=row.first_seen,
+            words=words[i], contains=100.0 * len(whole & sets[i]) / len(whole) if whole else 100.0,
+            longest=i == longest, earliest=i == 0, copy_of=rows[0].id if i > 0 else None,
         )
         for i, row in enumerate(rows)
     ]

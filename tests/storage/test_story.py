@@ -20,7 +20,6 @@ from newsarchive.cli import main
 from newsarchive.cli.browse_cmd import datasette_metadata
 from newsarchive.storage import Archive
 from newsarchive.storage.export import write_rows
-from newsarchive.storage.story import containment, shingles
 
 PARAGRAPHS = (
     "The foreign ministers of Russia and Turkey met in Moscow on Thursday to discuss a ceasefire "
@@ -79,16 +78,18 @@ def filled(archive: Archive) -> tuple[Archive, dict[str, int]]:
     return archive, fill(archive)
 
 
-def test_containment_of_word_shingles() -> None:
-    whole = shingles(FULL)
-    assert containment(whole, whole) == 100.0
-    assert containment(whole, shingles(OTHER_STORY)) == 0.0
-    # half the words: about half the shingles (two straddle the cut)
-    words = FULL.split()
-    half = shingles(" ".join(words[: len(words) // 2]))
-    assert 48.0 <= containment(whole, half) <= 50.0
-    assert containment(set(), half) == 100.0
-    assert shingles("Two words") == {("two", "words")}
+def test_case_and_punctuation_do_not_change_containment(archive: Archive) -> None:
+    # words are compared as the near-duplicate fingerprint compares them (neardup.shingles)
+    shouted = FULL.upper().replace(",", " -")
+    saved = archive.save_batch([
+        make_article(1, url="https://www.reuters.com/a", source="reuters", body=FULL),
+        make_article(2, url="https://tass.com/politics/2", body=shouted),
+    ])
+    assert saved[1].cluster_id == saved[0].cluster_id
+    first, second = archive.story(saved[0].article_id)
+    assert (first.contains, second.contains) == (100.0, 100.0)
+    assert first.words == second.words == len(FULL.split())
+    assert (first.longest, second.longest) == (True, False)  # of equal lengths the earliest
 
 
 def test_story_lists_every_copy_earliest_first(filled: tuple[Archive, dict[str, int]]) -> None:
