@@ -49,7 +49,6 @@ MIN_CONTAINED_SHINGLES = 40
 # stored values: changing the hashing or a parameter above needs a migration recomputing them
 _WORD = re.compile(r"\w+")
 _LE64 = np.dtype("<u8")
-_EMPTY = np.zeros(0, _LE64)
 _BINS = BANDS * ROWS
 # bin of a value v is ((v >> 32) * _BINS) >> 32, which grows with v: bin b holds the values from
 # _BIN_STARTS[b] up to the next bin's start, so a binary search in sorted values finds its minimum
@@ -64,6 +63,10 @@ _BAND_OFFSETS = np.arange(BANDS, dtype=np.uint64) * _GOLDEN
 _SPLITMIX = (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9), np.uint64(27), np.uint64(0x94D049BB133111EB),
              np.uint64(31))
 _SAMPLE_MASK = np.uint64(SAMPLE_EVERY - 1)
+
+
+#: the shingle set of no text
+NO_SHINGLES = np.zeros(0, _LE64)
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,12 @@ def _words(text: str) -> list[str] | list[bytes]:
     return tokens(text)
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    """The set of ``size``-word sequences of ``text`` (the whole text if it is shorter)."""
+def shingles(text: str) -> set[str]:
+    """The word 3-shingles of ``text`` as strings (the whole text if it is shorter)."""
     words = tokens(text)
-    if len(words) <= size:
+    if len(words) <= SHINGLE_WORDS:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+    return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
 # word -> its six 64-bit table values (one blake2b digest). News vocabulary repeats, so most
@@ -135,7 +138,7 @@ def _digests(words: list[str] | list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """
     if len(words) < SHINGLE_WORDS:
         if not words:
-            return _EMPTY, _EMPTY
+            return NO_SHINGLES, NO_SHINGLES
         text = b" ".join(w if isinstance(w, bytes) else w.encode("utf-8") for w in words)
         digest = hashlib.blake2b(text, digest_size=16, person=_PERSON).digest()
         return np.frombuffer(digest[:8], _LE64), np.frombuffer(digest[8:], _LE64)
@@ -208,10 +211,6 @@ def fingerprint(body: str, headline: str | None = None) -> Fingerprint:
     """SimHash, band keys and sample keys of a story, from one pass over its shingles."""
     sim, minh = _text_digests(body, headline)
     return Fingerprint(_simhash(sim), _band_keys(minh), _sample_keys(sim, minh))
-
-
-#: the shingle set of no text
-NO_SHINGLES = np.zeros(0, np.uint64)
 
 
 def shingle_set(body: str, headline: str | None = None) -> np.ndarray:

@@ -228,7 +228,7 @@ def test_word_hash_memo_overflow_gives_the_same_fingerprint(monkeypatch: pytest.
     assert neardup.fingerprint(RATE_HIKE) == expected
 
 
-_TEXT = st.text(alphabet=st.sampled_from("ab Zé ё_1,.\n\t-ß"), max_size=300)
+_TEXT = st.text(alphabet=st.sampled_from("ab Zé ёЁ_1,.\n\t-ß²ﬁ\u0301"), max_size=300)
 
 
 @given(body=_TEXT, headline=st.none() | _TEXT)
