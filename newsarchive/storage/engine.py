@@ -17,25 +17,27 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from newsarchive.errors import StorageError
+from newsarchive.redact import mask_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-def describe(url: str) -> str:
-    """The URL without its password, for messages (also when it does not parse)."""
-    from newsarchive.redact import mask_url
-
-    return mask_url(url)
+#: the URL without its password, for messages (also when it does not parse)
+describe = mask_url
+#: WAL pages after which a commit checkpoints: a saved batch writes more than SQLite's default
+#: 1,000, and at 10,000 pages that several batches rewrote are copied once (a third less commit cost)
+WAL_AUTOCHECKPOINT = 10_000
+#: page cache (KiB) of a connection once it has written: a batch seeks large indexes at random
+#: keys (benchmarks/README.md); readers keep SQLite's 2 MB, so exports stay small
+WRITE_CACHE_KIB = 256 * 1024
+#: PostgreSQL errors a rerun resolves: serialization failure, deadlock, a key another writer inserted
+_PG_RETRY = frozenset({"40001", "40P01", "23505"})
+#: revisions 0001-0013, squashed into the 0014 baseline (issue 16): newsarchive 0.1 upgrades them
+SQUASHED = frozenset(f"{n:04d}" for n in range(1, 14))
 
 
 def create_engine(url: str, *, busy_timeout: float = 5.0, write_cache_kib: int | None = None) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes.
-
-    ``write_cache_kib``: SQLite page cache of a connection that writes (default WRITE_CACHE_KIB).
-    """
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE writes."""
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
@@ -43,9 +45,8 @@ def create_engine(url: str, *, busy_timeout: float = 5.0, write_cache_kib: int |
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            folder = Path(database).expanduser().resolve().parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(
                     f"cannot write the archive at {describe(url)}: {exc.strerror or exc}"
@@ -58,28 +59,26 @@ def create_engine(url: str, *, busy_timeout: float = 5.0, write_cache_kib: int |
     except (ImportError, sa.exc.ArgumentError) as exc:
         raise StorageError(f"cannot open the archive at {describe(url)}: {exc}") from None
     if engine.dialect.name == "postgresql":
-
-        @sa.event.listens_for(engine, "connect")
-        def _utc(dbapi_connection: Any, _record: Any) -> None:
-            # date() in stats and timestamp rendering must not depend on the server's zone.
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SET TIME ZONE 'UTC'")
-            dbapi_connection.commit()
-
+        sa.event.listen(engine, "connect", _utc)
     return engine
+
+
+def _utc(dbapi_connection: Any, _record: Any) -> None:
+    # date() in stats and timestamp rendering must not depend on the server's zone
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's implicit
-        # transactions would defer the write lock and invite mid-transaction deadlocks).
+        # no pysqlite implicit transactions: _begin issues BEGIN (a deferred write lock invites deadlocks)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # 16 KB pages for a new database: several ~2 KB versions share a page (benchmarks/README.md);
-        # before WAL, which fixes the page size
+        # 16 KB pages for a new database, so several ~2 KB versions share a page; before WAL fixes the size
         cursor.execute("PRAGMA page_size = 16384")
         mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode and mode[0] != "wal":
@@ -90,7 +89,7 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        # Writers take the lock up front, so contention shows as a retryable "locked" at BEGIN.
+        # writers take the lock up front, so contention shows as a retryable "locked" at BEGIN
         immediate = conn.get_execution_options().get("newsarchive_write", False)
         if immediate and not conn.connection.info.get("write_cache"):
             conn.exec_driver_sql(f"PRAGMA cache_size = -{write_cache_kib}")
@@ -98,14 +97,6 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, write_cache_kib: int)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-#: WAL pages after which a commit checkpoints (SQLite's wal_autocheckpoint). A saved batch
-#: writes more than the default 1,000, so every commit also checkpointed; at 10,000 (up to
-#: ~160 MB of WAL) a checkpoint copies pages that several batches rewrote (index, FTS and
-#: band-level pages) once: a third less commit cost
-WAL_AUTOCHECKPOINT = 10_000
-#: page cache of a connection once it has written (KiB; SQLite's default is 2 MB): a batch seeks
-#: large indexes with random keys (benchmarks/README.md); readers keep the default, so exports stay small
-WRITE_CACHE_KIB = 256 * 1024
 def is_locked(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite's "database is locked/busy" (worth retrying)."""
     orig = getattr(exc, "orig", exc)
@@ -115,32 +106,18 @@ def is_locked(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
 
 
-#: PostgreSQL errors a concurrent writer can cause and a rerun of the batch resolves:
-#: serialization failure, deadlock, and a unique key inserted by another writer meanwhile
-_PG_RETRY = frozenset({"40001", "40P01", "23505"})
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """Whether ``exc`` is a PostgreSQL conflict with a concurrent transaction (worth a rerun)."""
-    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _PG_RETRY
-
-
 def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_delay: float = 0.2) -> T:
-    """Run ``work`` (one whole transaction), retrying with backoff while the database is contended.
-
-    SQLite "database is locked" (another process holds the write lock past the busy timeout)
-    and PostgreSQL conflicts with concurrent writers are retried; after ``attempts`` the
-    caller gets one StorageError sentence instead of a traceback.
-    """
-    delay = first_delay
-    for attempt in range(1, attempts + 1):
+    """Run ``work`` (one whole transaction), retrying with backoff while SQLite is locked or a
+    PostgreSQL writer conflicts; after ``attempts`` one StorageError sentence, not a traceback."""
+    attempt, delay = 1, first_delay
+    while True:
         try:
             return work()
         except sa.exc.DBAPIError as exc:
             locked = is_locked(exc)
-            if not (locked or is_conflict(exc)):
+            if not locked and getattr(exc.orig, "sqlstate", None) not in _PG_RETRY:
                 raise
-            if attempt == attempts:
+            if attempt >= attempts:
                 what = "stayed locked by another process" if locked else "kept conflicting with other writers"
                 raise StorageError(
                     f"the archive at {describe(url)} {what} after {attempts} attempts; "
@@ -148,28 +125,19 @@ def with_retry(url: str, work: Callable[[], T], *, attempts: int = 5, first_dela
                 ) from None
             log.warning("archive busy (attempt %d/%d), retrying in %.1fs", attempt, attempts, delay)
             time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
-
-
-#: revisions 0001-0013, squashed into the 0014 baseline (issue 16): newsarchive 0.1 upgrades them
-SQUASHED = frozenset(f"{n:04d}" for n in range(1, 14))
+            attempt, delay = attempt + 1, delay * 2
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
-
-
 def head_revision() -> str | None:
     """The newest migration shipped with this package."""
-    return _scripts().get_current_head()
+    return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -178,26 +146,23 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def _refuse_unknown(current: str | None, where: str) -> None:
-    if current is None:
-        return
-    if current in SQUASHED:
-        raise StorageError(
-            f"the archive at {where} is at schema revision {current}, older than this version of "
-            "newsarchive upgrades: run `newsarchive db upgrade` with newsarchive 0.1 first (it brings "
-            "the archive to 0014), then use this version"
-        )
-    if current not in {script.revision for script in _scripts().walk_revisions()}:
-        raise StorageError(
-            f"the archive at {where} has schema revision {current}, newer than this version of "
-            f"newsarchive knows (latest {head_revision()}): upgrade newsarchive"
-        )
-
-
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction; an unknown revision is refused first."""
+    """Apply migrations up to ``revision`` in one transaction, refusing an archive too old or too new."""
     with engine.connect().execution_options(newsarchive_write=True) as conn:
-        _refuse_unknown(MigrationContext.configure(conn).get_current_revision(), describe(str(engine.url)))
+        current = MigrationContext.configure(conn).get_current_revision()
+        scripts = ScriptDirectory.from_config(_config())
+        where = describe(str(engine.url))
+        if current in SQUASHED:
+            raise StorageError(
+                f"the archive at {where} is at schema revision {current}, older than this version of "
+                "newsarchive upgrades: run `newsarchive db upgrade` with newsarchive 0.1 first (it brings "
+                "the archive to 0014), then use this version"
+            )
+        if current is not None and current not in {script.revision for script in scripts.walk_revisions()}:
+            raise StorageError(
+                f"the archive at {where} has schema revision {current}, newer than this version of "
+                f"newsarchive knows (latest {scripts.get_current_head()}): upgrade newsarchive"
+            )
         command.upgrade(_config(conn), revision)
         conn.commit()
 
