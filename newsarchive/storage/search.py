@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -176,14 +177,29 @@ def with_offset(value: datetime | None, minutes: int | None) -> datetime | None:
     return value.astimezone(timezone(timedelta(minutes=minutes)))
 
 
-def _raw(column: Any, name: str | None = None) -> Any:
-    # converted in row_dict instead: SQLAlchemy's per-value result processors cost most of an export
-    return sa.type_coerce(column, sa.Text).label(name or column.key)
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _stored(name: str) -> Any:
-    column = ArticleVersion.__table__.c[name]
-    return _raw(column) if isinstance(column.type, UTCDateTime | sa.JSON) else column
+def iso(value: Any, minutes: int | None = 0) -> str | None:
+    """A stored instant as ISO 8601 in the page's offset in minutes (None: naive, zone unknown)."""
+    if minutes == 0 and isinstance(value, str) and len(value) == 26 and value[10] == " ":
+        # SQLite's UTC text as isoformat() prints it, without parsing: exports read millions
+        return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
+    moment = with_offset(as_utc(value), minutes)
+    return None if moment is None else moment.isoformat()
+
+
+def json_list(value: Any) -> list[Any]:
+    """A stored JSON list (text on SQLite, parsed on PostgreSQL) as a list; NULL as []."""
+    if value is None or value == "[]":
+        return []
+    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
@@ -198,115 +214,71 @@ def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
 
 
 ARTICLES: sa.Table = ArticleRow.__table__  # type: ignore[assignment]
-_EARLIEST, _OTHER = ARTICLES.alias("earliest"), ARTICLES.alias("other")
-#: the earliest copy of the article's story when that is another article, else NULL (the
-#: exports' ``copy_of``). Most articles are alone in their cluster: for them one probe of the
-#: cluster_id index answers (0.3 µs a row against 0.8 for the ordered lookup on every row)
-COPY_OF = sa.case(
-    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
-     sa.func.nullif(
-         sa.select(_EARLIEST.c.id)
-         .where(_EARLIEST.c.cluster_id == ArticleRow.cluster_id)
-         .order_by(*earliest_first(_EARLIEST))
-         .limit(1)
-         .scalar_subquery(),
-         ArticleRow.id,
-     )),
-).label("copy_of")
-
-_EACH = ARTICLES.alias("each_copy")
+_OTHER, _EACH = ARTICLES.alias("other"), ARTICLES.alias("each_copy")
 _RANKED = sa.select(
     _EACH.c.cluster_id, _EACH.c.id,
     sa.func.row_number().over(partition_by=_EACH.c.cluster_id, order_by=earliest_first(_EACH)).label("n"),
 ).where(_EACH.c.cluster_id.in_(sa.bindparam("clusters", expanding=True))).subquery("ranked_copy")
-#: {cluster_id: its earliest copy} for the cluster ids bound as ``clusters``: the export ranks a
-#: page's shared clusters once each with this instead of COPY_OF's ordered lookup per row, which
-#: sorts a cluster of k articles k times (a 5,000-article cluster cost 3.7 s per export)
+#: {cluster_id: its earliest copy} for the clusters bound as ``clusters``: ranked once per page
+#: of rows, not once per row (a 5,000-article cluster cost 3.7 s per export that way)
 EARLIEST_COPIES = sa.select(_RANKED.c.cluster_id, _RANKED.c.id).where(_RANKED.c.n == 1)
-#: the export page's stand-in for COPY_OF: the article's cluster_id when the cluster has another
-#: article (one index-only probe), else NULL; Archive.iter_row_pages puts the earliest copy there
+#: the article's cluster_id when another article shares it (one index probe), else NULL; the
+#: reader replaces it with the earliest copy (Archive._read), giving the exports' ``copy_of``
 SHARED_CLUSTER = sa.case(
     (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
      ArticleRow.cluster_id),
 ).label("copy_of")
+_VERSIONS = ArticleVersion.__table__.alias("counted")
+VERSION_COUNT = (sa.select(sa.func.count()).where(_VERSIONS.c.article_id == ArticleRow.id)
+                 .scalar_subquery().label("version_count"))
 
 
-#: what a read of the archive selects: the article's own columns, then the version's stored
-#: fields as declared by the models; read back by name (ROW_INDEX), never by position
+def _column(name: str, table: sa.Table = ArticleVersion.__table__) -> Any:  # type: ignore[assignment]
+    """What a read selects for one key of row_dict() (NULL for a key the archive does not keep)."""
+    if name == "source":
+        return Source.key.label("source")
+    column = ARTICLES.c.canonical_url if name == "canonical_url" else table.c.get(name)
+    if column is None:
+        return sa.null().label(name)
+    if isinstance(column.type, UTCDateTime | sa.JSON):
+        # converted by row_dict instead: SQLAlchemy's per-value result processors cost most of an export
+        return sa.type_coerce(column, sa.Text).label(name)
+    return column
+
+
+#: what a read of the archive selects, in row_dict()'s order: the Article's fields as the models
+#: store them, the archive's own columns, then the offsets of the page times
 ROW_COLUMNS = (
+    *[_column(name) for name in Article(url="").to_dict()],
     ArticleRow.id.label("article_id"),
-    ArticleRow.canonical_url,
-    ArticleRow.cluster_id,
-    COPY_OF,
-    _raw(ArticleRow.first_seen),
-    _raw(ArticleRow.last_seen),
-    Source.key.label("source"),
     ArticleVersion.id.label("version_id"),
-    *[_stored(name) for name in (*ARTICLE_FIELDS, *OFFSET_COLUMNS.values())],
-    ArticleVersion.content_hash,
+    VERSION_COUNT,
+    ArticleRow.cluster_id,
+    SHARED_CLUSTER,
+    _column("first_seen", ARTICLES),
+    _column("last_seen", ARTICLES),
+    *[_column(name) for name in OFFSET_COLUMNS.values()],
 )
 ROW_NAMES: tuple[str, ...] = tuple(c.key for c in ROW_COLUMNS)
 ROW_INDEX: dict[str, int] = {name: i for i, name in enumerate(ROW_NAMES)}
+#: row_dict()'s keys: every column but the offsets, which the timestamps carry
+ROW_KEYS = ROW_NAMES[: -len(OFFSET_COLUMNS)]
 LIST_FIELDS = frozenset(n for n in ARTICLE_FIELDS if isinstance(ArticleVersion.__table__.c[n].type, sa.JSON))
-TIME_FIELDS = frozenset(n for n in ARTICLE_FIELDS
-                        if isinstance(ArticleVersion.__table__.c[n].type, UTCDateTime))
-#: (key, row index or None, how to convert, index of its offset or None) per Article.to_dict() key
-_READ = tuple(
-    (key, ROW_INDEX.get(key), "list" if key in LIST_FIELDS else "time" if key in TIME_FIELDS else "",
-     ROW_INDEX.get(OFFSET_COLUMNS.get(key, "")))
-    for key in (f.name for f in fields(Article) if f.name != "fetch")
-)
+#: the instants: ISO 8601 text in row_dict(), page times in their own offset, the rest in UTC
+TIME_COLUMNS = frozenset(n for n in ROW_KEYS if isinstance(getattr(
+    (ArticleVersion.__table__.c if n in ARTICLE_FIELDS else ARTICLES.c).get(n), "type", None), UTCDateTime))
+_TIMES = tuple((n, ROW_INDEX[n], ROW_INDEX.get(OFFSET_COLUMNS.get(n, ""))) for n in TIME_COLUMNS)
 
 
-def as_utc(value: Any) -> datetime | None:
-    """A timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _iso(value: Any, minutes: int | None = 0) -> str | None:
-    if minutes == 0 and isinstance(value, str) and len(value) == 26 and value[10] == " ":
-        # SQLite's stored UTC text, rewritten as datetime.isoformat() would print it
-        # (a fraction of zero is left out), without parsing: export reads millions of these
-        fraction = "" if value.endswith(".000000") else value[19:]
-        return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
-    moment = as_utc(value)
-    if moment is None:
-        return None
-    if minutes == 0:
-        return moment.isoformat()
-    return with_offset(moment, minutes).isoformat()  # type: ignore[union-attr]
-
-
-def _json_list(value: Any) -> list[Any]:
-    if value is None or value == "[]":
-        return []
-    return list(json.loads(value) if isinstance(value, str) else value)
-
-
-def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
-    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, copy_of,
-    seen times."""
-    out: dict[str, Any] = {}
-    for key, index, kind, offset in _READ:
-        value = None if index is None else row[index]
-        if kind == "time":
-            # a field without an offset column is kept in UTC; a NULL offset means "zone unknown"
-            value = _iso(value, 0 if offset is None else row[offset])
-        elif kind == "list":
-            value = _json_list(value)
-        out[key] = value
-    out["content_hash"] = row[ROW_INDEX["content_hash"]]
-    for key in ("article_id", "version_id"):
-        out[key] = row[ROW_INDEX[key]]
-    out["version_count"] = version_count
-    out["cluster_id"] = row[ROW_INDEX["cluster_id"]]
-    out["copy_of"] = row[ROW_INDEX["copy_of"]]
-    out["first_seen"] = _iso(row[ROW_INDEX["first_seen"]])
-    out["last_seen"] = _iso(row[ROW_INDEX["last_seen"]])
+def row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """One read row (ROW_COLUMNS first) as Article.to_dict() keys plus article_id, version_id,
+    version_count, cluster_id, copy_of and the seen times."""
+    out = dict(zip(ROW_KEYS, row, strict=False))
+    for name, index, offset in _TIMES:
+        # a time without an offset column is kept in UTC; a NULL offset means "zone unknown"
+        out[name] = iso(row[index], 0 if offset is None else row[offset])
+    for name in LIST_FIELDS:
+        out[name] = json_list(out[name])
     return out
 
 
