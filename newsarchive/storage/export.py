@@ -113,12 +113,11 @@ class _Progress:
             self.draw(now)
 
     def draw(self, now: float, end: str = "") -> None:
-        rate = self.count / max(now - self.start, 1e-9)
-        line = f"{self.count:,} rows, {rate:,.0f}/s"
+        done = f"{self.count:,}"
         if self.total:
             share = min(self.count / self.total, 1.0)
-            line = f"[{'#' * int(share * 30):<30}] {share:6.1%} {self.count:,}/{self.total:,} {line}"
-        sys.stderr.write("\r" + line + end)
+            done = f"[{'#' * int(share * 30):<30}] {share:6.1%} {done}/{self.total:,}"
+        sys.stderr.write(f"\r{done} rows, {self.count / max(now - self.start, 1e-9):,.0f}/s{end}")
         sys.stderr.flush()
 
 
