@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
@@ -43,7 +43,6 @@ from newsarchive.storage.search import (
     json_list,
 )
 
-Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
 #: what iter_articles() yields: the Article fields plus the archive's own
@@ -195,20 +194,18 @@ def _json_text(value: Any) -> str:
 
 
 # -- Parquet -------------------------------------------------------------------------------------
+_TIME_OF = {offset: name for name, offset in OFFSET_COLUMNS.items()}
+
+
 def parquet_columns(columns: Sequence[str]) -> list[str]:
     """The Parquet file's columns: ``columns`` with each offset column beside its timestamp."""
-    out: list[str] = []
-    for c in columns:
-        out += [c] if c not in out else []
-        out += [OFFSET_COLUMNS[c]] if c in OFFSET_COLUMNS and OFFSET_COLUMNS[c] not in columns else []
-    return out
+    pairs = ((c, OFFSET_COLUMNS.get(c)) for c in columns)
+    return list(dict.fromkeys(x for pair in pairs for x in pair if x and (x == pair[0] or x not in columns)))
 
 
 def _parquet_type(pa: Any, column: str) -> Any:
-    if column in INT_COLUMNS:
-        return pa.int64()
-    if column in OFFSET_COLUMNS.values():
-        return pa.int16()
+    if column in INT_COLUMNS or column in _TIME_OF:
+        return pa.int64() if column in INT_COLUMNS else pa.int16()
     if column in TIME_COLUMNS:
         return pa.timestamp("us", tz="UTC")
     if column == "read_also":
@@ -216,20 +213,13 @@ def _parquet_type(pa: Any, column: str) -> Any:
     return pa.list_(pa.string()) if column in LIST_FIELDS else pa.string()
 
 
-def _parquet_row(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    out = {c: _parquet_cell(c, row.get(c)) for c in columns}
-    for name, offset in OFFSET_COLUMNS.items():
-        if offset in out and offset not in row:
-            value = row.get(name)
-            out[offset] = offset_minutes(datetime.fromisoformat(value) if isinstance(value, str) else value)
-    return out
-
-
-def _parquet_cell(column: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if column in INT_COLUMNS:
-        return int(value)
+def _parquet_cell(row: Mapping[str, Any], column: str) -> Any:
+    value = row.get(column)
+    if column in _TIME_OF and column not in row:  # the offset the page's ISO time carries
+        moment = row.get(_TIME_OF[column])
+        return offset_minutes(datetime.fromisoformat(moment) if isinstance(moment, str) else moment)
+    if value is None or column in INT_COLUMNS:
+        return value if value is None else int(value)
     if column in TIME_COLUMNS:
         return as_utc(value)
     if column == "read_also":
@@ -242,7 +232,7 @@ def _parquet_cell(column: str, value: Any) -> Any:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def export_archive(archive: Any, fmt: Format | str, out: str | os.PathLike[str], *, progress: bool = False,
+def export_archive(archive: Any, fmt: str, out: str | os.PathLike[str], *, progress: bool = False,
                    total: int | None = None, **filters: Any) -> int:
     """Export an Archive's current articles (``filters``: since, until, source, topic, language,
     wire); CSV goes a page of rows at a time (csv_page), the others through write_rows."""
@@ -252,7 +242,7 @@ def export_archive(archive: Any, fmt: Format | str, out: str | os.PathLike[str],
     return _write(pages, fmt, out, list(COLUMNS), progress, total)
 
 
-def write_rows(rows: Iterable[Mapping[str, Any]], fmt: Format | str, out: str | os.PathLike[str], *,
+def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str, out: str | os.PathLike[str], *,
                columns: Sequence[str] | None = None, progress: bool = False, total: int | None = None) -> int:
     """Stream ``rows`` to ``out`` (a path, or "-" for stdout) as ``fmt``; returns the row count.
 
@@ -322,8 +312,8 @@ def _emit(chunks: Iterable[tuple[Any, int]], fmt: str, sink: IO[bytes], columns:
         schema = pa.schema([pa.field(c, _parquet_type(pa, c)) for c in columns])
         with pa.parquet.ParquetWriter(sink, schema, compression="zstd") as writer:
             for batch, n in chunks:
-                table = pa.Table.from_pylist([_parquet_row(r, columns) for r in batch], schema=schema)
-                writer.write_table(table)
+                rows = [{c: _parquet_cell(row, c) for c in columns} for row in batch]
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
                 meter.step(n)
         return
     if fmt == "csv":

@@ -57,41 +57,25 @@ def parse_query(query: str) -> list[list[Term]]:
     """Split a query into OR-groups of terms; raise SearchQueryError with a reason when it is broken."""
     groups: list[list[Term]] = [[]]
     last_was_or = True
-    pos = 0
-    while pos < len(query):
-        match = _TOKEN.match(query, pos)
-        if match is None or match.end() == pos:
-            break
-        pos = match.end()
+    for match in _TOKEN.finditer(query):
         negated_phrase, phrase, closing, bare = match.groups()
-        if phrase is not None:
-            if not closing:
-                raise SearchQueryError(f"search query {query!r} has an unbalanced double quote")
-            words = tuple(_WORD.findall(phrase))
-            if words:
-                groups[-1].append(Term(words, bool(negated_phrase)))
-                last_was_or = False
-            continue
+        if phrase is not None and not closing:
+            raise SearchQueryError(f"search query {query!r} has an unbalanced double quote")
         if bare == "OR":
             if last_was_or:
                 raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
             groups.append([])
             last_was_or = True
-            continue
-        negated = bare.startswith("-")
-        words = tuple(_WORD.findall(bare))
-        if words:
-            groups[-1].append(Term(words, negated))
+        elif words := tuple(_WORD.findall(bare if phrase is None else phrase)):
+            groups[-1].append(Term(words, bare.startswith("-") if phrase is None else bool(negated_phrase)))
             last_was_or = False
     if not any(groups):
         raise SearchQueryError(f"search query {query!r} has no words to search for")
     if last_was_or:
         raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
-    for group in groups:
-        if not any(not t.negated for t in group):
-            raise SearchQueryError(
-                f"search query {query!r}: each part needs at least one word that is not excluded with '-'"
-            )
+    if not all(any(not t.negated for t in group) for group in groups):
+        raise SearchQueryError(
+            f"search query {query!r}: each part needs at least one word that is not excluded with '-'")
     return groups
 
 
@@ -101,24 +85,17 @@ def fts5_expression(groups: list[list[Term]]) -> str:
     def phrase(term: Term) -> str:
         return '"' + " ".join(w.replace('"', '""') for w in term.words) + '"'
 
-    parts = []
-    for group in groups:
-        positive = " AND ".join(phrase(t) for t in group if not t.negated)
-        negative = "".join(f" NOT {phrase(t)}" for t in group if t.negated)
-        parts.append(f"({positive}{negative})")
-    return " OR ".join(parts)
+    return " OR ".join("(" + " AND ".join(phrase(t) for t in group if not t.negated)
+                       + "".join(f" NOT {phrase(t)}" for t in group if t.negated) + ")" for group in groups)
 
 
 def websearch_text(groups: list[list[Term]]) -> str:
     """The same query rebuilt for PostgreSQL's websearch_to_tsquery."""
-    parts = []
-    for group in groups:
-        terms = [
-            ("-" if t.negated else "") + ('"' + " ".join(t.words) + '"' if len(t.words) > 1 else t.words[0])
-            for t in group
-        ]
-        parts.append(" ".join(terms))
-    return " or ".join(parts)
+
+    def term(t: Term) -> str:
+        return ("-" if t.negated else "") + (f'"{" ".join(t.words)}"' if len(t.words) > 1 else t.words[0])
+
+    return " or ".join(" ".join(map(term, group)) for group in groups)
 
 
 def filters(*, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
@@ -140,23 +117,12 @@ def filters(*, since: datetime | None = None, until: datetime | None = None, sou
     if source:
         clauses.append(ArticleRow.source_id.in_(sa.select(Source.id).where(Source.key == source)))
     if topic:
-        clauses.append(
-            ArticleRow.id.in_(
-                sa.select(ArticleTopic.article_id)
-                .join(Topic, Topic.id == ArticleTopic.topic_id)
-                .where(Topic.key == normalise_text(topic))
-            )
-        )
+        clauses.append(ArticleRow.id.in_(sa.select(ArticleTopic.article_id).join(Topic).where(
+            Topic.key == normalise_text(topic))))
     if language:
-        lang = sa.func.lower(ArticleVersion.language)
-        wanted = language.lower()
-        clauses.append(
-            ArticleRow.current_version_id.in_(
-                sa.select(ArticleVersion.id).where(
-                    sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True))
-                )
-            )
-        )
+        lang, wanted = sa.func.lower(ArticleVersion.language), language.lower()
+        clauses.append(ArticleRow.current_version_id.in_(sa.select(ArticleVersion.id).where(
+            sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True)))))
     if wire:
         # agencies are spelled by the extractor ("Reuters", "AP"); a user types them any case
         clauses.append(ArticleRow.current_version_id.in_(
@@ -263,10 +229,11 @@ ROW_NAMES: tuple[str, ...] = tuple(c.key for c in ROW_COLUMNS)
 ROW_INDEX: dict[str, int] = {name: i for i, name in enumerate(ROW_NAMES)}
 #: row_dict()'s keys: every column but the offsets, which the timestamps carry
 ROW_KEYS = ROW_NAMES[: -len(OFFSET_COLUMNS)]
-LIST_FIELDS = frozenset(n for n in ARTICLE_FIELDS if isinstance(ArticleVersion.__table__.c[n].type, sa.JSON))
+_TYPES = {name: ArticleVersion.__table__.c[name].type for name in ARTICLE_FIELDS}
+LIST_FIELDS = frozenset(n for n, kind in _TYPES.items() if isinstance(kind, sa.JSON))
 #: the instants: ISO 8601 text in row_dict(), page times in their own offset, the rest in UTC
-TIME_COLUMNS = frozenset(n for n in ROW_KEYS if isinstance(getattr(
-    (ArticleVersion.__table__.c if n in ARTICLE_FIELDS else ARTICLES.c).get(n), "type", None), UTCDateTime))
+TIME_COLUMNS = frozenset({"first_seen", "last_seen",
+                          *(n for n, kind in _TYPES.items() if isinstance(kind, UTCDateTime))})
 _TIMES = tuple((n, ROW_INDEX[n], ROW_INDEX.get(OFFSET_COLUMNS.get(n, ""))) for n in TIME_COLUMNS)
 
 
