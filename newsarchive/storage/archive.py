@@ -355,14 +355,11 @@ class Archive:
             with self.engine.connect() as conn:
                 key = sa.select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url_or_id))
                 article_id = conn.execute(key).scalar()
-        rows = self._read(
-            sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
-            .select_from(ArticleVersion)
-            .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id)
-            .join(Source, Source.id == ArticleRow.source_id)
-            .where(ArticleVersion.article_id == article_id)
-            .order_by(ArticleVersion.id)
-        )
+        rows = self._read(sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
+                          .select_from(ArticleVersion)
+                          .join(ArticleRow, ArticleVersion.article_id == ArticleRow.id)
+                          .join(Source, Source.id == ArticleRow.source_id)
+                          .where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.id))
         return [{**row_dict(row), "current": row[_VERSION] == row[-2], "origin": row[-1]} for row in rows]
 
     def _read(self, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:

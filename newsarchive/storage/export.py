@@ -30,13 +30,13 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from newsarchive.article import Article
 from newsarchive.errors import NewsarchiveError
 from newsarchive.storage.save import offset_minutes
 from newsarchive.storage.search import (
     LIST_FIELDS,
     OFFSET_COLUMNS,
     ROW_INDEX,
+    ROW_KEYS,
     TIME_COLUMNS,
     as_utc,
     iso,
@@ -45,11 +45,8 @@ from newsarchive.storage.search import (
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
-#: what iter_articles() yields: the Article fields plus the archive's own
-COLUMNS: tuple[str, ...] = (
-    *Article(url="").to_dict().keys(), "article_id", "version_count", "cluster_id", "copy_of", "first_seen",
-    "last_seen",
-)
+#: what iter_articles() yields but the version id: the Article fields plus the archive's own
+COLUMNS: tuple[str, ...] = tuple(name for name in ROW_KEYS if name != "version_id")
 INT_COLUMNS = frozenset({"article_id", "version_id", "version_count", "cluster_id", "copy_of"})
 #: rows per Parquet row group: ~10k articles of a few KB each is a few tens of MB at most
 PARQUET_BATCH_ROWS = 10_000
@@ -105,19 +102,15 @@ class _Progress:
         self.enabled, self.total, self.count = enabled and sys.stderr.isatty(), total, 0
         self.start = self.last = time.monotonic()
 
-    def step(self, n: int) -> None:
+    def step(self, n: int, end: str = "") -> None:
         self.count += n
-        if self.enabled and (now := time.monotonic()) - self.last >= 0.2:
-            self.last = now
-            self.draw(now)
-
-    def draw(self, now: float, end: str = "") -> None:
-        done = f"{self.count:,}"
-        if self.total:
-            share = min(self.count / self.total, 1.0)
-            done = f"[{'#' * int(share * 30):<30}] {share:6.1%} {done}/{self.total:,}"
-        sys.stderr.write(f"\r{done} rows, {self.count / max(now - self.start, 1e-9):,.0f}/s{end}")
-        sys.stderr.flush()
+        if self.enabled and ((now := time.monotonic()) - self.last >= 0.2 or end):
+            self.last, done = now, f"{self.count:,}"
+            if self.total:
+                share = min(self.count / self.total, 1.0)
+                done = f"[{'#' * int(share * 30):<30}] {share:6.1%} {done}/{self.total:,}"
+            sys.stderr.write(f"\r{done} rows, {self.count / max(now - self.start, 1e-9):,.0f}/s{end}")
+            sys.stderr.flush()
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -140,9 +133,7 @@ def csv_value(value: Any) -> str:
     if isinstance(value, list | tuple | set | dict):
         return json.dumps(value if isinstance(value, dict) else list(value), ensure_ascii=False,
                           default=json_default)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _field(value: Any) -> str:
@@ -259,13 +250,9 @@ def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str, out: str | os.PathLi
         encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
         chunks = ((encode({c: row.get(c) for c in cols}) + "\n", 1) for row in rows)
     else:
-        chunks = _batches(iter(rows), PARQUET_BATCH_ROWS)
+        batches = iter(rows)
+        chunks = ((b, len(b)) for b in iter(lambda: list(islice(batches, PARQUET_BATCH_ROWS)), []))
     return _write(chunks, fmt, out, cols, progress, total)
-
-
-def _batches(rows: Iterator[Mapping[str, Any]], size: int) -> Iterator[tuple[list[Mapping[str, Any]], int]]:
-    while batch := list(islice(rows, size)):
-        yield batch, len(batch)
 
 
 def _write(chunks: Iterable[tuple[Any, int]], fmt: str, out: str | os.PathLike[str], columns: list[str],
@@ -299,8 +286,7 @@ def _write(chunks: Iterable[tuple[Any, int]], fmt: str, out: str | os.PathLike[s
                     part.unlink()
                 raise
     finally:
-        if meter.enabled:
-            meter.draw(time.monotonic(), "\n")
+        meter.step(0, "\n")
     return meter.count
 
 

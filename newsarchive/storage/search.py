@@ -263,7 +263,6 @@ def search_statement(
     """
     groups = parse_query(query)
     cap = RANK_CAP if cap is None else max(1, int(cap))
-    base = sa.select(*ROW_COLUMNS)
     current = sa.and_(ArticleRow.id == ArticleVersion.article_id,
                       ArticleRow.current_version_id == ArticleVersion.id)
     if dialect == "sqlite":
@@ -272,21 +271,17 @@ def search_statement(
         match = handle.op("MATCH")(sa.bindparam("fts_query", fts5_expression(groups)))
         # the cap as a rowid floor: FTS5 walks a doclist newest-first and seeks to a rowid
         # range natively, so neither the candidate scan nor the ranked query reads older rows
-        newest_q = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
+        newest = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
         if where:
             # the index holds only current versions; the filters need the article row
-            newest_q = (newest_q.join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
-                        .join(ArticleRow, current))
-        newest = newest_q.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
+            newest = newest.join(ArticleVersion, ArticleVersion.id == fts.c.rowid).join(ArticleRow, current)
+        floor = newest.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
         stmt = (
-            base.add_columns(
-                sa.func.bm25(handle).label("score"),
-                sa.func.snippet(handle, 1, "[", "]", "…", 16).label("snippet"),
-            )
+            sa.select(*ROW_COLUMNS, sa.func.bm25(handle).label("score"),
+                      sa.func.snippet(handle, 1, "[", "]", "…", 16).label("snippet"))
             .select_from(fts)
             .join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
-            .where(match, fts.c.rowid >= sa.select(sa.func.min(newest.c.rowid)).scalar_subquery())
-            .order_by(sa.literal_column("score"))
+            .where(match, fts.c.rowid >= sa.select(sa.func.min(floor.c.rowid)).scalar_subquery())
         )
     elif dialect == "postgresql":
         config: sa.ColumnClause[Any] = sa.literal_column(f"'{PG_TS_CONFIG}'::regconfig")
@@ -294,30 +289,17 @@ def search_statement(
         vector: sa.ColumnClause[Any] = sa.literal_column("article_versions.search_vector")
         # MATERIALIZED: the matches come from the GIN index first; without it the planner may
         # walk the primary key backwards testing every row against a rare word
-        matches = (
-            sa.select(ArticleVersion.id)
-            .join(ArticleRow, current)
-            .where(vector.op("@@")(tsq), *where)
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        newest_ids = sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap).scalar_subquery()
+        matches = (sa.select(ArticleVersion.id).join(ArticleRow, current).where(vector.op("@@")(tsq), *where)
+                   .cte("matches").prefix_with("MATERIALIZED"))
         stmt = (
-            base.add_columns(
-                (-sa.func.ts_rank(vector, tsq)).label("score"),
-                sa.func.ts_headline(config, ArticleVersion.body, tsq,
-                                    "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"),
-            )
+            sa.select(*ROW_COLUMNS, (-sa.func.ts_rank(vector, tsq)).label("score"),
+                      sa.func.ts_headline(config, ArticleVersion.body, tsq,
+                                          "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"))
             .select_from(ArticleVersion)
-            .where(ArticleVersion.id.in_(newest_ids))
-            .order_by(sa.literal_column("score"))
+            .where(ArticleVersion.id.in_(sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap)
+                                         .scalar_subquery()))
         )
     else:
         raise StorageError(f"full-text search is not available on {dialect}")
-    return (
-        stmt.join(ArticleRow, current)
-        .join(Source, Source.id == ArticleRow.source_id)
-        .where(*where)
-        .order_by(ArticleRow.id)
-        .limit(limit)
-    )
+    return (stmt.join(ArticleRow, current).join(Source, Source.id == ArticleRow.source_id).where(*where)
+            .order_by(sa.literal_column("score"), ArticleRow.id).limit(limit))
