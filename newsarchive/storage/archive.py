@@ -311,16 +311,18 @@ class Archive:
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None, language: str | None = None,
-                       wire: str | None = None, batch_size: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
+                       wire: str | None = None, batch_size: int = 5000,
+                       text_as_bytes: bool = False) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of ROW_COLUMNS tuples (search.row_dict reads one) in id order, one short read
-        transaction each: a long export holds no snapshot against crawls."""
+        transaction each: a long export holds no snapshot against crawls. ``text_as_bytes``:
+        SQLite text as undecoded UTF-8 (the CSV export's), PostgreSQL's stays str."""
         where = filters(since=since, until=until, source=source, topic=topic, language=language, wire=wire)
         last_id = 0
         while rows := self._read(
             sa.select(*ROW_COLUMNS).select_from(ArticleRow)
             .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
             .join(Source, Source.id == ArticleRow.source_id)
-            .where(ArticleRow.id > last_id, *where).order_by(ArticleRow.id).limit(batch_size)
+            .where(ArticleRow.id > last_id, *where).order_by(ArticleRow.id).limit(batch_size), text_as_bytes
         ):
             yield rows
             last_id = rows[-1][_ID]
@@ -362,13 +364,21 @@ class Archive:
                           .where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.id))
         return [{**row_dict(row), "current": row[_VERSION] == row[-2], "origin": row[-1]} for row in rows]
 
-    def _read(self, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    def _read(self, stmt: sa.Select[Any], text_as_bytes: bool = False) -> list[tuple[Any, ...]]:
         """The driver's tuples of a ROW_COLUMNS select (Rows and result processors cost time), with
         copy_of filled in: SHARED_CLUSTER left the cluster of each article that has copies there."""
         with self.engine.connect() as conn:
-            result = conn.execute(stmt)
-            rows = list(result.cursor.fetchall()) if result.cursor is not None else []
-            result.close()
+            raw: Any = conn.connection.dbapi_connection if text_as_bytes and self.dialect == "sqlite" \
+                else None
+            if raw is not None:
+                raw.text_factory = bytes  # decoding and encoding again cost a Cyrillic export half its time
+            try:
+                result = conn.execute(stmt)
+                rows = list(result.cursor.fetchall()) if result.cursor is not None else []
+                result.close()
+            finally:
+                if raw is not None:
+                    raw.text_factory = str  # the connection goes back to the pool: other readers want str
             shared = sorted({row[_COPY] for row in rows if row[_COPY] is not None})
             earliest: dict[int, int] = {}
             for start in range(0, len(shared), 500):  # within SQLite's bound-variable limit

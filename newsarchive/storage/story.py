@@ -7,7 +7,7 @@
 The story of an article is every article sharing its ``cluster_id``. Its *earliest* copy is
 the one published first (UTC; an unknown time sorts after every known one), ties broken by
 ``first_seen`` and then id: ``search.earliest_first``, which the exports' ``copy_of`` column
-(``search.COPY_OF``) uses too. ``contains`` is the share of the longest copy's word 3-shingles
+(``search.EARLIEST_COPIES``) uses too. ``contains`` is the share of the longest copy's word 3-shingles
 found in this copy (:func:`containment`), computed here from the current bodies: a story has
 few copies, and no stored fingerprint depends on it.
 

@@ -221,7 +221,7 @@ def test_csv_cells() -> None:
 def test_csv_line_writes_exactly_what_the_csv_module_writes(cells: list[Any]) -> None:
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\r\n").writerow(cells)
-    assert export.csv_line(cells) == expected.getvalue()
+    assert export.csv_line(cells) == expected.getvalue().encode()
 
 
 def test_archive_csv_fast_path_writes_what_the_general_path_writes(archive: Any, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The archive's CSV path (pages of rows, column by column) writes exactly what the general path writes;
-every format writes the same bytes to stdout as to a file (but the BOM)."""
+"""The archive's CSV path (pages of rows, SQLite text as bytes, column by column) writes exactly what
+the general path writes; every format writes the same bytes to stdout as to a file (but the BOM)."""
 
 from __future__ import annotations
 
@@ -88,9 +88,9 @@ def test_pages_of_any_size_give_the_same_lines(sqlite_url: str, tmp_path: Path) 
         general = tmp_path / "general.csv"
         write_rows(archive.iter_articles(), "csv", general)
         lines = general.read_bytes().split(b"\r\n", 1)[1]  # after the BOM and the header
-        for size in (1, 3, 100):
-            pages = archive.iter_row_pages(batch_size=size)
-            assert "".join(export.csv_page(rows) for rows in pages).encode() == lines
+        for size, as_bytes in ((1, True), (3, True), (100, True), (3, False)):  # str: PostgreSQL's
+            pages = archive.iter_row_pages(batch_size=size, text_as_bytes=as_bytes)
+            assert b"".join(export.csv_page(rows) for rows in pages) == lines
 
 
 def test_unusual_stored_values_read_as_the_general_path_reads_them(sqlite_url: str, tmp_path: Path) -> None:
@@ -111,6 +111,15 @@ def test_unusual_stored_values_read_as_the_general_path_reads_them(sqlite_url: s
         assert rows[1]["authors"] == '["José"]'
         assert rows[1]["read_also"] == '[{"title": "Т\\"", "url": "u"}]'
         assert rows[2]["first_seen"] == "2026-11-20T10:00:00+00:00"
+
+
+def test_reading_bytes_leaves_pooled_connections_reading_str(sqlite_url: str, tmp_path: Path) -> None:
+    with Archive(sqlite_url) as archive:
+        archive.save_batch(tricky_articles()[:2])
+        export.export_archive(archive, "csv", tmp_path / "a.csv")
+        first = next(archive.iter_articles())
+        assert isinstance(first["headline"], str)
+        assert archive.search("ministers")[0]["source"] == "tass"
 
 
 def test_fast_path_to_stdout_has_no_bom_and_the_same_lines(
