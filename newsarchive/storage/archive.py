@@ -352,11 +352,8 @@ class Archive:
 
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of one article, oldest first (its revision history)."""
-        article_id: str | int | None = url_or_id
-        if not isinstance(url_or_id, int):
-            with self.engine.connect() as conn:
-                key = sa.select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url_or_id))
-                article_id = conn.execute(key).scalar()
+        article_id = url_or_id if isinstance(url_or_id, int) else sa.select(ArticleRow.id).where(
+            ArticleRow.canonical_url == canonical_url(url_or_id)).scalar_subquery()
         rows = self._read(sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
                           .select_from(ArticleVersion)
                           .join(ArticleRow, ArticleVersion.article_id == ArticleRow.id)

@@ -1,17 +1,11 @@
 """Streaming export of archive rows to CSV, JSON Lines or Parquet, with constant memory.
 
-    check_writable(out)                      # before any work: fails on an unwritable target
-    export_archive(archive, "csv", out)      # or write_rows(rows, fmt, out) for any row dicts
-
-* CSV: RFC 4180 (CRLF, minimal quoting), one header, list columns (``topics``, ``authors``,
-  ``read_also``) as JSON arrays, times as ISO 8601 in the page's own offset. A file starts with
-  a UTF-8 BOM, so Excel reads Cyrillic right; stdout has none, as it feeds other tools::
-
-      df = pd.read_csv("a.csv", converters={c: json.loads for c in ("topics", "authors", "read_also")})
-
+* CSV: RFC 4180 (CRLF, minimal quoting); lists (``topics``, ``authors``, ``read_also``) as JSON,
+  read back with ``pd.read_csv(f, converters={c: json.loads for c in lists})``; times in ISO 8601
+  with the page's own offset. A file starts with a UTF-8 BOM (Excel then reads Cyrillic right).
 * JSON Lines: UTF-8, one object per line, values as ``Article.to_dict()``.
-* Parquet (the ``parquet`` extra): lists as list columns, times as ``timestamp[us, UTC]`` with
-  each page time's offset in minutes beside it (``published_offset``, NULL when unknown).
+* Parquet (the ``parquet`` extra): list columns; times as ``timestamp[us, UTC]``, each page
+  time's offset in minutes beside it (``published_offset``, NULL when the page gave no zone).
 
 A file is written to ``<name>.part`` and renamed at the end: an interrupted export leaves none.
 """
@@ -164,9 +158,8 @@ def csv_page(rows: Sequence[Sequence[Any]]) -> bytes:
     for name in COLUMNS:
         column: Iterable[Any] = values[ROW_INDEX[name]]
         if name in INT_COLUMNS:
-            cells.append([b"" if v is None else b"%d" % v for v in column])
-            continue
-        if name in TIME_COLUMNS or name in LIST_FIELDS:
+            column = [None if v is None else b"%d" % v for v in column]
+        elif name in TIME_COLUMNS or name in LIST_FIELDS:
             column = [v.decode() if v.__class__ is bytes else v for v in column]
             offset = ROW_INDEX.get(OFFSET_COLUMNS.get(name, ""))
             column = (map(_json_text, column) if name in LIST_FIELDS else

@@ -170,10 +170,7 @@ def json_list(value: Any) -> list[Any]:
 
 def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
     """ORDER BY for the copies of a story (a near-duplicate cluster), earliest first: published
-    (unknown after every known time), then first_seen, then id (newsarchive.storage.story).
-
-    Spelled with CASE rather than NULLS LAST, which SQLite before 3.30 does not parse.
-    """
+    (unknown after every known time: CASE, as SQLite before 3.30 has no NULLS LAST), first_seen, id."""
     c = table.c
     last = sa.case((c.published.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
     return [last, c.published, c.first_seen, c.id]
@@ -225,10 +222,9 @@ ROW_COLUMNS = (
     _column("last_seen", ARTICLES),
     *[_column(name) for name in OFFSET_COLUMNS.values()],
 )
-ROW_NAMES: tuple[str, ...] = tuple(c.key for c in ROW_COLUMNS)
-ROW_INDEX: dict[str, int] = {name: i for i, name in enumerate(ROW_NAMES)}
+ROW_INDEX: dict[str, int] = {c.key: i for i, c in enumerate(ROW_COLUMNS)}
 #: row_dict()'s keys: every column but the offsets, which the timestamps carry
-ROW_KEYS = ROW_NAMES[: -len(OFFSET_COLUMNS)]
+ROW_KEYS: tuple[str, ...] = tuple(ROW_INDEX)[: -len(OFFSET_COLUMNS)]
 _TYPES = {name: ArticleVersion.__table__.c[name].type for name in ARTICLE_FIELDS}
 LIST_FIELDS = frozenset(n for n, kind in _TYPES.items() if isinstance(kind, sa.JSON))
 #: the instants: ISO 8601 text in row_dict(), page times in their own offset, the rest in UTC
