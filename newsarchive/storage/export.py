@@ -158,7 +158,8 @@ def csv_page(rows: Sequence[Sequence[Any]]) -> bytes:
     for name in COLUMNS:
         column: Iterable[Any] = values[ROW_INDEX[name]]
         if name in INT_COLUMNS:
-            column = [None if v is None else b"%d" % v for v in column]
+            column = [None if v is None else b"%d" % v if v.__class__ is int else str(v).encode()
+                      for v in column]
         elif name in TIME_COLUMNS or name in LIST_FIELDS:
             column = [v.decode() if v.__class__ is bytes else v for v in column]
             offset = ROW_INDEX.get(OFFSET_COLUMNS.get(name, ""))
