@@ -30,11 +30,9 @@ from newsarchive.storage.save import (
     utcnow,
 )
 from newsarchive.storage.search import (
-    COPY_OF,
     EARLIEST_COPIES,
     ROW_COLUMNS,
     ROW_INDEX,
-    SHARED_CLUSTER,
     SearchQueryError,
     filters,
     row_dict,
@@ -300,55 +298,33 @@ class Archive:
                       source: str | None = None, topic: str | None = None, language: str | None = None,
                       wire: str | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Current version of each matching article, streamed in id order with constant memory."""
-        pages = self.iter_row_pages(since=since, until=until, source=source, topic=topic, language=language,
-                                    wire=wire, batch_size=batch_size)
-        for rows, counts in pages:
-            for row in rows:
-                yield row_dict(row, counts.get(row[_ID], 1))
+        for rows in self.iter_row_pages(since=since, until=until, source=source, topic=topic,
+                                        language=language, wire=wire, batch_size=batch_size):
+            yield from map(row_dict, rows)
 
     def iter_row_pages(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None, language: str | None = None,
                        wire: str | None = None, batch_size: int = 5000,
-                       text_as_bytes: bool = False) -> Iterator[tuple[list[Sequence[Any]], dict[int, int]]]:
-        """Pages of raw ROW_COLUMNS tuples in id order, each with {article_id: versions} where > 1.
-
-        One short read transaction per page: a long export holds no snapshot against crawls.
-        ``text_as_bytes``: SQLite text as undecoded UTF-8 (export's CSV path); PostgreSQL gives str.
-        """
-        where = filters(since=since, until=until, source=source, topic=topic, language=language,
-                        wire=wire)
+                       text_as_bytes: bool = False) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of ROW_COLUMNS tuples (search.row_dict reads one) in id order, one short read
+        transaction each: a long export holds no snapshot against crawls. ``text_as_bytes``:
+        SQLite text as undecoded UTF-8 (the CSV export's), PostgreSQL's stays str."""
+        where = filters(since=since, until=until, source=source, topic=topic, language=language, wire=wire)
         last_id = 0
-        while True:
-            stmt = (
-                sa.select(*[SHARED_CLUSTER if c is COPY_OF else c for c in ROW_COLUMNS])
-                .select_from(ArticleRow)
-                .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
-                .join(Source, Source.id == ArticleRow.source_id)
-                .where(ArticleRow.id > last_id, *where)
-                .order_by(ArticleRow.id)
-                .limit(batch_size)
-            )
-            with self.engine.connect() as conn:
-                with _text_factory(conn, bytes if text_as_bytes and self.dialect == "sqlite" else None):
-                    result = conn.execute(stmt)
-                    # the driver's tuples: ROW_COLUMNS needs no result processors, and Rows cost time
-                    rows = list(result.cursor.fetchall()) if result.cursor is not None else []
-                    result.close()
-                if not rows:
-                    return
-                # almost every article has one version: one range scan of the version index
-                # finds the others, far cheaper than a count per row
-                counts = dict(conn.execute(_MULTI_VERSION, {"lo": rows[0][_ID], "hi": rows[-1][_ID]}).all())
-                rows = _with_copy_of(conn, rows)
-            yield rows, counts
+        while rows := self._read(
+            sa.select(*ROW_COLUMNS).select_from(ArticleRow)
+            .join(ArticleVersion, ArticleVersion.id == ArticleRow.current_version_id)
+            .join(Source, Source.id == ArticleRow.source_id)
+            .where(ArticleRow.id > last_id, *where).order_by(ArticleRow.id).limit(batch_size), text_as_bytes
+        ):
+            yield rows
             last_id = rows[-1][_ID]
 
     def count_articles(self, *, since: datetime | None = None, until: datetime | None = None,
                        source: str | None = None, topic: str | None = None,
                        language: str | None = None, wire: str | None = None) -> int:
         """How many articles iter_articles would yield (for progress bars)."""
-        where = filters(since=since, until=until, source=source, topic=topic, language=language,
-                        wire=wire)
+        where = filters(since=since, until=until, source=source, topic=topic, language=language, wire=wire)
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(ArticleRow).where(*where))
                        .scalar_one())
@@ -357,51 +333,51 @@ class Archive:
                source: str | None = None, topic: str | None = None, language: str | None = None,
                wire: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Best-matching current articles for ``query`` (see newsarchive.storage.search for the syntax)."""
-        stmt = search_statement(self.dialect, query, max(1, int(limit)),
-                                filters(since=since, until=until, source=source, topic=topic,
-                                        language=language, wire=wire))
-        with self.engine.connect() as conn:
-            try:
-                rows = conn.execute(stmt).all()
-            except sa.exc.OperationalError as exc:
-                if "fts5" in str(exc.orig).lower():
-                    raise SearchQueryError(f"search query {query!r} cannot be run: {exc.orig}") from None
-                raise
-            counts = self._version_counts(conn, [r.article_id for r in rows])
-        out = []
-        for row in rows:
-            item = row_dict(row, counts.get(row.article_id, 1))
-            item["score"] = -float(row.score) if row.score is not None else None
-            item["snippet"] = row.snippet
-            out.append(item)
-        return out
+        where = filters(since=since, until=until, source=source, topic=topic, language=language, wire=wire)
+        try:
+            rows = self._read(search_statement(self.dialect, query, max(1, int(limit)), where))
+        except sa.exc.OperationalError as exc:
+            if "fts5" in str(exc.orig).lower():
+                raise SearchQueryError(f"search query {query!r} cannot be run: {exc.orig}") from None
+            raise
+        return [{**row_dict(row), "score": None if row[-2] is None else -float(row[-2]), "snippet": row[-1]}
+                for row in rows]
 
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of one article, oldest first (its revision history)."""
+        article_id = url_or_id if isinstance(url_or_id, int) else sa.select(ArticleRow.id).where(
+            ArticleRow.canonical_url == canonical_url(url_or_id)).scalar_subquery()
+        rows = self._read(sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
+                          .select_from(ArticleVersion)
+                          .join(ArticleRow, ArticleVersion.article_id == ArticleRow.id)
+                          .join(Source, Source.id == ArticleRow.source_id)
+                          .where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.id))
+        return [{**row_dict(row), "current": row[_VERSION] == row[-2], "origin": row[-1]} for row in rows]
+
+    def _read(self, stmt: sa.Select[Any], text_as_bytes: bool = False) -> list[tuple[Any, ...]]:
+        """The driver's tuples of a ROW_COLUMNS select (Rows and result processors cost time), with
+        copy_of filled in: SHARED_CLUSTER left the cluster of each article that has copies there."""
         with self.engine.connect() as conn:
-            article_id: int | None
-            if isinstance(url_or_id, int):
-                article_id = url_or_id
-            else:
-                article_id = conn.execute(
-                    sa.select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url(url_or_id))
-                ).scalar()
-            stmt = (
-                sa.select(*ROW_COLUMNS, ArticleRow.current_version_id, ArticleVersion.origin)
-                .select_from(ArticleVersion)
-                .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id)
-                .join(Source, Source.id == ArticleRow.source_id)
-                .where(ArticleVersion.article_id == article_id)
-                .order_by(ArticleVersion.id)
-            )
-            rows = conn.execute(stmt).all()
-        out = []
-        for row in rows:
-            item = row_dict(row, len(rows))
-            item["current"] = row.version_id == row.current_version_id
-            item["origin"] = row.origin
-            out.append(item)
-        return out
+            raw: Any = conn.connection.dbapi_connection if text_as_bytes and self.dialect == "sqlite" \
+                else None
+            if raw is not None:
+                raw.text_factory = bytes  # decoding, then encoding again, cost a Cyrillic export 1/3
+            try:
+                result = conn.execute(stmt)
+                rows = list(result.cursor.fetchall()) if result.cursor is not None else []
+                result.close()
+            finally:
+                if raw is not None:
+                    raw.text_factory = str  # the connection goes back to the pool: other readers want str
+            shared = sorted({row[_COPY] for row in rows if row[_COPY] is not None})
+            earliest: dict[int, int] = {}
+            for start in range(0, len(shared), 500):  # within SQLite's bound-variable limit
+                earliest.update(conn.execute(EARLIEST_COPIES, {"clusters": shared[start:][:500]}).all())
+        for i, row in enumerate(rows):
+            if row[_COPY] is not None:
+                first = earliest.get(row[_COPY])
+                rows[i] = (*row[:_COPY], first if first != row[_ID] else None, *row[_COPY + 1 :])
+        return rows
 
     def story(self, url_or_id: str | int) -> list[StoryCopy]:
         """Every copy of one article's story (its near-duplicate cluster), earliest first, with
@@ -444,16 +420,6 @@ class Archive:
 
         return self.write(work) if items else {}
 
-    def _version_counts(self, conn: sa.Connection, ids: list[int]) -> dict[int, int]:
-        if not ids:
-            return {}
-        stmt = (
-            sa.select(ArticleVersion.article_id, sa.func.count())
-            .where(ArticleVersion.article_id.in_(ids))
-            .group_by(ArticleVersion.article_id)
-        )
-        return {int(a): int(n) for a, n in conn.execute(stmt)}
-
     def article_id(self, url: str) -> int | None:
         """The id of the article stored under ``url``'s canonical form (None when unknown)."""
         with self.engine.connect() as conn:
@@ -462,47 +428,4 @@ class Archive:
             ).scalar()
 
 
-_ID = ROW_INDEX["article_id"]
-_MULTI_VERSION = (
-    sa.select(ArticleVersion.article_id, sa.func.count())
-    .where(ArticleVersion.article_id.between(sa.bindparam("lo"), sa.bindparam("hi")))
-    .group_by(ArticleVersion.article_id)
-    .having(sa.func.count() > 1)
-)
-
-
-_COPY = ROW_INDEX["copy_of"]
-
-
-def _with_copy_of(conn: sa.Connection, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
-    """A page's rows with copy_of filled in: SHARED_CLUSTER left the cluster id of each article
-    that has copies there; each such cluster is ranked once (EARLIEST_COPIES)."""
-    shared = sorted({row[_COPY] for row in rows if row[_COPY] is not None})
-    if not shared:
-        return rows
-    earliest: dict[int, int] = {}
-    for start in range(0, len(shared), 500):  # within any SQLite's limit of bound variables
-        earliest.update(conn.execute(EARLIEST_COPIES, {"clusters": shared[start : start + 500]}).all())
-    out = []
-    for row in rows:
-        if row[_COPY] is not None:
-            first = earliest.get(row[_COPY])
-            row = (*row[:_COPY], first if first != row[_ID] else None, *row[_COPY + 1 :])
-        out.append(row)
-    return out
-
-
-@contextmanager
-def _text_factory(conn: sa.Connection, factory: Any) -> Iterator[None]:
-    """SQLite text cells decoded by ``factory`` (e.g. bytes) for one read; None leaves them alone."""
-    if factory is None:
-        yield
-        return
-    raw = conn.connection.dbapi_connection
-    saved = raw.text_factory  # type: ignore[union-attr]
-    raw.text_factory = factory  # type: ignore[union-attr]
-    try:
-        yield
-    finally:
-        # the connection goes back to the pool: every other reader expects str
-        raw.text_factory = saved  # type: ignore[union-attr]
+_ID, _VERSION, _COPY = ROW_INDEX["article_id"], ROW_INDEX["version_id"], ROW_INDEX["copy_of"]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -56,41 +57,25 @@ def parse_query(query: str) -> list[list[Term]]:
     """Split a query into OR-groups of terms; raise SearchQueryError with a reason when it is broken."""
     groups: list[list[Term]] = [[]]
     last_was_or = True
-    pos = 0
-    while pos < len(query):
-        match = _TOKEN.match(query, pos)
-        if match is None or match.end() == pos:
-            break
-        pos = match.end()
+    for match in _TOKEN.finditer(query):
         negated_phrase, phrase, closing, bare = match.groups()
-        if phrase is not None:
-            if not closing:
-                raise SearchQueryError(f"search query {query!r} has an unbalanced double quote")
-            words = tuple(_WORD.findall(phrase))
-            if words:
-                groups[-1].append(Term(words, bool(negated_phrase)))
-                last_was_or = False
-            continue
+        if phrase is not None and not closing:
+            raise SearchQueryError(f"search query {query!r} has an unbalanced double quote")
         if bare == "OR":
             if last_was_or:
                 raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
             groups.append([])
             last_was_or = True
-            continue
-        negated = bare.startswith("-")
-        words = tuple(_WORD.findall(bare))
-        if words:
-            groups[-1].append(Term(words, negated))
+        elif words := tuple(_WORD.findall(bare if phrase is None else phrase)):
+            groups[-1].append(Term(words, bare.startswith("-") if phrase is None else bool(negated_phrase)))
             last_was_or = False
     if not any(groups):
         raise SearchQueryError(f"search query {query!r} has no words to search for")
     if last_was_or:
         raise SearchQueryError(f"search query {query!r}: OR needs a word on both sides")
-    for group in groups:
-        if not any(not t.negated for t in group):
-            raise SearchQueryError(
-                f"search query {query!r}: each part needs at least one word that is not excluded with '-'"
-            )
+    if not all(any(not t.negated for t in group) for group in groups):
+        raise SearchQueryError(
+            f"search query {query!r}: each part needs at least one word that is not excluded with '-'")
     return groups
 
 
@@ -100,24 +85,17 @@ def fts5_expression(groups: list[list[Term]]) -> str:
     def phrase(term: Term) -> str:
         return '"' + " ".join(w.replace('"', '""') for w in term.words) + '"'
 
-    parts = []
-    for group in groups:
-        positive = " AND ".join(phrase(t) for t in group if not t.negated)
-        negative = "".join(f" NOT {phrase(t)}" for t in group if t.negated)
-        parts.append(f"({positive}{negative})")
-    return " OR ".join(parts)
+    return " OR ".join("(" + " AND ".join(phrase(t) for t in group if not t.negated)
+                       + "".join(f" NOT {phrase(t)}" for t in group if t.negated) + ")" for group in groups)
 
 
 def websearch_text(groups: list[list[Term]]) -> str:
     """The same query rebuilt for PostgreSQL's websearch_to_tsquery."""
-    parts = []
-    for group in groups:
-        terms = [
-            ("-" if t.negated else "") + ('"' + " ".join(t.words) + '"' if len(t.words) > 1 else t.words[0])
-            for t in group
-        ]
-        parts.append(" ".join(terms))
-    return " or ".join(parts)
+
+    def term(t: Term) -> str:
+        return ("-" if t.negated else "") + (f'"{" ".join(t.words)}"' if len(t.words) > 1 else t.words[0])
+
+    return " or ".join(" ".join(map(term, group)) for group in groups)
 
 
 def filters(*, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
@@ -139,23 +117,12 @@ def filters(*, since: datetime | None = None, until: datetime | None = None, sou
     if source:
         clauses.append(ArticleRow.source_id.in_(sa.select(Source.id).where(Source.key == source)))
     if topic:
-        clauses.append(
-            ArticleRow.id.in_(
-                sa.select(ArticleTopic.article_id)
-                .join(Topic, Topic.id == ArticleTopic.topic_id)
-                .where(Topic.key == normalise_text(topic))
-            )
-        )
+        clauses.append(ArticleRow.id.in_(sa.select(ArticleTopic.article_id).join(Topic).where(
+            Topic.key == normalise_text(topic))))
     if language:
-        lang = sa.func.lower(ArticleVersion.language)
-        wanted = language.lower()
-        clauses.append(
-            ArticleRow.current_version_id.in_(
-                sa.select(ArticleVersion.id).where(
-                    sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True))
-                )
-            )
-        )
+        lang, wanted = sa.func.lower(ArticleVersion.language), language.lower()
+        clauses.append(ArticleRow.current_version_id.in_(sa.select(ArticleVersion.id).where(
+            sa.or_(lang == wanted, lang.startswith(wanted + "-", autoescape=True)))))
     if wire:
         # agencies are spelled by the extractor ("Reuters", "AP"); a user types them any case
         clauses.append(ArticleRow.current_version_id.in_(
@@ -176,88 +143,6 @@ def with_offset(value: datetime | None, minutes: int | None) -> datetime | None:
     return value.astimezone(timezone(timedelta(minutes=minutes)))
 
 
-def _raw(column: Any, name: str | None = None) -> Any:
-    # converted in row_dict instead: SQLAlchemy's per-value result processors cost most of an export
-    return sa.type_coerce(column, sa.Text).label(name or column.key)
-
-
-def _stored(name: str) -> Any:
-    column = ArticleVersion.__table__.c[name]
-    return _raw(column) if isinstance(column.type, UTCDateTime | sa.JSON) else column
-
-
-def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY for the copies of a story (a near-duplicate cluster), earliest first: published
-    (unknown after every known time), then first_seen, then id (newsarchive.storage.story).
-
-    Spelled with CASE rather than NULLS LAST, which SQLite before 3.30 does not parse.
-    """
-    c = table.c
-    last = sa.case((c.published.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
-    return [last, c.published, c.first_seen, c.id]
-
-
-ARTICLES: sa.Table = ArticleRow.__table__  # type: ignore[assignment]
-_EARLIEST, _OTHER = ARTICLES.alias("earliest"), ARTICLES.alias("other")
-#: the earliest copy of the article's story when that is another article, else NULL (the
-#: exports' ``copy_of``). Most articles are alone in their cluster: for them one probe of the
-#: cluster_id index answers (0.3 µs a row against 0.8 for the ordered lookup on every row)
-COPY_OF = sa.case(
-    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
-     sa.func.nullif(
-         sa.select(_EARLIEST.c.id)
-         .where(_EARLIEST.c.cluster_id == ArticleRow.cluster_id)
-         .order_by(*earliest_first(_EARLIEST))
-         .limit(1)
-         .scalar_subquery(),
-         ArticleRow.id,
-     )),
-).label("copy_of")
-
-_EACH = ARTICLES.alias("each_copy")
-_RANKED = sa.select(
-    _EACH.c.cluster_id, _EACH.c.id,
-    sa.func.row_number().over(partition_by=_EACH.c.cluster_id, order_by=earliest_first(_EACH)).label("n"),
-).where(_EACH.c.cluster_id.in_(sa.bindparam("clusters", expanding=True))).subquery("ranked_copy")
-#: {cluster_id: its earliest copy} for the cluster ids bound as ``clusters``: the export ranks a
-#: page's shared clusters once each with this instead of COPY_OF's ordered lookup per row, which
-#: sorts a cluster of k articles k times (a 5,000-article cluster cost 3.7 s per export)
-EARLIEST_COPIES = sa.select(_RANKED.c.cluster_id, _RANKED.c.id).where(_RANKED.c.n == 1)
-#: the export page's stand-in for COPY_OF: the article's cluster_id when the cluster has another
-#: article (one index-only probe), else NULL; Archive.iter_row_pages puts the earliest copy there
-SHARED_CLUSTER = sa.case(
-    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
-     ArticleRow.cluster_id),
-).label("copy_of")
-
-
-#: what a read of the archive selects: the article's own columns, then the version's stored
-#: fields as declared by the models; read back by name (ROW_INDEX), never by position
-ROW_COLUMNS = (
-    ArticleRow.id.label("article_id"),
-    ArticleRow.canonical_url,
-    ArticleRow.cluster_id,
-    COPY_OF,
-    _raw(ArticleRow.first_seen),
-    _raw(ArticleRow.last_seen),
-    Source.key.label("source"),
-    ArticleVersion.id.label("version_id"),
-    *[_stored(name) for name in (*ARTICLE_FIELDS, *OFFSET_COLUMNS.values())],
-    ArticleVersion.content_hash,
-)
-ROW_NAMES: tuple[str, ...] = tuple(c.key for c in ROW_COLUMNS)
-ROW_INDEX: dict[str, int] = {name: i for i, name in enumerate(ROW_NAMES)}
-LIST_FIELDS = frozenset(n for n in ARTICLE_FIELDS if isinstance(ArticleVersion.__table__.c[n].type, sa.JSON))
-TIME_FIELDS = frozenset(n for n in ARTICLE_FIELDS
-                        if isinstance(ArticleVersion.__table__.c[n].type, UTCDateTime))
-#: (key, row index or None, how to convert, index of its offset or None) per Article.to_dict() key
-_READ = tuple(
-    (key, ROW_INDEX.get(key), "list" if key in LIST_FIELDS else "time" if key in TIME_FIELDS else "",
-     ROW_INDEX.get(OFFSET_COLUMNS.get(key, "")))
-    for key in (f.name for f in fields(Article) if f.name != "fetch")
-)
-
-
 def as_utc(value: Any) -> datetime | None:
     """A timestamp (ISO text or datetime) as an aware UTC datetime; naive means UTC."""
     if value is None:
@@ -267,46 +152,96 @@ def as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _iso(value: Any, minutes: int | None = 0) -> str | None:
+def iso(value: Any, minutes: int | None = 0) -> str | None:
+    """A stored instant as ISO 8601 in the page's offset in minutes (None: naive, zone unknown)."""
     if minutes == 0 and isinstance(value, str) and len(value) == 26 and value[10] == " ":
-        # SQLite's stored UTC text, rewritten as datetime.isoformat() would print it
-        # (a fraction of zero is left out), without parsing: export reads millions of these
-        fraction = "" if value.endswith(".000000") else value[19:]
-        return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
-    moment = as_utc(value)
-    if moment is None:
-        return None
-    if minutes == 0:
-        return moment.isoformat()
-    return with_offset(moment, minutes).isoformat()  # type: ignore[union-attr]
+        # SQLite's UTC text as isoformat() prints it, without parsing: exports read millions
+        return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
+    moment = with_offset(as_utc(value), minutes)
+    return None if moment is None else moment.isoformat()
 
 
-def _json_list(value: Any) -> list[Any]:
+def json_list(value: Any) -> list[Any]:
+    """A stored JSON list (text on SQLite, parsed on PostgreSQL) as a list; NULL as []."""
     if value is None or value == "[]":
         return []
     return list(json.loads(value) if isinstance(value, str) else value)
 
 
-def row_dict(row: Any, version_count: int | None = None) -> dict[str, Any]:
-    """One archive row as Article.to_dict() keys plus article_id, version_count, cluster_id, copy_of,
-    seen times."""
-    out: dict[str, Any] = {}
-    for key, index, kind, offset in _READ:
-        value = None if index is None else row[index]
-        if kind == "time":
-            # a field without an offset column is kept in UTC; a NULL offset means "zone unknown"
-            value = _iso(value, 0 if offset is None else row[offset])
-        elif kind == "list":
-            value = _json_list(value)
-        out[key] = value
-    out["content_hash"] = row[ROW_INDEX["content_hash"]]
-    for key in ("article_id", "version_id"):
-        out[key] = row[ROW_INDEX[key]]
-    out["version_count"] = version_count
-    out["cluster_id"] = row[ROW_INDEX["cluster_id"]]
-    out["copy_of"] = row[ROW_INDEX["copy_of"]]
-    out["first_seen"] = _iso(row[ROW_INDEX["first_seen"]])
-    out["last_seen"] = _iso(row[ROW_INDEX["last_seen"]])
+def earliest_first(table: Any) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY for the copies of a story (a near-duplicate cluster), earliest first: published
+    (unknown after every known time: CASE, as SQLite before 3.30 has no NULLS LAST), first_seen, id."""
+    c = table.c
+    last = sa.case((c.published.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
+    return [last, c.published, c.first_seen, c.id]
+
+
+ARTICLES: sa.Table = ArticleRow.__table__  # type: ignore[assignment]
+_OTHER, _EACH = ARTICLES.alias("other"), ARTICLES.alias("each_copy")
+_RANKED = sa.select(
+    _EACH.c.cluster_id, _EACH.c.id,
+    sa.func.row_number().over(partition_by=_EACH.c.cluster_id, order_by=earliest_first(_EACH)).label("n"),
+).where(_EACH.c.cluster_id.in_(sa.bindparam("clusters", expanding=True))).subquery("ranked_copy")
+#: {cluster_id: its earliest copy} for the clusters bound as ``clusters``: ranked once per page
+#: of rows, not once per row (a 5,000-article cluster cost 3.7 s per export that way)
+EARLIEST_COPIES = sa.select(_RANKED.c.cluster_id, _RANKED.c.id).where(_RANKED.c.n == 1)
+#: the article's cluster_id when another article shares it (one index probe), else NULL; the
+#: reader replaces it with the earliest copy (Archive._read), giving the exports' ``copy_of``
+SHARED_CLUSTER = sa.case(
+    (sa.exists().where(_OTHER.c.cluster_id == ArticleRow.cluster_id, _OTHER.c.id != ArticleRow.id),
+     ArticleRow.cluster_id),
+).label("copy_of")
+_VERSIONS = ArticleVersion.__table__.alias("counted")
+VERSION_COUNT = (sa.select(sa.func.count()).where(_VERSIONS.c.article_id == ArticleRow.id)
+                 .scalar_subquery().label("version_count"))
+
+
+def _column(name: str, table: sa.Table = ArticleVersion.__table__) -> Any:  # type: ignore[assignment]
+    """What a read selects for one key of row_dict() (NULL for a key the archive does not keep)."""
+    if name == "source":
+        return Source.key.label("source")
+    column = ARTICLES.c.canonical_url if name == "canonical_url" else table.c.get(name)
+    if column is None:
+        return sa.null().label(name)
+    if isinstance(column.type, UTCDateTime | sa.JSON):
+        # converted by row_dict instead: SQLAlchemy's per-value result processors cost most of an export
+        return sa.type_coerce(column, sa.Text).label(name)
+    return column
+
+
+#: what a read of the archive selects, in row_dict()'s order: the Article's fields as the models
+#: store them, the archive's own columns, then the offsets of the page times
+ROW_COLUMNS = (
+    *[_column(name) for name in Article(url="").to_dict()],
+    ArticleRow.id.label("article_id"),
+    ArticleVersion.id.label("version_id"),
+    VERSION_COUNT,
+    ArticleRow.cluster_id,
+    SHARED_CLUSTER,
+    _column("first_seen", ARTICLES),
+    _column("last_seen", ARTICLES),
+    *[_column(name) for name in OFFSET_COLUMNS.values()],
+)
+ROW_INDEX: dict[str, int] = {c.key: i for i, c in enumerate(ROW_COLUMNS)}
+#: row_dict()'s keys: every column but the offsets, which the timestamps carry
+ROW_KEYS: tuple[str, ...] = tuple(ROW_INDEX)[: -len(OFFSET_COLUMNS)]
+_TYPES = {name: ArticleVersion.__table__.c[name].type for name in ARTICLE_FIELDS}
+LIST_FIELDS = frozenset(n for n, kind in _TYPES.items() if isinstance(kind, sa.JSON))
+#: the instants: ISO 8601 text in row_dict(), page times in their own offset, the rest in UTC
+TIME_COLUMNS = frozenset({"first_seen", "last_seen",
+                          *(n for n, kind in _TYPES.items() if isinstance(kind, UTCDateTime))})
+_TIMES = tuple((n, ROW_INDEX[n], ROW_INDEX.get(OFFSET_COLUMNS.get(n, ""))) for n in TIME_COLUMNS)
+
+
+def row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """One read row (ROW_COLUMNS first) as Article.to_dict() keys plus article_id, version_id,
+    version_count, cluster_id, copy_of and the seen times."""
+    out = dict(zip(ROW_KEYS, row, strict=False))
+    for name, index, offset in _TIMES:
+        # a time without an offset column is kept in UTC; a NULL offset means "zone unknown"
+        out[name] = iso(row[index], 0 if offset is None else row[offset])
+    for name in LIST_FIELDS:
+        out[name] = json_list(out[name])
     return out
 
 
@@ -324,7 +259,6 @@ def search_statement(
     """
     groups = parse_query(query)
     cap = RANK_CAP if cap is None else max(1, int(cap))
-    base = sa.select(*ROW_COLUMNS)
     current = sa.and_(ArticleRow.id == ArticleVersion.article_id,
                       ArticleRow.current_version_id == ArticleVersion.id)
     if dialect == "sqlite":
@@ -333,21 +267,17 @@ def search_statement(
         match = handle.op("MATCH")(sa.bindparam("fts_query", fts5_expression(groups)))
         # the cap as a rowid floor: FTS5 walks a doclist newest-first and seeks to a rowid
         # range natively, so neither the candidate scan nor the ranked query reads older rows
-        newest_q = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
+        newest = sa.select(fts.c.rowid.label("rowid")).select_from(fts)
         if where:
             # the index holds only current versions; the filters need the article row
-            newest_q = (newest_q.join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
-                        .join(ArticleRow, current))
-        newest = newest_q.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
+            newest = newest.join(ArticleVersion, ArticleVersion.id == fts.c.rowid).join(ArticleRow, current)
+        floor = newest.where(match, *where).order_by(fts.c.rowid.desc()).limit(cap).subquery("newest")
         stmt = (
-            base.add_columns(
-                sa.func.bm25(handle).label("score"),
-                sa.func.snippet(handle, 1, "[", "]", "…", 16).label("snippet"),
-            )
+            sa.select(*ROW_COLUMNS, sa.func.bm25(handle).label("score"),
+                      sa.func.snippet(handle, 1, "[", "]", "…", 16).label("snippet"))
             .select_from(fts)
             .join(ArticleVersion, ArticleVersion.id == fts.c.rowid)
-            .where(match, fts.c.rowid >= sa.select(sa.func.min(newest.c.rowid)).scalar_subquery())
-            .order_by(sa.literal_column("score"))
+            .where(match, fts.c.rowid >= sa.select(sa.func.min(floor.c.rowid)).scalar_subquery())
         )
     elif dialect == "postgresql":
         config: sa.ColumnClause[Any] = sa.literal_column(f"'{PG_TS_CONFIG}'::regconfig")
@@ -355,30 +285,17 @@ def search_statement(
         vector: sa.ColumnClause[Any] = sa.literal_column("article_versions.search_vector")
         # MATERIALIZED: the matches come from the GIN index first; without it the planner may
         # walk the primary key backwards testing every row against a rare word
-        matches = (
-            sa.select(ArticleVersion.id)
-            .join(ArticleRow, current)
-            .where(vector.op("@@")(tsq), *where)
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        newest_ids = sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap).scalar_subquery()
+        matches = (sa.select(ArticleVersion.id).join(ArticleRow, current).where(vector.op("@@")(tsq), *where)
+                   .cte("matches").prefix_with("MATERIALIZED"))
         stmt = (
-            base.add_columns(
-                (-sa.func.ts_rank(vector, tsq)).label("score"),
-                sa.func.ts_headline(config, ArticleVersion.body, tsq,
-                                    "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"),
-            )
+            sa.select(*ROW_COLUMNS, (-sa.func.ts_rank(vector, tsq)).label("score"),
+                      sa.func.ts_headline(config, ArticleVersion.body, tsq,
+                                          "StartSel=[,StopSel=],MaxWords=20,MinWords=8").label("snippet"))
             .select_from(ArticleVersion)
-            .where(ArticleVersion.id.in_(newest_ids))
-            .order_by(sa.literal_column("score"))
+            .where(ArticleVersion.id.in_(sa.select(matches.c.id).order_by(matches.c.id.desc()).limit(cap)
+                                         .scalar_subquery()))
         )
     else:
         raise StorageError(f"full-text search is not available on {dialect}")
-    return (
-        stmt.join(ArticleRow, current)
-        .join(Source, Source.id == ArticleRow.source_id)
-        .where(*where)
-        .order_by(ArticleRow.id)
-        .limit(limit)
-    )
+    return (stmt.join(ArticleRow, current).join(Source, Source.id == ArticleRow.source_id).where(*where)
+            .order_by(sa.literal_column("score"), ArticleRow.id).limit(limit))

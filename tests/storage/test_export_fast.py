@@ -1,4 +1,5 @@
-"""The CSV fast path (SQLite text as bytes, pages of rows) writes exactly what the general path writes."""
+"""The archive's CSV path (pages of rows, SQLite text as bytes, column by column) writes exactly what
+the general path writes; every format writes the same bytes to stdout as to a file (but the BOM)."""
 
 from __future__ import annotations
 
@@ -87,13 +88,13 @@ def test_pages_of_any_size_give_the_same_lines(sqlite_url: str, tmp_path: Path) 
         general = tmp_path / "general.csv"
         write_rows(archive.iter_articles(), "csv", general)
         lines = general.read_bytes().split(b"\r\n", 1)[1]  # after the BOM and the header
-        for size in (1, 3, 100):
-            pages = archive.iter_row_pages(batch_size=size, text_as_bytes=True)
-            assert b"".join(export.csv_page(rows, counts, export.COLUMNS) for rows, counts in pages) == lines
+        for size, as_bytes in ((1, True), (3, True), (100, True), (3, False)):  # str: PostgreSQL's
+            pages = archive.iter_row_pages(batch_size=size, text_as_bytes=as_bytes)
+            assert b"".join(export.csv_page(rows) for rows in pages) == lines
 
 
-def test_unusual_stored_values_take_the_str_path(sqlite_url: str, tmp_path: Path) -> None:
-    """Values the bytes path leaves to the str path: an ISO 'T' stamp, compact and escaped JSON lists."""
+def test_unusual_stored_values_read_as_the_general_path_reads_them(sqlite_url: str, tmp_path: Path) -> None:
+    """Stored values no save writes: an ISO 'T' stamp, compact and escaped JSON lists."""
     with Archive(sqlite_url) as archive:
         archive.save_batch(tricky_articles()[:3])
         with archive.engine.begin() as conn:
@@ -144,3 +145,16 @@ def test_fast_path_progress_counts_every_row(
         total = archive.count_articles()
         assert export.export_archive(archive, "csv", tmp_path / "a.csv", progress=True, total=total) == 8
     assert "8/8 rows" in err.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_stdout_gets_the_file_bytes(fmt: str, sqlite_url: str, tmp_path: Path,
+                                    capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow", reason="pyarrow (the parquet extra) not installed")
+    with Archive(sqlite_url) as archive:
+        archive.save_batch(tricky_articles())
+        export.export_archive(archive, fmt, tmp_path / f"a.{fmt}")
+        capfdbinary.readouterr()
+        assert export.export_archive(archive, fmt, "-") == len(tricky_articles())
+    assert capfdbinary.readouterr().out == (tmp_path / f"a.{fmt}").read_bytes()
