@@ -310,8 +310,9 @@ def _missing_keys(conn: sa.Connection, rows: Sequence[Any],
     for day, group in by_day.items():
         found = save.lookup_keys(conn, save.fortnights_read(day), {k for r in group for k in fps[r.id].keys})
         for r in group:
-            missing = [(day // 14, k, r.id) for k in fps[r.id].keys
-                       if (day // 14, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
+            own = save.fortnight(day)
+            missing = [(own, k, r.id) for k in fps[r.id].keys
+                       if (own, r.id) not in found.get(k, ()) and len(found.get(k, ())) < save.KEY_CAP]
             if missing:
                 out[r.id] = missing
     return out
@@ -422,13 +423,5 @@ def _repair_links(conn: sa.Connection, article_ids: list[int]) -> str:
 
 def _repair_topics(conn: sa.Connection, article_ids: list[int]) -> str:
     rows, want = _current_rows(conn, article_ids)
-    for chunk in _chunks(article_ids):
-        conn.execute(sa.delete(ArticleTopic).where(ArticleTopic.article_id.in_(chunk)))
-    names = {key: clean for pairs in want.topics.values() for clean, key in pairs}
-    insert_ignore(conn, Topic.__table__,  # type: ignore[arg-type]
-                  [{"key": k, "name": v} for k, v in sorted(names.items())])
-    topic_ids = {key: i for chunk in _chunks(sorted(names))
-                 for i, key in conn.execute(sa.select(Topic.id, Topic.key).where(Topic.key.in_(chunk)))}
-    pairs = [{"article_id": a, "topic_id": topic_ids[k]} for a, ps in want.topics.items() for _, k in ps]
-    insert_ignore(conn, ArticleTopic.__table__, pairs)  # type: ignore[arg-type]
-    return f"topics: {len(pairs)} topic link(s) of {len(rows)} article(s) rebuilt"
+    pairs = save.replace_topics(conn, want.topics, article_ids)
+    return f"topics: {pairs} topic link(s) of {len(rows)} article(s) rebuilt"

@@ -41,16 +41,21 @@ _DAY0 = date(1970, 1, 5).toordinal()  # a Monday
 
 
 def day_of(moment: datetime) -> int:
-    """Days (UTC) since Monday 1970-01-05; ``day // 14`` is the article's ``neardup_keys.fortnight``."""
+    """Days (UTC) since Monday 1970-01-05 (``fortnight`` gives the article's ``neardup_keys.fortnight``)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.toordinal() - _DAY0
 
 
+def fortnight(day: int) -> int:
+    """The ``neardup_keys.fortnight`` of a ``day_of`` day."""
+    return day // 14
+
+
 def fortnights_read(day: int) -> tuple[int, int]:
     """The two fortnights a lookup reads: the day's own and the nearer neighbour, so a copy
     published up to 7 days before or after is always found, in two seeks per key."""
-    own = day // 14
+    own = fortnight(day)
     return (own - 1, own) if day % 14 < 7 else (own, own + 1)
 
 
@@ -481,8 +486,8 @@ class BatchWriter:
         earlier = {s.article_id: v for s, v in zip(changed, replaced, strict=True)
                    if not s.is_new and s.article_id is not None and v is not None}
         remove_keys(self.conn, earlier)
-        add_keys(self.conn, [(fortnight, k, s.article_id) for s in changed if s.fp and s.article_id
-                             for fortnight in (s.probe(self.now).day // 14,) for k in s.fp.keys
+        add_keys(self.conn, [(bucket, k, s.article_id) for s in changed if s.fp and s.article_id
+                             for bucket in (fortnight(s.probe(self.now).day),) for k in s.fp.keys
                              if k not in s.common_keys])
         self._replace_topics(changed, old)
         self._replace_links(changed, old)
@@ -585,25 +590,8 @@ class BatchWriter:
                                                               .where(Source.key.in_(sorted(keys))))}
 
     def _replace_topics(self, changed: list[_Story], old: list[int | None]) -> None:
-        self._delete_for(ArticleTopic.__table__.c.article_id, old)  # type: ignore[attr-defined]
-        wanted: dict[int, dict[str, str]] = {}
-        names: dict[str, str] = {}
-        for story in changed:
-            assert story.article_id is not None
-            topics = wanted.setdefault(story.article_id, {})
-            for clean, key in self._ready(story.versions[-1]).topics:
-                topics.setdefault(key, clean)
-                names.setdefault(key, clean)
-        if not names:
-            return
-        insert_ignore(self.conn, Topic.__table__,  # type: ignore[arg-type]
-                      [{"key": k, "name": v} for k, v in sorted(names.items())])
-        ids: dict[str, int] = {}
-        for chunk in _chunks(sorted(names), 500):
-            ids.update((row.key, row.id) for row in self.conn.execute(
-                sa.select(Topic.id, Topic.key).where(Topic.key.in_(chunk))))
-        rows = [{"article_id": a, "topic_id": ids[k]} for a, topics in wanted.items() for k in topics]
-        insert_ignore(self.conn, ArticleTopic.__table__, rows)  # type: ignore[arg-type]
+        replace_topics(self.conn, {s.article_id: self._ready(s.versions[-1]).topics
+                                   for s in changed if s.article_id is not None}, old)
 
     def _replace_links(self, changed: list[_Story], old: list[int | None]) -> None:
         self._delete_for(Link.__table__.c.from_article_id, old)  # type: ignore[attr-defined]
@@ -727,12 +715,17 @@ _KEYS: sa.Table = NeardupKey.__table__  # type: ignore[assignment]
 _KEY_CHUNK = 4_096
 
 
+def _placeholder(conn: sa.Connection) -> str:
+    # the driver's own parameter mark (these statements bypass SQLAlchemy's per-row handling)
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
 def lookup_keys(conn: sa.Connection, fortnights: Sequence[int],
                 keys: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
     """Key -> (fortnight, article id) of the rows holding it in ``fortnights``, for every key in ``keys``."""
     wanted = sorted(set(keys))
     found: dict[int, list[tuple[int, int]]] = {}
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    mark = _placeholder(conn)
     for chunk in _chunks(wanted, _KEY_CHUNK):
         # the key list padded to a power of two so the statement's text repeats and its compiled
         # form is reused (a new text per batch and fortnight was a third of the lookup at 1M)
@@ -751,7 +744,7 @@ def add_keys(conn: sa.Connection, rows: Sequence[tuple[int, int, int]]) -> None:
     if rows:
         # plain tuples to the driver: ~25 rows per article, where SQLAlchemy's parameter
         # handling per row cost more than inserting it
-        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        mark = _placeholder(conn)
         conn.exec_driver_sql("INSERT INTO neardup_keys (fortnight, key, article_id) "
                              f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT DO NOTHING", list(rows))
 
@@ -776,11 +769,33 @@ def remove_keys(conn: sa.Connection, versions: Mapping[int, int]) -> None:
                       ArticleVersion.published, ArticleRow.first_seen)
             .join(ArticleRow, ArticleRow.id == ArticleVersion.article_id).where(ArticleVersion.id.in_(chunk))
         ):
-            fortnight = day_of(row.published or row.first_seen) // 14
-            rows += [{"b_fortnight": fortnight, "b_key": k, "b_article": row.article_id}
+            bucket = fortnight(day_of(row.published or row.first_seen))
+            rows += [{"b_fortnight": bucket, "b_key": k, "b_article": row.article_id}
                      for k in set(neardup.fingerprint(row.body, row.headline).keys)]
     if rows:
         conn.execute(_DELETE_KEY, rows)
+
+
+def replace_topics(conn: sa.Connection, topics: Mapping[int, Sequence[tuple[str, str]]],
+                   replaced: Iterable[int | None]) -> int:
+    """Store each article's (name, key) topics (``topic_names``), first dropping those of the
+    ``replaced`` article ids; a new topic takes its first spelling. Returns the pairs stored."""
+    for chunk in _chunks(sorted(i for i in replaced if i is not None), 500):
+        conn.execute(sa.delete(ArticleTopic).where(ArticleTopic.article_id.in_(chunk)))
+    names: dict[str, str] = {}
+    for pairs in topics.values():
+        for clean, key in pairs:
+            names.setdefault(key, clean)
+    if not names:
+        return 0
+    insert_ignore(conn, Topic.__table__,  # type: ignore[arg-type]
+                  [{"key": k, "name": v} for k, v in sorted(names.items())])
+    ids: dict[str, int] = {}
+    for chunk in _chunks(sorted(names), 500):
+        ids.update(conn.execute(sa.select(Topic.key, Topic.id).where(Topic.key.in_(chunk))).all())
+    rows = [{"article_id": a, "topic_id": ids[k]} for a, pairs in topics.items() for _, k in pairs]
+    insert_ignore(conn, ArticleTopic.__table__, rows)  # type: ignore[arg-type]
+    return len(rows)
 
 
 def upsert_url_state(conn: sa.Connection, key: str, now: datetime, values: dict[str, Any]) -> None:
