@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from archive_helpers import MSK, OTHER_STORY, body_of, make_article
+from archive_helpers import MSK, OTHER_STORY, STORY, body_of, make_article
 from click.testing import CliRunner
 
 from newsarchive.cli import main
@@ -22,12 +22,7 @@ from newsarchive.storage import Archive
 from newsarchive.storage.export import write_rows
 
 PARAGRAPHS = (
-    "The foreign ministers of Russia and Turkey met in Moscow on Thursday to discuss a ceasefire "
-    "in northern Syria and the return of refugees to their homes before the winter.",
-    "Both sides said the talks were constructive and agreed to meet again next month in Ankara, "
-    "where military experts will prepare a joint monitoring plan for the region.",
-    "The ministers also discussed trade, gas supplies through the Black Sea pipeline and tourism, "
-    "which has recovered to levels last seen before the pandemic according to both governments.",
+    *STORY.split("\n\n"),  # the shared fixture story, then three more paragraphs
     "A spokeswoman for the Russian foreign ministry told reporters after the meeting that "
     "humanitarian convoys would be allowed to cross the border under the supervision of observers.",
     "Turkish officials said the agreement on monitoring was the most detailed so far and that it "
