@@ -6,7 +6,7 @@
 
 One database grows through the sizes in order; at each size it measures
 
-* insert rate: articles/s by wall clock through ``Archive.save_stream`` (``save_batch`` on
+* insert rate: articles/s by wall clock through ``stream.save_stream`` (``save_batch`` on
   batches of ``--batch``, the next batches prepared by ``--workers`` processes), for the whole
   segment that brought the archive to this size and for its last 10k articles, with the CPU
   time per article of all the processes;
@@ -25,6 +25,7 @@ of the smallest; FTS p95 < 200 ms at 1M; export >= 30,000 rows/s with peak RSS <
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -41,10 +42,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from newsarchive import neardup
 from newsarchive.article import Article, FetchInfo
-from newsarchive.storage import Archive, neardup
+from newsarchive.storage import Archive
 from newsarchive.storage.save import BatchWriter, Probe, day_of, fortnights_read, lookup_keys
-from newsarchive.storage.stream import default_workers
+from newsarchive.stream import PreparePool, save_stream
 
 MSK = timezone(timedelta(hours=3))
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -149,18 +151,18 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
-           workers: int | None) -> dict[str, float]:
-    """Insert articles [start, stop) through ``Archive.save_stream``: rates by wall clock, CPU per article.
+           pool: PreparePool) -> dict[str, float]:
+    """Insert articles [start, stop) through ``stream.save_stream``: rates by wall clock, CPU per article.
 
     ``save_stream`` is ``save_batch`` on each batch in turn, with the next batches' preparation
-    (key, content hash, fingerprint) in a worker process (``--workers``; 0 prepares in this
+    (key, content hash, fingerprint) in ``pool``'s worker process (``--workers``; 0 prepares in this
     process). The articles of each stretch of ``CHUNK`` are generated before its clock starts.
     The CPU figure adds this process's time and the workers'.
     """
     save_time = gen_time = writer_cpu = worker_cpu = 0.0
     tail_from = max(start, stop - 10_000)
     # the workers start once per import (about a second): before the clock, not in the 10k row
-    archive.stream_workers(workers).start()
+    pool.start()
     tail_time = 0.0
     for lo in range(start, stop, CHUNK):
         hi = min(stop, lo + CHUNK)
@@ -168,12 +170,12 @@ def insert(archive: Archive, corpus: Corpus, start: int, stop: int, batch: int,
         articles = [corpus.article(n) for n in range(lo, hi)]
         gen_time += time.perf_counter() - t0
         groups = [articles[i : i + batch] for i in range(0, len(articles), batch)]
-        pids = archive.stream_workers(workers).pids()
+        pids = pool.pids()
         k0 = sum(_cpu_seconds(p) for p in pids)
         c0 = time.process_time()
         last = w0 = time.perf_counter()
         first = lo
-        for group, _ in zip(groups, archive.save_stream(groups, workers=workers), strict=True):
+        for group, _ in zip(groups, save_stream(archive.save_batch, groups, pool), strict=True):
             now = time.perf_counter()
             if first >= tail_from:
                 tail_time += now - last
@@ -443,18 +445,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     workdir = Path(tempfile.mkdtemp(prefix="na-bench-", dir=args.db_dir))
     url = f"sqlite:///{workdir / 'bench.sqlite'}"
-    workers = default_workers() if args.workers is None else args.workers
+    pool = PreparePool(args.workers)
     print(f"storage benchmark: SQLite at {workdir}, sizes {sizes}, batch {args.batch}, "
-          f"preparing workers {workers}, {len(os.sched_getaffinity(0))} cores", flush=True)
+          f"preparing workers {pool.workers}, {len(os.sched_getaffinity(0))} cores", flush=True)
     corpus = Corpus()
     results: list[dict[str, Any]] = []
     done = 0
     try:
-        with Archive(url) as archive:
+        with Archive(url) as archive, contextlib.closing(pool):
             for size in sizes:
                 print(f"  inserting {done:,} -> {size:,} ...", file=sys.stderr, flush=True)
                 row: dict[str, Any] = {"size": size}
-                row.update(insert(archive, corpus, done, size, args.batch, args.workers))
+                row.update(insert(archive, corpus, done, size, args.batch, pool))
                 done = size
                 row.update(neardup_cost(archive, corpus, size, args.probes, args.batch))
                 row.update({f"fts_{k}": v for k, v in fts_latency(archive, corpus, args.queries).items()})

@@ -149,10 +149,10 @@ def import_once(path: Path, work: Path, round_no: int) -> tuple[int, float, floa
 
     db = f"sqlite:///{work / f'import-{round_no}.sqlite'}"
     with Archive(db) as archive:
-        pool = archive.stream_workers()
-        pool.start()  # the worker's start-up (~1 s) is not the import's cost
         stats = ImportStats()
         importer = Importer(archive, Matcher(load_rules(["tass"])), run_id=None, stats=stats)
+        pool = importer.pool
+        pool.start()  # the worker's start-up (~1 s) is not the import's cost
         worker_cpu = sum(_cpu_seconds(pid) for pid in pool.pids())
         started, cpu = time.perf_counter(), time.process_time()
         importer.import_file(str(path))

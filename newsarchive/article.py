@@ -37,7 +37,7 @@ class FetchInfo:
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
-    #: where the raw request/response pair was archived (see newsarchive.storage.warc)
+    #: where the raw request/response pair was archived (see newsarchive.capture)
     warc_file: str | None = None
     warc_offset: int | None = None
     warc_length: int | None = None

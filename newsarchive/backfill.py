@@ -36,8 +36,8 @@ from typing import Any, TextIO, cast
 import sqlalchemy as sa
 
 from newsarchive.errors import ConfigError, NewsarchiveError
+from newsarchive.spool import process_alive
 from newsarchive.storage.models import BackfillFile
-from newsarchive.storage.spool import process_alive
 from newsarchive.warcfiles import FetchError, HttpStream, ReadCounts, shown
 from newsarchive.warcimport import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, run_source
 

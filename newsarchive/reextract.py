@@ -20,12 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsarchive.article import Article, FetchInfo
+from newsarchive.capture import read_response
 from newsarchive.errors import StorageError
 from newsarchive.extract.profile import SiteProfile
 from newsarchive.storage import Archive
 from newsarchive.storage.models import OFFSET_COLUMNS, REVISION_COLUMNS, ArticleRow, ArticleVersion, Source
 from newsarchive.storage.save import offset_minutes, version_values
-from newsarchive.storage.warc import read_response
 
 log = logging.getLogger(__name__)
 Extract = Callable[..., Article]

@@ -259,7 +259,7 @@ class Capture(Generic[T]):
     offset: int
     length: int
     #: the record's stored payload is the page as it is (no chunking, gzip/deflate at most):
-    #: newsarchive.storage.warc.read_response can give it back for re-extraction
+    #: newsarchive.capture.read_response can give it back for re-extraction
     plain: bool = True
 
 

@@ -5,8 +5,9 @@ known source: the source's spider declares its hosts (site profile domains) and 
 ``article_pattern``/``deny_patterns``, the same rule a crawl follows links by. With
 ``take_all`` every HTML response is taken and extracted generically (a known host still gets
 its profile). Pages go through the crawl's own steps: ``newsarchive.extract`` with the
-source's profile, the validate pipeline's rule, then ``Archive.save_stream`` (dedup, versions,
-near-duplicates, read-also links), whose worker process prepares the next batches meanwhile.
+source's profile, the validate pipeline's rule, then ``Archive.save_batch`` (dedup, versions,
+near-duplicates, read-also links) through ``stream.save_stream``, whose worker process prepares
+the next batches meanwhile.
 
 Raw-capture pointer: a record of a local file is pointed at where it is (absolute path, byte
 offset, record length), so ``newsarchive reextract`` reads it there. A record read over HTTP,
@@ -38,6 +39,7 @@ from newsarchive.article import (
 )
 from newsarchive.errors import ConfigError
 from newsarchive.extract.profile import SiteProfile
+from newsarchive.stream import PreparePool, save_stream
 from newsarchive.urls import canonical_url
 from newsarchive.warcfiles import Capture, ReadCounts, WarcLocation, iter_captures, shown
 
@@ -184,11 +186,13 @@ class Importer:
         self.matcher = matcher
         self.run_id = run_id
         self.stats = stats
-        self.save_workers = save_workers
+        #: prepares the next batches while one is written (save_workers processes; None: stream's default)
+        self.pool = PreparePool(save_workers)
         self.warc_directory = warc_directory
         self._copy: Any = None
 
     def close(self) -> None:
+        self.pool.close()
         if self._copy is not None:
             self._copy.close()
             self._copy = None
@@ -206,7 +210,7 @@ class Importer:
             captures = iter_captures(where, self.matcher, counts)
             pending: deque[list[Article]] = deque()
             batches = _batches(self._articles(captures, where), pending)
-            for results in self.archive.save_stream(batches, self.run_id, workers=self.save_workers):
+            for results in save_stream(self.archive.save_batch, batches, self.pool, self.run_id):
                 self._count(pending.popleft(), results)
         finally:
             counts.retries += where.retries
@@ -257,7 +261,7 @@ class Importer:
         if capture.plain and not where.remote:
             return where.name, capture.offset, capture.length
         if self._copy is None:
-            from newsarchive.storage.warc import WarcWriter
+            from newsarchive.capture import WarcWriter
 
             self._copy = WarcWriter(self.warc_directory, prefix="newsarchive-import")
         # the body as extracted (codings undone), so its headers must not announce them

@@ -5,7 +5,7 @@ NEWSARCHIVE_STORE_BATCH (articles per transaction, default 100), NEWSARCHIVE_STO
 NEWSARCHIVE_STORE_DEADLINE (seconds the archive may refuse batches before the crawl stops,
 default 300), NEWSARCHIVE_STORE_RETRY_INTERVAL (seconds between retries, default 5),
 NEWSARCHIVE_STORE_MEMORY_ITEMS (refused articles kept in memory before they are spooled to
-disk, default 1000), NEWSARCHIVE_SPOOL_DIR (see newsarchive.storage.spool),
+disk, default 1000), NEWSARCHIVE_SPOOL_DIR (see newsarchive.spool),
 NEWSARCHIVE_STORE_BUSY_TIMEOUT / NEWSARCHIVE_STORE_LOCK_ATTEMPTS (SQLite lock waits of one
 attempt, default 5 s and 5), NEWSARCHIVE_STORE_CACHE_KIB (SQLite page cache of the writer,
 default 32 MB: a crawl's batches are small, and the import-sized default grew the crawl's
@@ -41,9 +41,9 @@ from newsarchive.article import FILL_FIELDS, Article
 from newsarchive.config import default_db_url
 from newsarchive.crawl import signals as crawl_signals
 from newsarchive.errors import StorageError
+from newsarchive.spool import Spool
 from newsarchive.storage import Archive
 from newsarchive.storage.engine import describe
-from newsarchive.storage.spool import Spool
 
 log = logging.getLogger(__name__)
 KEPT = frozenset({"new", "updated", "unchanged"})

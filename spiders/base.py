@@ -72,7 +72,7 @@ from newsarchive.feeds import DEFAULT_MAX_BYTES, FeedError, parse_feed
 from newsarchive.urls import absolute_url, canonical_url
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads only when a crawl opens the archive
-    from newsarchive.storage.warc import WarcRef
+    from newsarchive.capture import WarcRef
 
 #: request.meta keys of the spiders (the middlewares' own, META_ARTICLE and META_WARC, are imported)
 META_VIA = "newsarchive_via"

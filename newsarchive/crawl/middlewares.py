@@ -221,8 +221,8 @@ class WarcCaptureMiddleware:
     def _writer(self, spider: Spider | None) -> Any:
         if self.writer is None and not self.failed:
             try:
+                from newsarchive.capture import WarcWriter
                 from newsarchive.config import warc_dir
-                from newsarchive.storage.warc import WarcWriter
 
                 prefix = getattr(spider, "name", "crawl")
                 self.writer = WarcWriter(self.directory or warc_dir(), prefix=prefix)

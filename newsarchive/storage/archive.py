@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from newsarchive.article import Article
 from newsarchive.config import default_db_url
 from newsarchive.errors import StorageError
+from newsarchive.spool import process_alive
 from newsarchive.storage import engine as engines
 from newsarchive.storage.models import ArticleRow, ArticleVersion, CrawlRun, Source
 from newsarchive.storage.models import UrlState as UrlStateRow
@@ -26,7 +27,7 @@ from newsarchive.storage.save import (
     article_key,
     listed_json,
     prepare,
-    upsert_url_state,
+    upsert_url_states,
     utcnow,
 )
 from newsarchive.storage.search import (
@@ -38,9 +39,7 @@ from newsarchive.storage.search import (
     row_dict,
     search_statement,
 )
-from newsarchive.storage.spool import process_alive
 from newsarchive.storage.story import StoryCopy, story_copies
-from newsarchive.storage.stream import PreparePool, default_workers, save_stream
 from newsarchive.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -85,7 +84,6 @@ class Archive:
         self.lock_attempts = lock_attempts
         self.engine = engines.create_engine(self.url, busy_timeout=busy_timeout,
                                             write_cache_kib=write_cache_kib)
-        self._pool: PreparePool | None = None
         self.dialect = self.engine.dialect.name
         try:
             if migrate:
@@ -105,10 +103,7 @@ class Archive:
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
-        """Release every connection (and stop save_stream's worker processes)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Release every connection."""
         self.engine.dispose()
 
     def __enter__(self) -> Archive:
@@ -143,23 +138,6 @@ class Archive:
         prepared = prepare(articles)  # outside the transaction: pure work, not redone on a retry
         return self.write(lambda conn: BatchWriter(conn, run_id).save_all(prepared))
 
-    def save_stream(self, batches: Iterable[Sequence[Article]], run_id: int | None = None, *,
-                    workers: int | None = None) -> Iterator[list[SaveResult]]:
-        """``save_batch`` on each batch in turn, yielding its results, with the articles of the
-        next batches prepared meanwhile by ``workers`` processes (default: one when this process
-        may use two cores or more; 0 prepares here). For long imports: see storage/stream.py.
-        """
-        return save_stream(self.save_batch, batches, self.stream_workers(workers), run_id)
-
-    def stream_workers(self, workers: int | None = None) -> PreparePool:
-        """The worker processes ``save_stream`` uses (started on first use, or by ``start()``)."""
-        wanted = default_workers() if workers is None else max(0, workers)
-        if self._pool is None or self._pool.workers != wanted:
-            if self._pool is not None:
-                self._pool.close()
-            self._pool = PreparePool(wanted)
-        return self._pool
-
     def mark_fetched(self, url: str, *, fetched_at: datetime, status: int, etag: str | None = None,
                      last_modified: str | None = None, listing: str | None = None,
                      listed_modified: datetime | None = None) -> None:
@@ -179,7 +157,7 @@ class Archive:
             listed = listed_json(listing, listed_modified)
             if listed is not None:
                 values["listed_modified"] = listed
-            upsert_url_state(conn, key, utcnow(), values)
+            upsert_url_states(conn, [{"canonical_url": key, "first_seen": utcnow(), **values}])
             conn.execute(
                 sa.update(ArticleRow)
                 .where(ArticleRow.canonical_url == key, ArticleRow.last_seen < fetched_at)

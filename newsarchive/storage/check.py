@@ -15,13 +15,14 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from newsarchive import neardup
 from newsarchive.article import Article
+from newsarchive.capture import read_response
 from newsarchive.errors import StorageError
-from newsarchive.storage import neardup, save
+from newsarchive.storage import save
 from newsarchive.storage.engine import is_locked
 from newsarchive.storage.models import PG_FTS_DDL, ArticleRow, ArticleTopic, ArticleVersion, Base, Link, Topic
 from newsarchive.storage.save import BatchWriter, insert_ignore, link_targets, topic_names
-from newsarchive.storage.warc import read_response
 
 #: examples listed per problem
 EXAMPLES = 5

@@ -74,7 +74,7 @@ class ArticleRow(Base):
     )
     #: the id of the first article of its near-duplicate cluster (its own id when alone)
     cluster_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
-    #: SimHash of the current text (signed 64-bit; see newsarchive.storage.neardup)
+    #: SimHash of the current text (signed 64-bit; see newsarchive.neardup)
     simhash: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: published of the current version in UTC, plus the page's offset in minutes (NULL: unknown)
     published: Mapped[datetime | None] = mapped_column(index=True)
@@ -113,7 +113,7 @@ class ArticleVersion(Base):
     fetched_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("crawl_runs.id"), index=True)
-    #: where the raw response behind this version is archived (newsarchive.storage.warc)
+    #: where the raw response behind this version is archived (newsarchive.capture)
     warc_file: Mapped[str | None] = mapped_column(sa.Text)
     warc_offset: Mapped[int | None] = mapped_column(sa.BigInteger)
     warc_length: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from newsarchive import neardup
 from newsarchive.article import Article, normalise_text
-from newsarchive.storage import neardup
 from newsarchive.storage.models import (
     ARTICLE_FIELDS,
     FETCH_FIELDS,
@@ -119,7 +119,7 @@ def _topic_names(name: str) -> tuple[str, str]:
 
 
 def fingerprint(article: Article) -> neardup.Fingerprint:
-    """SimHash and LSH band keys of an article's text (see newsarchive.storage.neardup)."""
+    """SimHash and LSH band keys of an article's text (see newsarchive.neardup)."""
     return neardup.fingerprint(article.body, article.headline)
 
 
@@ -643,8 +643,13 @@ class BatchWriter:
                 # None (fetched from a page that lists no times) keeps the listings' last values
                 "listed_modified": listed_json(fetch.listing, fetch.listed_modified) if fetch else None,
             })
-        if rows:
-            self.conn.execute(_url_state_upsert(self.postgres, tuple(rows[0])), rows)
+        upsert_url_states(self.conn, rows)
+
+
+def upsert_url_states(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or update url_state rows that share their columns (canonical_url, first_seen among them)."""
+    if rows:
+        conn.execute(_url_state_upsert(conn.dialect.name == "postgresql", tuple(rows[0])), rows)
 
 
 @lru_cache(maxsize=8)
@@ -796,14 +801,6 @@ def replace_topics(conn: sa.Connection, topics: Mapping[int, Sequence[tuple[str,
     rows = [{"article_id": a, "topic_id": ids[k]} for a, pairs in topics.items() for _, k in pairs]
     insert_ignore(conn, ArticleTopic.__table__, rows)  # type: ignore[arg-type]
     return len(rows)
-
-
-def upsert_url_state(conn: sa.Connection, key: str, now: datetime, values: dict[str, Any]) -> None:
-    """Insert or update one url_state row (first_seen is set only once)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    table: sa.Table = UrlState.__table__  # type: ignore[assignment]
-    stmt = dialect.insert(table).values(canonical_url=key, first_seen=now, **values)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.canonical_url], set_=values))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

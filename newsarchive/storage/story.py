@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from newsarchive.neardup import shingles, tokens
 from newsarchive.storage.models import ArticleVersion, Source, UrlState
-from newsarchive.storage.neardup import shingles, tokens
 from newsarchive.storage.search import ARTICLES, as_utc, earliest_first, with_offset
 
 

@@ -224,7 +224,7 @@ def test_past_the_deadline_refused_articles_are_spooled_and_the_next_run_stores_
 
 
 def test_a_half_written_spool_file_is_never_read(tmp_path: Path) -> None:
-    from newsarchive.storage.spool import Spool
+    from newsarchive.spool import Spool
 
     url = f"sqlite:///{tmp_path / 'a.sqlite'}"
     spool = Spool(url)
@@ -241,7 +241,7 @@ def test_a_half_written_spool_file_is_never_read(tmp_path: Path) -> None:
 def test_a_spool_the_archive_still_refuses_stops_the_crawl_before_any_fetch(tmp_path: Path) -> None:
     from scrapy.exceptions import CloseSpider
 
-    from newsarchive.storage.spool import Spool
+    from newsarchive.spool import Spool
 
     url = f"sqlite:///{tmp_path / 'a.sqlite'}"
     spool = Spool(url)

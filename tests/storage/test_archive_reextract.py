@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from archive_helpers import make_article
 
 from newsarchive.article import Article, FetchInfo
+from newsarchive.capture import WarcWriter
 from newsarchive.reextract import reextract
 from newsarchive.storage import Archive
-from newsarchive.storage.warc import WarcWriter
 
 PAGE = """<html><head><title>{headline}</title></head><body>
 <h1>{headline}</h1><p class="dateline">MOSCOW, January {day}</p>

@@ -12,10 +12,10 @@ from archive_helpers import OTHER_STORY, make_article
 from click.testing import CliRunner
 
 from newsarchive.article import FetchInfo
+from newsarchive.capture import WarcWriter
 from newsarchive.cli import main
 from newsarchive.storage import Archive
 from newsarchive.storage.check import CheckResult, check_archive
-from newsarchive.storage.warc import WarcWriter
 
 Damage = Callable[[sa.Connection], None]
 

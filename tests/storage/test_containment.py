@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from newsarchive import neardup
 from newsarchive.article import Article
-from newsarchive.storage import Archive, neardup
+from newsarchive.storage import Archive
 
 
 def _listed(words: str) -> tuple[str, ...]:

@@ -10,9 +10,9 @@ from click.testing import CliRunner, Result
 
 from newsarchive import extract
 from newsarchive.article import FetchInfo
+from newsarchive.capture import WarcWriter
 from newsarchive.cli import main
 from newsarchive.storage import Archive
-from newsarchive.storage.warc import WarcWriter
 
 PAGE = """<html lang="en"><head><title>{title}</title></head><body><article><h1>{title}</h1>
 <p>The port authority said on Monday that cargo traffic through the northern terminal rose for a

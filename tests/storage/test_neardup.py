@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsarchive.storage import neardup
+from newsarchive import neardup
 
 PORT_STRIKE = """Dock workers at the port of Valdera walked off the job on Tuesday, halting the loading of grain ships for the second time this month, union leaders said.
 

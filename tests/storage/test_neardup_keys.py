@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from archive_helpers import STORY, make_article
 from test_containment import Stories, article
 
-from newsarchive.storage import Archive, neardup, save
+from newsarchive import neardup
+from newsarchive.storage import Archive, save
 from newsarchive.storage import engine as engines
 from newsarchive.storage.check import check_archive
 

@@ -1,7 +1,8 @@
-"""Archive.save_stream: batches prepared by a worker process store exactly what save_batch stores."""
+"""stream.save_stream: batches prepared by a worker process store exactly what save_batch stores."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -14,6 +15,8 @@ from archive_helpers import OTHER_STORY, STORY, make_article
 
 from newsarchive.article import Article
 from newsarchive.storage import Archive, SaveResult
+from newsarchive.stream import PreparePool, save_stream
+from newsarchive.warcimport import Importer, ImportStats, Matcher, load_rules
 
 Saved = tuple[list[list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]]]
 
@@ -72,8 +75,9 @@ def reference(tmp_path: Path) -> Saved:
 
 def test_a_worker_prepares_and_the_archive_is_the_same_as_batch_by_batch(
         archive: Archive, reference: Saved) -> None:
-    results = list(archive.save_stream(batches(), workers=1))
-    assert archive.stream_workers(1).pids(), "the batches were not prepared by a worker"
+    with contextlib.closing(PreparePool(1)) as pool:
+        results = list(save_stream(archive.save_batch, batches(), pool))
+        assert pool.pids(), "the batches were not prepared by a worker"
     assert outcomes(results) == reference[0]
     assert content(archive) == reference[1]
     assert [r.outcome for r in results[1]] == ["unchanged", "updated", "new", "duplicate"]
@@ -81,17 +85,19 @@ def test_a_worker_prepares_and_the_archive_is_the_same_as_batch_by_batch(
 
 
 def test_without_workers_it_prepares_in_this_process(archive: Archive, reference: Saved) -> None:
-    results = list(archive.save_stream(batches(), workers=0))
-    assert archive.stream_workers(0).pids() == []
+    with contextlib.closing(PreparePool(0)) as pool:
+        results = list(save_stream(archive.save_batch, batches(), pool))
+        assert pool.pids() == []
     assert outcomes(results) == reference[0]
 
 
 def test_an_article_the_worker_cannot_receive_is_prepared_here(
         sqlite_url: str, reference: Saved, caplog: pytest.LogCaptureFixture) -> None:
-    stream = batches()
-    stream[0][2].unpicklable = threading.Lock()  # type: ignore[attr-defined]
-    with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.storage.stream"):
-        results = list(archive.save_stream(stream, workers=1))
+    unpicklable = batches()
+    unpicklable[0][2].unpicklable = threading.Lock()  # type: ignore[attr-defined]
+    with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.stream"), \
+            contextlib.closing(PreparePool(1)) as pool:
+        results = list(save_stream(archive.save_batch, unpicklable, pool))
         assert outcomes(results) == reference[0]
         assert content(archive) == reference[1]
     assert "preparing articles in this process from now on" in caplog.text
@@ -100,25 +106,28 @@ def test_an_article_the_worker_cannot_receive_is_prepared_here(
 def test_a_worker_killed_mid_stream_loses_nothing(sqlite_url: str, tmp_path: Path,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     reference = one_by_one(tmp_path / "reference.sqlite", long_batches())
-    with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.storage.stream"):
-        stream = archive.save_stream(long_batches(), workers=1)
-        results = [next(stream)]
-        for pid in archive.stream_workers(1).pids():
+    pool = PreparePool(1)
+    with Archive(sqlite_url) as archive, caplog.at_level(logging.WARNING, "newsarchive.stream"), \
+            contextlib.closing(pool):
+        saving = save_stream(archive.save_batch, long_batches(), pool)
+        results = [next(saving)]
+        for pid in pool.pids():
             os.kill(pid, signal.SIGKILL)
-        results.extend(stream)
+        results.extend(saving)
         assert outcomes(results) == reference[0]
         assert content(archive) == reference[1]
     assert "worker failed" in caplog.text
 
 
-def test_closing_the_archive_stops_its_workers(sqlite_url: str) -> None:
-    archive = Archive(sqlite_url)
-    archive.stream_workers(1).start()
-    pids = archive.stream_workers(1).pids()
+def test_closing_the_importer_stops_its_workers(archive: Archive) -> None:
+    importer = Importer(archive, Matcher(load_rules(["tass"])), run_id=None, stats=ImportStats(),
+                        save_workers=1)
+    importer.pool.start()
+    pids = importer.pool.pids()
     assert pids  # started before any batch
-    list(archive.save_stream(batches(), workers=1))
-    assert archive.stream_workers(1).pids() == pids
-    archive.close()
+    list(save_stream(archive.save_batch, batches(), importer.pool))
+    assert importer.pool.pids() == pids  # one pool serves every file of the import
+    importer.close()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive import capture
+from newsarchive.capture import WarcRef, WarcWriter, ends_cleanly, read_response
 from newsarchive.errors import StorageError
-from newsarchive.storage import warc
-from newsarchive.storage.warc import WarcRef, WarcWriter, ends_cleanly, read_response
 
 T0 = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 
@@ -237,7 +237,7 @@ def test_ends_cleanly_falls_back_to_a_full_scan(tmp_path: Path, monkeypatch: pyt
     with WarcWriter(tmp_path) as writer:
         refs = write_pages(writer)
     path = tmp_path / refs[0].file
-    monkeypatch.setattr(warc, "_TAIL_BYTES", 5)  # no member start inside the examined tail
+    monkeypatch.setattr(capture, "_TAIL_BYTES", 5)  # no member start inside the examined tail
     assert ends_cleanly(path)
     path.write_bytes(path.read_bytes()[:-3])
     assert not ends_cleanly(path)

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from archive_helpers import OTHER_STORY, make_article
 
 from newsarchive.article import Article, FetchInfo
+from newsarchive.capture import WarcWriter
 from newsarchive.reextract import reextract
 from newsarchive.storage import Archive, export
 from newsarchive.storage.models import REVISION_COLUMNS, VERSION_COLUMNS
-from newsarchive.storage.warc import WarcWriter
 
 
 def wired(archive: Archive) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from newsarchive.storage import neardup
+from newsarchive import neardup
 
 revision = "0015"
 down_revision = "0014"

@@ -1,4 +1,4 @@
-"""Archive.save_stream: a worker process prepares the next batches while this one writes.
+"""save_stream: a worker process prepares the next batches while this one writes (the WARC import's).
 
 Preparing an article (``save.prepare``) needs no database, writing needs one connection in
 order, so the save runs at the speed of the slower of the two. What is stored is exactly what
@@ -36,10 +36,10 @@ def default_workers() -> int:
 class PreparePool:
     """Worker processes that run ``save.prepared_parts``; this process prepares once they fail."""
 
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else max(0, workers)
         self._executor: ProcessPoolExecutor | None = None
-        self._broken = workers <= 0
+        self._broken = self.workers <= 0
 
     def submit(self, batch: list[Article]) -> _Parts | None:
         """Start preparing ``batch`` in a worker; None when only this process can do it."""
