@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -48,8 +50,15 @@ EPOCH0 = 1_484_800_000  # January 2017
 FLOOR = 0.85
 
 
+#: cumulative Zipf weights of a 20,000-word vocabulary, as running text draws its words
+_ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, 20_001)))
+
+
 def words(n: int, count: int, salt: int) -> str:
-    return " ".join(f"w{(n * 7919 + i * 104729 + salt) % 99991}" for i in range(count))
+    # drawn independently per (n, salt): an arithmetic series of word numbers made every story
+    # share runs of words with dozens of others, near-duplicate candidates no real collection has
+    rng = random.Random(n * 1_000_003 + salt)
+    return " ".join(f"w{i}" for i in rng.choices(range(20_000), cum_weights=_ZIPF, k=count))
 
 
 def chrome(n: int) -> tuple[str, str]:
