@@ -652,7 +652,7 @@ def upsert_url_states(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(_url_state_upsert(conn.dialect.name == "postgresql", tuple(rows[0])), rows)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)  # the batch writer's columns and mark_fetched's eight optional-column sets
 def _url_state_upsert(postgres: bool, columns: tuple[str, ...]) -> Any:
     stmt = (postgresql if postgres else sqlite).insert(UrlState.__table__)  # type: ignore[arg-type]
     # first_seen is kept from the first insert; everything else follows the latest fetch
