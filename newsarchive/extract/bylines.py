@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable
 from itertools import islice
 
@@ -259,8 +260,8 @@ _TAG_HREF = re.compile(
     re.IGNORECASE,
 )
 _TAG_BOX = re.compile(r"tags|topics|keywords|schlagw|stichw|themen|etiquetas", re.IGNORECASE)
-_CHROME = re.compile(r"nav|menu|header|footer|breadcrumb|sidebar|related|teaser|trending|popular",
-                     re.IGNORECASE)
+#: page chrome anywhere; a header or footer only outside an <article> (inside, it is the article's)
+_CHROME = re.compile(r"nav|menu|breadcrumb|sidebar|related|teaser|trending|popular", re.IGNORECASE)
 
 
 def _topic(part: str) -> str | None:
@@ -279,40 +280,53 @@ def _topic(part: str) -> str | None:
 
 def dom_topics(doc: HtmlElement) -> list[str]:
     """Tag links in the article (``rel=tag`` or /tag/, /topics/, /thema/ URLs), outside page chrome."""
-    # keyed by the container element itself: holding it keeps lxml handing out the same proxy
-    # (an id() of a dropped proxy can be reused by another element's)
-    groups: dict[HtmlElement, list[str]] = {}
+    links: list[tuple[HtmlElement, str, list[HtmlElement]]] = []
     for count, a in enumerate(doc.iter("a")):
         if count > 5000:
             break  # a page with more links than this is an index, not an article
         if a.get("rel") != "tag" and not _TAG_HREF.search(a.get("href", "")):
             continue
-        container = a.getparent()
-        if container is not None and container.tag in ("li", "span") and container.getparent() is not None:
-            container = container.getparent()
-        if container is None or _in_chrome(a):
-            continue
         text = _spaced_text(a)
-        if not text or len(text) > 50 or len(text.split()) > 5:
+        if not text or len(text) > 50 or len(text.split()) > 5 or _in_chrome(a):
             continue
-        groups.setdefault(container, []).append(text)
+        links.append((a, text, list(islice(a.iterancestors(), 8))))
+    # a tag list is the nearest element holding two tag links or more, however deep each link is
+    # wrapped (li, span, a framework's button); keyed by the element itself, whose proxy stays alive
+    shared = Counter(ancestor for _, _, ancestors in links for ancestor in ancestors)
+    groups: dict[HtmlElement, list[str]] = {}
+    for _, text, ancestors in links:
+        container = next((x for x in ancestors if shared[x] >= 2), None)
+        if container is not None:
+            groups.setdefault(container, []).append(text)
     # the article's own tag list is its longest group of tag links (dicts keep insertion order)
     best = max(groups.values(), key=len, default=[])
     return best if len(best) >= 2 else []
 
 
 def _in_chrome(el: HtmlElement) -> bool:
-    """Whether a tag link sits in navigation or another page-wide block rather than a tag list."""
-    node: HtmlElement | None = el
-    for _ in range(12):
-        if node is None:
+    """Whether a tag link sits in navigation or another page-wide block rather than a tag list.
+
+    Inside an <article> or <main>, its own header and footer hold its tags. A tag box
+    ("related-topics", "entry-footer__tags") is the article's, unless it sits in a header outside
+    the article: that is the site's menu of hot topics.
+    """
+    ancestors = list(el.iterancestors())
+    own = next((i for i, node in enumerate(ancestors) if node.tag in ("article", "main")), len(ancestors))
+    inside = own < len(ancestors)
+    boxed = False
+    for depth, node in enumerate(ancestors[:own]):
+        attrs = f"{node.get('class', '')} {node.get('id', '')}".lower()
+        header = node.tag == "header" or node.get("role") == "banner" or "header" in attrs
+        if boxed:
+            if header and not inside:
+                return True
+        elif depth >= 12:
             return False
-        attrs = f"{node.get('class', '')} {node.get('id', '')}"
-        if _TAG_BOX.search(attrs):
-            return False  # "related-topics", "entry-footer__tags": the article's own tag list
-        if node.tag in ("nav", "header", "footer", "aside") or _CHROME.search(attrs):
+        elif _TAG_BOX.search(attrs):
+            boxed = True
+        elif node.tag in ("nav", "aside") or _CHROME.search(attrs) or (
+                not inside and (header or node.tag == "footer" or "footer" in attrs)):
             return True
-        node = node.getparent()
     return False
 
 

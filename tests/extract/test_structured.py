@@ -121,6 +121,36 @@ def test_visible_byline_tags_and_yearless_date():
     assert published == datetime(2017, 1, 19, 13, 48, tzinfo=timezone(timedelta(hours=3)))
 
 
+def _tag_page(body: str) -> list[str]:
+    page = f"<html><head><title>T</title></head><body>{body}</body></html>"
+    return read_metadata(lxml.html.fromstring(page), None).topics
+
+
+def test_tag_links_wrapped_in_a_frameworks_elements_are_one_list():
+    def tag(name: str) -> str:
+        return (f'<div class="entry"><span class="btn"><button><a href="/thema/{name.lower()}">{name}'
+                "</a></button></span></div>")
+
+    assert _tag_page(f'<div class="content"><p>Text.</p><div class="list">{tag("Dax")}{tag("Euro")}'
+                     f'{tag("Yen")}</div></div>') == ["Dax", "Euro", "Yen"]
+
+
+def test_tags_in_the_articles_own_footer_are_the_articles():
+    page = ('<header class="site-header"><a href="/tag/weather">Weather</a><a href="/tag/sport">Sport</a>'
+            '<a href="/tag/music">Music</a></header>'
+            '<article><h1>Title</h1><p>Text.</p><footer class="entry-footer"><ul class="entry-footer__list">'
+            '<li><a rel="tag" href="/t/care">Care work</a></li>'
+            '<li><a rel="tag" href="/t/media">Social media</a></li></ul></footer></article>')
+    assert _tag_page(page) == ["Care work", "Social media"]
+
+
+def test_a_hot_topics_box_in_the_page_header_is_not_the_articles():
+    hot = "".join(f'<div><a href="/topics/{t.lower()}/">{t}</a></div>' for t in ("NFL", "China", "Congress"))
+    page = (f'<div class="header-container"><div class="topics">{hot}</div></div>'
+            '<div class="story"><h1>Title</h1><p>Text.</p></div>')
+    assert _tag_page(page) == []
+
+
 def test_url_date_is_the_last_resort():
     doc = lxml.html.fromstring("<html><body><h1>Notice</h1><p>No date anywhere.</p></body></html>")
     md = read_metadata(doc, "https://example.org/2019/07/04/notice")
