@@ -249,7 +249,7 @@ _TOPIC_SPLIT = re.compile(r"\s*[,;|]\s*")
 # machine values publishers put among keywords: ids, uuids, "nlp category: x", layout flags
 _TOPIC_JUNK = re.compile(
     r"^(?:[\d\W_]+|[0-9a-f]{8}-[0-9a-f-]{27,}|[0-9a-f]{16,}|\w*(?:image|inset|layout|template|wc)\w*|"
-    r"[a-z]+[A-Z_]\w*)$"
+    r"[a-z]+[A-Z_]\w*|_[\w-]+)$"  # the last two: "wcmImage", "_Prio_3": CMS flags, not topics
 )
 _TOPIC_KEY = re.compile(r"^([\w ]{2,24}):\s*(.+)$")
 _TOPIC_KEY_KEEP = re.compile(r"^(?:category|categories|subject|topic|topics|tag|tags|keyword|keywords|"

@@ -212,6 +212,7 @@ def test_clean_authors(raw, expected):
         (["26157981-b4f7-4929-adc1-e860c6f03636", "123456", "Travel"], ["Travel"]),
         (["Subject: Justice", "Day: Friday", "Category: Life"], ["Justice", "Life"]),
         (["Courier", "Weather"], ["Weather"]),
+        (["_Prio_3", "_Prio_1-3", "Migration", "wcmImage"], ["Migration"]),
     ],
 )
 def test_clean_topics(raw, expected):
