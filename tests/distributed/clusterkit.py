@@ -75,7 +75,9 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                "--appendonly", "no", "--save", "60 1" if self.persist else "", "--protected-mode", "yes",
+                # persistence as deploy/redis-newsarchive.conf has it: the append-only file
+                "--appendonly", "yes" if self.persist else "no", "--appendfsync", "everysec", "--save", "",
+                "--protected-mode", "yes",
                 "--logfile", str(self.dir / "log")]
         if self.password:
             argv += ["--requirepass", self.password]

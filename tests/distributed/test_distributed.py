@@ -215,6 +215,42 @@ def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path,
     assert len(archive_facts(db)["urls"]) == count - 1
 
 
+def test_a_persistent_redis_restarted_mid_crawl_is_ridden_through(tmp_path: Path) -> None:
+    redis = RedisServer(persist=True).start()
+    site = GeneratedSite(300, pause=0.01).start()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    cluster = Cluster(tmp_path, redis.url, db, site.base_url, ("-s", "NEWSARCHIVE_REDIS_RETRY_SECONDS=10"))
+    try:
+        [worker] = cluster.workers("worker")
+        coordinator = cluster.coordinator()
+        deadline = time.monotonic() + 60
+        while len(site.article_hits()) < 100:
+            assert time.monotonic() < deadline, coordinator.output()[-2000:]
+            assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
+            time.sleep(0.02)
+        # a restart that keeps the data (the append-only file), well within the retry time
+        redis.stop()
+        stopped_at = len(site.article_hits())
+        time.sleep(2)  # the processes meet the outage
+        redis.start()
+        assert coordinator.wait(120) == 0, coordinator.output()[-3000:]
+        assert worker.wait(60) == 0, worker.output()[-3000:]
+        assert stopped_at < 300
+        for proc in (coordinator, worker):
+            out = proc.output()
+            assert "unreachable" in out, out[-3000:]
+            assert "answers again" in out, out[-3000:]
+            assert "Traceback" not in out, out[-3000:]
+    finally:
+        cluster.cleanup()
+        site.stop()
+        redis.destroy()
+    facts = archive_facts(db)
+    assert paths(facts["urls"]) == expected(300)  # nothing lost, nothing twice
+    assert set(facts["versions"].values()) == {1}
+    assert [run["status"] for run in facts["runs"]] == ["finished"]
+
+
 def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path: Path) -> None:
     redis = RedisServer().start()
     site = GeneratedSite(300, pause=0.01).start()
