@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from clusterkit import NEWSARCHIVE, Cluster, GeneratedSite, RedisServer, free_port
+from clusterkit import NEWSARCHIVE, Cluster, GeneratedSite, Proc, RedisServer, free_port
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -215,19 +215,25 @@ def test_shared_rate_limit_robots_and_retry_after_across_workers(tmp_path: Path,
     assert len(archive_facts(db)["urls"]) == count - 1
 
 
+def crawl_a_third(cluster: Cluster, site: GeneratedSite) -> tuple[Proc, Proc]:
+    """A coordinator and a worker, once they have fetched 100 of the site's 300 articles."""
+    [worker] = cluster.workers("worker")
+    coordinator = cluster.coordinator()
+    deadline = time.monotonic() + 60
+    while len(site.article_hits()) < 100:
+        assert time.monotonic() < deadline, coordinator.output()[-2000:]
+        assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
+        time.sleep(0.02)
+    return coordinator, worker
+
+
 def test_a_persistent_redis_restarted_mid_crawl_is_ridden_through(tmp_path: Path) -> None:
     redis = RedisServer(persist=True).start()
     site = GeneratedSite(300, pause=0.01).start()
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     cluster = Cluster(tmp_path, redis.url, db, site.base_url, ("-s", "NEWSARCHIVE_REDIS_RETRY_SECONDS=10"))
     try:
-        [worker] = cluster.workers("worker")
-        coordinator = cluster.coordinator()
-        deadline = time.monotonic() + 60
-        while len(site.article_hits()) < 100:
-            assert time.monotonic() < deadline, coordinator.output()[-2000:]
-            assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
-            time.sleep(0.02)
+        coordinator, worker = crawl_a_third(cluster, site)
         # a restart that keeps the data (the append-only file), well within the retry time
         redis.stop()
         stopped_at = len(site.article_hits())
@@ -257,13 +263,7 @@ def test_redis_restarted_mid_crawl_stops_clearly_and_a_rerun_completes(tmp_path:
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     cluster = Cluster(tmp_path, redis.url, db, site.base_url, ("-s", "NEWSARCHIVE_REDIS_RETRY_SECONDS=3"))
     try:
-        [worker] = cluster.workers("worker")
-        coordinator = cluster.coordinator()
-        deadline = time.monotonic() + 60
-        while len(site.article_hits()) < 100:
-            assert time.monotonic() < deadline, coordinator.output()[-2000:]
-            assert coordinator.popen.poll() is None, coordinator.output()[-2000:]
-            time.sleep(0.02)
+        coordinator, worker = crawl_a_third(cluster, site)
         # restarted without persistence: the frontier is gone, the archive keeps what was stored
         redis.stop()
         redis.start()
