@@ -10,12 +10,14 @@ look like article text. The walk is iterative, so 10,000-deep nesting cannot ove
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import lxml.html
 from lxml.html import HtmlElement
 
 from newsarchive.urls import absolute_url
@@ -477,8 +479,49 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
     if not found.paragraphs and hint and hint.strip():
         found = _from_hint(hint, found.read_also, min_chars=1)
     if not found.paragraphs:
+        found = _from_scripts(root, url, headline) or found
+    if not found.paragraphs:
         found.warnings.append(_empty_reason(root))
     return found
+
+
+#: a JSON string field of a page's inline script data holding the story as HTML ("contentHtml":
+#: "\u003cp\u003e..."): pages rendered in the browser from a framework's state carry it only there
+_SCRIPT_HTML = re.compile(
+    r'"(?:contentHtml|content_html|bodyHtml|body_html|articleBody|content|body|html|text)"\s*:\s*'
+    r'"((?:[^"\\]|\\.){200,})"'
+)
+#: an ad slot or template variable left in the text ("$$ARTICLEAD$$", "{{ad}}", "%%AD%%")
+_PLACEHOLDER = re.compile(r"\$\$\w+\$\$|\{\{[^{}]{1,40}\}\}|%%\w+%%")
+
+
+def _from_scripts(root: HtmlElement, url: str | None, headline: str | None) -> MainText | None:
+    """The story of a page whose body is empty until JavaScript runs: the longest text among the
+    HTML strings in its inline scripts' data, read as a page of its own."""
+    best: MainText | None = None
+    for script in root.iter("script"):
+        source = script.text or ""
+        if script.get("src") or not 200 <= len(source) <= 5_000_000:
+            continue
+        for match in _SCRIPT_HTML.finditer(source):
+            try:
+                fragment = json.loads(f'"{match.group(1)}"')
+            except ValueError:
+                continue
+            if "<p" not in fragment:
+                continue
+            try:
+                page = lxml.html.document_fromstring(
+                    f"<html><body><article>{_PLACEHOLDER.sub('', fragment)}</article></body></html>")
+            except (ValueError, lxml.etree.ParserError):  # NULs or control characters in the data
+                continue
+            found = _main_text(page, url, headline=headline, hint=None)
+            if best is None or sum(map(len, found.paragraphs)) > sum(map(len, best.paragraphs)):
+                best = found
+    if best is None or not any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
+                               for p in best.paragraphs):
+        return None
+    return best
 
 
 #: the relaxed walk's text counts only with a paragraph this long (a third of it in CJK scripts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,29 @@ def test_json_ld_article_body_used_when_page_is_rendered_by_script():
         f'"articleBody": "{body}"}}</script></head><body><div id="app"></div></body></html>'
     )
     assert extract(html).body.startswith("First paragraph of the story")
+
+
+def test_story_in_a_frameworks_script_state_when_the_body_is_empty():
+    paragraphs = ["The council approved the harbour budget on Thursday after a long debate. " * 2,
+                  "Work on the northern pier starts in spring, the mayor said at the meeting. " * 2]
+    story = '<div class="ad">$$ARTICLEAD$$</div>'.join(f'<p class="editor-p">{p}</p>' for p in paragraphs)
+    state = json.dumps({"queries": [{"data": {"title": "Harbour budget", "teaser": "short",
+                                              "contentHtml": story}}]})
+    html = (f"<html><head><title>Harbour budget</title></head><body><div id=\"root\"></div>"
+            f"<script>window.__STATE__ = window.__STATE__ || []; window.__STATE__.push({state});</script>"
+            "</body></html>")
+    article = extract(html)
+    assert article.body.split("\n\n") == [p.strip() for p in paragraphs]
+    assert not [w for w in article.warnings if w.startswith("empty_body")]
+
+
+def test_script_state_is_not_read_when_the_page_has_its_text():
+    page_text = "<p>" + "The page's own paragraph about the harbour is what counts here. " * 3 + "</p>"
+    state = json.dumps({"content": "<p>" + "Another story entirely, kept in the state. " * 8 + "</p>"})
+    html = f"<html><body><article>{page_text}</article><script>var s = {state};</script></body></html>"
+    article = extract(html)
+    assert "Another story" not in article.body
+    assert article.body.startswith("The page's own paragraph")
 
 
 @pytest.mark.parametrize(
