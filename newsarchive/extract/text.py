@@ -830,6 +830,17 @@ class Cleaned:
     people: list[str] = field(default_factory=list)
     wires: list[str] = field(default_factory=list)
 
+#: the site talking to its reader under the story: newsletters, channels, tip-offs, paywalls
+_PROMO = re.compile(
+    r"protected by recaptcha|^got a story\?|^do you have a story|^for more stories like this|"
+    r"sign(?:ing)? up (?:to|for) (?:our|the) [\w\s-]{0,30}newsletter|"
+    r"bookmark (?:our|the) (?:home ?page|website)|"
+    r"^follow [\w.\s]{1,40} on (?:twitter|facebook|instagram|whatsapp|x\b)|"
+    r"whats[ -]?app[- ](?:kanal|channel)|"
+    r"^il vous reste [\d.,]+ ?% de cet article|réservée? aux abonnés|^fehler gefunden\?",
+    re.I,
+)
+
 
 def clean_paragraphs(paragraphs: list[str]) -> Cleaned:
     """Remove editor credits, (END) trailers, e-mails, credit/licensing lines; keep what credits name."""
@@ -849,7 +860,7 @@ def clean_paragraphs(paragraphs: list[str]) -> Cleaned:
             break
         last = ps[-1]
         if _BRACKETS_ONLY.match(last) or _EMAILS_ONLY.match(last) or (
-            len(last) < 400 and len(ps) > 1 and _LICENSE.search(last)
+            len(last) < 400 and len(ps) > 1 and (_LICENSE.search(last) or _PROMO.search(last))
         ):
             ps.pop()
             continue

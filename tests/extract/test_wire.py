@@ -118,6 +118,18 @@ TRAILERS = [
     ([STORY, "© 2024 Example News Agency. All rights reserved."], [STORY], [], []),
     ([STORY, "Bu haberlerin tamamı izinsiz yayımlanamaz. Tüm hakları saklıdır."], [STORY], [], []),
     ([STORY, MORE], [STORY, MORE], [], []),
+    # the site addressing its reader under the story
+    ([STORY, "Got a story? Get in touch with our news team by emailing tips@example.co.uk.",
+      "Follow Example.co.uk on Twitter and Facebook for the latest news updates.",
+      "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."],
+     [STORY], [], []),
+    ([STORY, "Read more stories like this by signing up to our free weekly newsletter."], [STORY], [], []),
+    ([STORY, "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés."],
+     [STORY], [], []),
+    ([STORY, "Abonniere den Whatsapp-Kanal von Beispiel und du verpasst nichts mehr."], [STORY], [], []),
+    # ... but a story's own last line about a newsletter or a platform stays
+    ([STORY, "She announced the decision on Twitter on Friday."],
+     [STORY, "She announced the decision on Twitter on Friday."], [], []),
 ]
 
 
