@@ -472,8 +472,7 @@ def main_text(root: HtmlElement, url: str | None = None, *, headline: str | None
     if not found.paragraphs:
         # print/AMP wrappers and short stories under boilerplate-looking classes: drop the rules
         found = _main_text(root, url, headline=headline, hint=hint, relaxed=True)
-        if not any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
-                   for p in found.paragraphs):
+        if not _has_prose(found.paragraphs):
             # without the rules a page that holds no story yields its forms and notices
             found = MainText([], found.read_also, None)
     if not found.paragraphs and hint and hint.strip():
@@ -518,8 +517,7 @@ def _from_scripts(root: HtmlElement, url: str | None, headline: str | None) -> M
             found = _main_text(page, url, headline=headline, hint=None)
             if best is None or sum(map(len, found.paragraphs)) > sum(map(len, best.paragraphs)):
                 best = found
-    if best is None or not any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
-                               for p in best.paragraphs):
+    if best is None or not _has_prose(best.paragraphs):
         return None
     return best
 
@@ -527,6 +525,11 @@ def _from_scripts(root: HtmlElement, url: str | None, headline: str | None) -> M
 #: the relaxed walk's text counts only with a paragraph this long (a third of it in CJK scripts)
 RELAXED_PROSE = 120
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _has_prose(paragraphs: list[str]) -> bool:
+    return any(len(p) >= RELAXED_PROSE or (len(p) >= RELAXED_PROSE // 3 and _CJK.search(p))
+               for p in paragraphs)
 
 
 def _empty_reason(root: HtmlElement) -> str:
